@@ -1,0 +1,98 @@
+import type { Attributes, BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
+import type { NamingProfile } from '../config/types';
+
+export type InstrumentKind = 'counter' | 'updowncounter' | 'gauge';
+
+/**
+ * One metric as both naming profiles know it. A profile without a name does not report it.
+ * Collectors always speak semconv attribute keys and values; `observe` translates them for the
+ * hostmetrics profile (bare keys such as `state`, `device`, `direction`).
+ */
+export interface MetricDef {
+  semconv?: string;
+  hostmetrics?: string;
+  kind: InstrumentKind;
+  unit: string;
+  description: string;
+}
+
+// semconv attribute key -> hostmetrics attribute key (OpenTelemetry Collector, semconv 1.9).
+const HOSTMETRICS_KEYS: Record<string, string> = {
+  'cpu.mode': 'state',
+  'cpu.logical_number': 'cpu',
+  'system.memory.state': 'state',
+  'system.memory.linux.slab.state': 'state',
+  'system.device': 'device',
+  'system.paging.state': 'state',
+  'system.paging.direction': 'direction',
+  'system.paging.fault.type': 'type',
+  'disk.io.direction': 'direction',
+  'system.filesystem.mode': 'mode',
+  'system.filesystem.mountpoint': 'mountpoint',
+  'system.filesystem.type': 'type',
+  'system.filesystem.state': 'state',
+  'network.interface.name': 'device',
+  'network.io.direction': 'direction',
+  'network.transport': 'protocol',
+  'network.connection.state': 'state',
+  'process.state': 'status',
+  'pressure.resource': 'resource',
+  'pressure.stall.type': 'type',
+};
+
+// Values that differ between the profiles, by semconv key.
+const HOSTMETRICS_VALUES: Record<string, Record<string, string>> = {
+  'cpu.mode': { iowait: 'wait' },
+  'system.memory.state': { buffers: 'buffered' },
+  'system.paging.direction': { in: 'page_in', out: 'page_out' },
+  'process.state': { defunct: 'zombies' },
+};
+
+export function translateAttributes(profile: NamingProfile, attrs: Attributes | undefined): Attributes | undefined {
+  if (profile === 'semconv' || attrs === undefined) return attrs;
+  const out: Attributes = {};
+  for (const [key, value] of Object.entries(attrs)) {
+    const hostKey = HOSTMETRICS_KEYS[key] ?? key;
+    const valueMap = HOSTMETRICS_VALUES[key];
+    out[hostKey] = valueMap !== undefined && typeof value === 'string' ? (valueMap[value] ?? value) : value;
+  }
+  return out;
+}
+
+/**
+ * The instruments of one collector under the configured profile, created once. `observe` is
+ * called from the collector's single batch callback.
+ */
+export class ProfileMetrics<K extends string> {
+  private readonly instruments = new Map<K, Observable>();
+
+  constructor(meter: Meter, readonly profile: NamingProfile, defs: Record<K, MetricDef>, enabled?: (key: K) => boolean) {
+    for (const key of Object.keys(defs) as K[]) {
+      const def = defs[key];
+      const name = profile === 'semconv' ? def.semconv : def.hostmetrics;
+      if (name === undefined || (enabled !== undefined && !enabled(key))) continue;
+      const options = { unit: def.unit, description: def.description };
+      const instrument =
+        def.kind === 'counter'
+          ? meter.createObservableCounter(name, options)
+          : def.kind === 'updowncounter'
+            ? meter.createObservableUpDownCounter(name, options)
+            : meter.createObservableGauge(name, options);
+      this.instruments.set(key, instrument);
+    }
+  }
+
+  get observables(): Observable[] {
+    return [...this.instruments.values()];
+  }
+
+  has(key: K): boolean {
+    return this.instruments.has(key);
+  }
+
+  observe(result: BatchObservableResult, key: K, value: number, attrs?: Attributes): void {
+    const instrument = this.instruments.get(key);
+    if (instrument === undefined || !Number.isFinite(value)) return;
+    result.observe(instrument, value, translateAttributes(this.profile, attrs));
+  }
+}

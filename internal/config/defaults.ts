@@ -1,0 +1,125 @@
+import type { AgentConfig } from './types';
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+
+// Mount points and file system types that hold no user data, or hold container layers already
+// counted on the disk beneath. The list follows the OpenTelemetry Collector's Helm preset.
+export const DEFAULT_EXCLUDED_MOUNTPOINTS = [
+  '^/dev($|/)',
+  '^/proc($|/)',
+  '^/sys($|/)',
+  '^/run/k3s/containerd',
+  '^/var/lib/docker/',
+  '^/var/lib/containers/',
+  '^/var/lib/kubelet/',
+  '^/snap/',
+];
+
+export const DEFAULT_EXCLUDED_FS_TYPES = [
+  'autofs', 'binfmt_misc', 'bpf', 'cgroup', 'cgroup2', 'configfs', 'debugfs', 'devpts', 'devtmpfs',
+  'fusectl', 'hugetlbfs', 'iso9660', 'mqueue', 'nsfs', 'overlay', 'proc', 'procfs', 'pstore',
+  'rpc_pipefs', 'securityfs', 'selinuxfs', 'squashfs', 'sysfs', 'tracefs', 'ramfs', 'efivarfs',
+  'fuse.lxcfs', 'nfsd',
+];
+
+/** Every default in one place; the loader deep-merges the file, env and flags over a copy. */
+export function defaultConfig(): AgentConfig {
+  return {
+    telemetryflow: {
+      endpoint: 'localhost:4317',
+      backend_endpoint: '',
+      protocol: 'grpc',
+      api_key_id: '',
+      api_key_secret: '',
+      workspace_id: '',
+      tenant_id: '',
+      tls: { enabled: true, skip_verify: false, ca_file: '', cert_file: '', key_file: '' },
+      timeout: 30 * SECOND,
+      retry: { enabled: true, max_attempts: 3, initial_interval: 1 * SECOND, max_interval: 30 * SECOND },
+    },
+    agent: {
+      id: '',
+      hostname: '',
+      name: 'TelemetryFlow Agent',
+      description: 'TelemetryFlow Agent',
+      tags: { environment: 'production' },
+      data_dir: '/var/lib/tfo-agent',
+      shutdown_timeout: 10 * SECOND,
+    },
+    heartbeat: {
+      enabled: true,
+      interval: 60 * SECOND,
+      timeout: 10 * SECOND,
+      include_system_info: true,
+      register: false,
+      cloud_metadata: { enabled: false, provider: 'auto', base_url: '', timeout: 2 * SECOND },
+    },
+    collectors: {
+      system: {
+        enabled: true,
+        interval: 15 * SECOND,
+        naming: 'semconv',
+        backend: 'auto',
+        cpu: true,
+        memory: true,
+        disk: true,
+        network: true,
+        load: true,
+        paging: true,
+        filesystem: true,
+        processes: true,
+        system: true,
+        pressure: true,
+        disk_paths: [],
+        cpu_options: { per_cpu: false, utilization: true, frequency: false },
+        memory_options: { detailed: false, utilization: true },
+        disk_options: { include: [], exclude: [], include_virtual: false, refresh_interval: 5 * MINUTE },
+        filesystem_options: {
+          include_mountpoints: [],
+          exclude_mountpoints: [...DEFAULT_EXCLUDED_MOUNTPOINTS],
+          include_types: [],
+          exclude_types: [...DEFAULT_EXCLUDED_FS_TYPES],
+          include_devices: [],
+          exclude_devices: [],
+          statfs_timeout: 2 * SECOND,
+          utilization: true,
+        },
+        network_options: { include: [], exclude: ['lo'], connections: true },
+      },
+      process: {
+        enabled: false,
+        interval: 30 * SECOND,
+        processes: [],
+        top_n: 0,
+        top_by: 'cpu',
+        include_command_line: true,
+      },
+      logs: { enabled: false, paths: [], include_patterns: [], exclude_patterns: [] },
+    },
+    exporter: {
+      otlp: {
+        enabled: true,
+        batch_size: 100,
+        flush_interval: 10 * SECOND,
+        compression: 'gzip',
+        endpoint_version: 'v2',
+        metrics_endpoint: '',
+        headers: {},
+      },
+    },
+    buffer: {
+      enabled: true,
+      path: '/var/lib/tfo-agent/buffer',
+      max_size_mb: 100,
+      max_age: 24 * HOUR,
+      flush_interval: 5 * SECOND,
+      replay_rate: 100_000,
+      memory_fallback_batches: 1000,
+    },
+    logging: { level: 'info', format: 'json', file: '' },
+    health: { enabled: true, address: '127.0.0.1:13133' },
+    host_root: '/',
+  };
+}

@@ -1,0 +1,183 @@
+// The effective configuration of the agent, after file, environment, flags and defaults are merged
+// and validated. Keys mirror the YAML layout (snake_case) so that `config show`, the docs and the
+// code use the same names. Durations are milliseconds here; the YAML holds Go-style strings.
+
+export type Protocol = 'grpc' | 'http';
+export type Compression = 'gzip' | 'none';
+export type EndpointVersion = 'v1' | 'v2';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFormat = 'json' | 'text';
+export type NamingProfile = 'semconv' | 'hostmetrics';
+export type CollectorBackend = 'auto' | 'procfs' | 'systeminformation';
+
+export interface TlsConfig {
+  enabled: boolean;
+  skip_verify: boolean;
+  ca_file: string;
+  cert_file: string;
+  key_file: string;
+}
+
+export interface RetryConfig {
+  enabled: boolean;
+  max_attempts: number;
+  initial_interval: number;
+  max_interval: number;
+}
+
+export interface TelemetryFlowConfig {
+  endpoint: string;
+  /** REST base URL of the TelemetryFlow API; empty disables the heartbeat. */
+  backend_endpoint: string;
+  protocol: Protocol;
+  api_key_id: string;
+  api_key_secret: string;
+  workspace_id: string;
+  tenant_id: string;
+  tls: TlsConfig;
+  timeout: number;
+  retry: RetryConfig;
+}
+
+export interface AgentIdentityConfig {
+  id: string;
+  hostname: string;
+  name: string;
+  description: string;
+  tags: Record<string, string>;
+  /** Where the agent keeps state that must survive restarts (its generated id). */
+  data_dir: string;
+  /** How long a SIGTERM/SIGINT may take, final flush included. */
+  shutdown_timeout: number;
+}
+
+export interface HeartbeatConfig {
+  enabled: boolean;
+  interval: number;
+  timeout: number;
+  include_system_info: boolean;
+  register: boolean;
+  cloud_metadata: {
+    enabled: boolean;
+    /** auto probes the provider detected from DMI; otherwise only the named one. */
+    provider: 'auto' | 'aws' | 'gcp' | 'azure';
+    /** Base URL of the metadata service; empty means the provider's well-known address. */
+    base_url: string;
+    timeout: number;
+  };
+}
+
+export interface FilterConfig {
+  /** Names or `/regex/` patterns; empty means everything not excluded. */
+  include: string[];
+  exclude: string[];
+}
+
+export interface SystemCollectorsConfig {
+  enabled: boolean;
+  interval: number;
+  naming: NamingProfile;
+  backend: CollectorBackend;
+  // Family switches. cpu, memory, disk and network are the TelemetryFlow keys.
+  cpu: boolean;
+  memory: boolean;
+  disk: boolean;
+  network: boolean;
+  load: boolean;
+  paging: boolean;
+  filesystem: boolean;
+  processes: boolean;
+  system: boolean;
+  pressure: boolean;
+  /** TelemetryFlow key: mountpoints to report; empty means every real file system. */
+  disk_paths: string[];
+  cpu_options: { per_cpu: boolean; utilization: boolean; frequency: boolean };
+  memory_options: { detailed: boolean; utilization: boolean };
+  disk_options: FilterConfig & { include_virtual: boolean; refresh_interval: number };
+  filesystem_options: {
+    include_mountpoints: string[];
+    exclude_mountpoints: string[];
+    include_types: string[];
+    exclude_types: string[];
+    include_devices: string[];
+    exclude_devices: string[];
+    statfs_timeout: number;
+    utilization: boolean;
+  };
+  network_options: FilterConfig & { connections: boolean };
+}
+
+export interface ProcessCollectorConfig {
+  enabled: boolean;
+  interval: number;
+  /** Executable names or `/regex/` patterns matched against name, path and command line. */
+  processes: string[];
+  /** Also report the top N processes by `top_by`; 0 turns top-N off. */
+  top_n: number;
+  top_by: 'cpu' | 'memory';
+  include_command_line: boolean;
+}
+
+export interface LogsCollectorConfig {
+  enabled: boolean;
+  paths: string[];
+  include_patterns: string[];
+  exclude_patterns: string[];
+}
+
+export interface OtlpExporterConfig {
+  enabled: boolean;
+  batch_size: number;
+  flush_interval: number;
+  compression: Compression;
+  endpoint_version: EndpointVersion;
+  /** Path or URL; empty derives `/{endpoint_version}/metrics` for HTTP. */
+  metrics_endpoint: string;
+  /** Extra headers sent with every export. */
+  headers: Record<string, string>;
+}
+
+export interface BufferConfig {
+  enabled: boolean;
+  path: string;
+  max_size_mb: number;
+  max_age: number;
+  flush_interval: number;
+  /** Replay budget in data points per second; 0 means unlimited. */
+  replay_rate: number;
+  /** Batches kept in memory when the disk cannot take them. */
+  memory_fallback_batches: number;
+}
+
+export interface LoggingConfig {
+  level: LogLevel;
+  format: LogFormat;
+  /** Empty means stdout. */
+  file: string;
+}
+
+export interface HealthConfig {
+  enabled: boolean;
+  /** `host:port` the health listener binds. */
+  address: string;
+}
+
+export interface AgentConfig {
+  telemetryflow: TelemetryFlowConfig;
+  agent: AgentIdentityConfig;
+  heartbeat: HeartbeatConfig;
+  collectors: {
+    system: SystemCollectorsConfig;
+    process: ProcessCollectorConfig;
+    logs: LogsCollectorConfig;
+  };
+  exporter: { otlp: OtlpExporterConfig };
+  buffer: BufferConfig;
+  logging: LoggingConfig;
+  health: HealthConfig;
+  /** Where the host's `/` is mounted (TELEMETRYFLOW_HOST_ROOT); `/` on a bare host. */
+  host_root: string;
+}
+
+/** Paths (dot-separated) of values that must never be printed or logged. */
+export const SECRET_PATHS: readonly string[] = ['telemetryflow.api_key_secret'];

@@ -1,0 +1,63 @@
+import type { Protocol } from '../config/types';
+
+/**
+ * Why a send failed, in words an operator can act on. The retryable ones are the transient
+ * conditions listed in docs/BUFFER.md; anything else is a rejection of the data itself.
+ */
+export type FailureReason =
+  | 'connection_refused'
+  | 'connection_reset'
+  | 'timeout'
+  | 'dns'
+  | 'tls'
+  | 'credentials' // HTTP 401/403, gRPC UNAUTHENTICATED/PERMISSION_DENIED: retried, credentials get fixed
+  | 'unavailable' // gRPC UNAVAILABLE, HTTP 502/503/504
+  | 'throttled' // HTTP 429, gRPC RESOURCE_EXHAUSTED
+  | 'server_error' // other HTTP 5xx, gRPC ABORTED/INTERNAL
+  | 'request_timeout' // HTTP 408, gRPC DEADLINE_EXCEEDED
+  | 'rejected' // HTTP 400 and other 4xx, gRPC INVALID_ARGUMENT and other non-retryable codes
+  | 'network'; // any other socket-level failure
+
+/** The outcome of sending one encoded OTLP request. */
+export type SendResult =
+  | { outcome: 'ok' }
+  | {
+      outcome: 'retryable' | 'rejected';
+      reason: FailureReason;
+      /** The collector's own message, or the socket error's. Never contains credentials. */
+      message: string;
+      /** HTTP status code or gRPC status code, when the collector answered. */
+      status?: number;
+      /** From Retry-After (HTTP 429/503) or gRPC retry pushback. */
+      retryAfterMs?: number;
+    };
+
+/**
+ * Sends one serialized ExportMetricsServiceRequest (OTLP protobuf bytes) to the collector.
+ * Live exports and buffer replays go through the same transport, so they share endpoint, TLS,
+ * headers, compression and protocol. Transports never retry on their own: the caller decides.
+ */
+export interface OtlpTransport {
+  readonly protocol: Protocol;
+  /** The endpoint, for logs (no credentials). */
+  readonly target: string;
+  send(body: Uint8Array, timeoutMs: number): Promise<SendResult>;
+  close(): Promise<void>;
+}
+
+/** One export's worth of data, serialized once; what the buffer stores and replays. */
+export interface EncodedBatch {
+  body: Uint8Array;
+  /** Data points in the batch, for accounting. */
+  points: number;
+  /** Wall-clock ms when the batch was produced. */
+  createdAt: number;
+}
+
+/**
+ * Where the live exporter hands a batch whose send failed for a retryable reason. The buffer
+ * implements it; it must have stored the batch (or counted it dropped) before it resolves.
+ */
+export interface SpillSink {
+  spill(batch: EncodedBatch, failure: Extract<SendResult, { outcome: 'retryable' }>): Promise<void>;
+}

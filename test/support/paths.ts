@@ -1,0 +1,17 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** The repository root, found from the compiled test's location (dist/test/...). */
+function findRoot(start: string): string {
+  let dir = start;
+  while (!existsSync(join(dir, 'package.json')) || dir.endsWith('/dist')) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`package.json not found above ${start}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+export const REPO_ROOT = findRoot(__dirname);
+export const FIXTURES = join(REPO_ROOT, 'test', 'fixtures');
+export const CLI = join(REPO_ROOT, 'dist', 'cmd', 'tfo-agent', 'main.js');
