@@ -45,6 +45,7 @@ export function defaultConfig(): AgentConfig {
       name: 'TelemetryFlow Agent',
       description: 'TelemetryFlow Agent',
       tags: { environment: 'production' },
+      resource_attributes: {},
       data_dir: '/var/lib/tfo-agent',
       shutdown_timeout: 10 * SECOND,
     },

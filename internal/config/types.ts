@@ -45,6 +45,8 @@ export interface AgentIdentityConfig {
   name: string;
   description: string;
   tags: Record<string, string>;
+  /** Extra resource attributes on every export (OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME). */
+  resource_attributes: Record<string, string>;
   /** Where the agent keeps state that must survive restarts (its generated id). */
   data_dir: string;
   /** How long a SIGTERM/SIGINT may take, final flush included. */

@@ -1,0 +1,161 @@
+// Checks the schema cannot express: relations between keys, files that must exist, address forms,
+// and warnings for values that are legal but probably not what the operator meant.
+
+import { accessSync, constants, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import type { ConfigProblem, ConfigWarning } from './errors';
+import { formatDuration } from './duration';
+import type { AgentConfig } from './types';
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** `host:port`, `[v6]:port`; undefined when the text is not that. */
+export function parseHostPort(text: string): HostPort | undefined {
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[^:/\s[\]]+):(\d{1,5})$/.exec(text);
+  if (match === null) return undefined;
+  const port = Number(match[2]);
+  return port <= 65535 ? { host: match[1], port } : undefined;
+}
+
+/** The host part of an endpoint written as a URL or as host:port. */
+function endpointHost(endpoint: string): string | undefined {
+  if (endpoint.includes('://')) {
+    try {
+      return new URL(endpoint).hostname;
+    } catch {
+      return undefined;
+    }
+  }
+  return parseHostPort(endpoint)?.host;
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host) || /^127\./.test(host);
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** `http://` or `https://` in the endpoint decides TLS; anything else leaves tls.enabled alone. */
+export function schemeTls(endpoint: string): boolean | undefined {
+  if (/^https:\/\//i.test(endpoint)) return true;
+  if (/^http:\/\//i.test(endpoint)) return false;
+  return undefined;
+}
+
+interface CheckContext {
+  cwd: string;
+  problems: ConfigProblem[];
+  warnings: ConfigWarning[];
+}
+
+function checkReadableFile(path: string, file: string, context: CheckContext): void {
+  if (file === '') return;
+  const full = isAbsolute(file) ? file : resolve(context.cwd, file);
+  try {
+    if (!statSync(full).isFile()) throw new Error('not a regular file');
+    accessSync(full, constants.R_OK);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    context.problems.push({ path, value: file, message: `must be a readable file (${reason})` });
+  }
+}
+
+function checkEndpoints(config: AgentConfig, { problems }: CheckContext): void {
+  const { endpoint, backend_endpoint: backend, protocol } = config.telemetryflow;
+  const expected = protocol === 'http' ? 'a URL such as "http://collector:4318" or host:port' : 'host:port such as "localhost:4317" or a URL';
+  if (config.exporter.otlp.enabled && !(isHttpUrl(endpoint) || parseHostPort(endpoint) !== undefined)) {
+    problems.push({ path: 'telemetryflow.endpoint', value: endpoint, message: `must be ${expected} (protocol ${protocol})` });
+  }
+  if (backend !== '' && !isHttpUrl(backend)) {
+    problems.push({ path: 'telemetryflow.backend_endpoint', value: backend, message: 'must be an http:// or https:// URL, e.g. "http://tfo-backend:3100/api/v2"' });
+  }
+  const metrics = config.exporter.otlp.metrics_endpoint;
+  if (metrics !== '' && !metrics.startsWith('/') && !isHttpUrl(metrics)) {
+    problems.push({ path: 'exporter.otlp.metrics_endpoint', value: metrics, message: 'must be a path such as "/v1/metrics" or an http(s) URL' });
+  }
+}
+
+function checkTls(config: AgentConfig, context: CheckContext): void {
+  const tls = config.telemetryflow.tls;
+  if ((tls.cert_file === '') !== (tls.key_file === '')) {
+    const missing = tls.cert_file === '' ? 'cert_file' : 'key_file';
+    context.problems.push({ path: `telemetryflow.tls.${missing}`, message: 'cert_file and key_file must be set together (client certificate for mTLS)' });
+  }
+  checkReadableFile('telemetryflow.tls.ca_file', tls.ca_file, context);
+  checkReadableFile('telemetryflow.tls.cert_file', tls.cert_file, context);
+  checkReadableFile('telemetryflow.tls.key_file', tls.key_file, context);
+  if (tls.enabled && tls.skip_verify) {
+    context.warnings.push({ path: 'telemetryflow.tls.skip_verify', message: 'the collector certificate is not verified; anyone on the path can read the credentials' });
+  }
+  if (!tls.enabled && (tls.ca_file !== '' || tls.cert_file !== '')) {
+    context.warnings.push({ path: 'telemetryflow.tls', message: 'ca_file/cert_file are set but tls.enabled is false, so they are not used' });
+  }
+}
+
+function checkCredentials(config: AgentConfig, { warnings }: CheckContext): void {
+  const { api_key_id: id, api_key_secret: secret, endpoint, tls } = config.telemetryflow;
+  if ((id === '') !== (secret === '')) {
+    warnings.push({
+      path: id === '' ? 'telemetryflow.api_key_id' : 'telemetryflow.api_key_secret',
+      message: 'only one of api_key_id and api_key_secret is set; a TelemetryFlow collector will reject the exports',
+    });
+  }
+  const host = endpointHost(endpoint);
+  if (secret !== '' && !tls.enabled && host !== undefined && !isLoopbackHost(host)) {
+    warnings.push({ path: 'telemetryflow.tls.enabled', message: `credentials are sent in plain text to ${host}; enable TLS` });
+  }
+}
+
+function checkTimings(config: AgentConfig, { problems, warnings }: CheckContext): void {
+  const { heartbeat, telemetryflow, collectors } = config;
+  if (heartbeat.interval < 1000) {
+    problems.push({ path: 'heartbeat.interval', value: formatDuration(heartbeat.interval), message: 'must be at least "1s"' });
+  } else if (heartbeat.timeout > heartbeat.interval) {
+    warnings.push({ path: 'heartbeat.timeout', message: `is longer than heartbeat.interval (${formatDuration(heartbeat.interval)}); heartbeats will overlap` });
+  }
+  if (collectors.system.interval < 1000) {
+    warnings.push({ path: 'collectors.system.interval', message: `${formatDuration(collectors.system.interval)} is very short; collection cost grows accordingly` });
+  }
+  if (telemetryflow.retry.max_interval < telemetryflow.retry.initial_interval) {
+    warnings.push({ path: 'telemetryflow.retry.max_interval', message: 'is shorter than retry.initial_interval; every retry waits max_interval' });
+  }
+}
+
+function checkLocal(config: AgentConfig, { problems, warnings, cwd }: CheckContext): void {
+  if (parseHostPort(config.health.address) === undefined) {
+    problems.push({ path: 'health.address', value: config.health.address, message: 'must be host:port, e.g. "127.0.0.1:13133"' });
+  }
+  const root = isAbsolute(config.host_root) ? config.host_root : resolve(cwd, config.host_root);
+  try {
+    if (!statSync(root).isDirectory()) throw new Error('not a directory');
+    accessSync(root, constants.R_OK | constants.X_OK);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    problems.push({ path: 'host_root', value: config.host_root, message: `must be a readable directory holding the host's /proc and /sys (${reason})` });
+  }
+  if (config.collectors.logs.enabled) {
+    warnings.push({ path: 'collectors.logs', message: 'log collection is not implemented yet; collectors.logs is ignored' });
+  }
+}
+
+/** Adds the problems and warnings of a merged, schema-valid configuration. */
+export function checkConfig(config: AgentConfig, cwd: string, problems: ConfigProblem[], warnings: ConfigWarning[]): void {
+  const context = { cwd, problems, warnings };
+  checkEndpoints(config, context);
+  checkTls(config, context);
+  checkCredentials(config, context);
+  checkTimings(config, context);
+  checkLocal(config, context);
+}

@@ -1,0 +1,45 @@
+// Typed errors and warnings of the configuration loader. A problem names the key path, the value
+// and what was expected; a ConfigError carries every problem found, never just the first.
+
+export interface ConfigProblem {
+  /** Dot-separated key path in the YAML layout (`collectors.system.interval`), or the file. */
+  path: string;
+  /** The offending value, already masked when the key holds a secret. */
+  value?: unknown;
+  message: string;
+  /** Line in the config file of the key, when the value came from the file. */
+  line?: number;
+}
+
+export interface ConfigWarning {
+  path: string;
+  message: string;
+  line?: number;
+}
+
+function lineSuffix(line: number | undefined): string {
+  return line === undefined ? '' : ` (line ${line})`;
+}
+
+function formatProblem(problem: ConfigProblem): string {
+  const value = problem.value === undefined ? '' : ` ${JSON.stringify(problem.value)}`;
+  return `${problem.path}:${value} ${problem.message}${lineSuffix(problem.line)}`;
+}
+
+export class ConfigError extends Error {
+  readonly problems: ConfigProblem[];
+
+  /** Warnings found before the load failed (unknown keys often explain a problem). */
+  constructor(problems: ConfigProblem[], readonly file?: string, readonly warnings: ConfigWarning[] = []) {
+    const where = file === undefined ? 'configuration' : `configuration ${file}`;
+    const noun = problems.length === 1 ? 'problem' : 'problems';
+    super(`${where}: ${problems.length} ${noun}\n` + problems.map((p) => `  - ${formatProblem(p)}`).join('\n'));
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** One line per warning, as `config validate` and the start-up log print them. */
+export function formatWarning(warning: ConfigWarning): string {
+  return `${warning.path}: ${warning.message}${lineSuffix(warning.line)}`;
+}

@@ -1,0 +1,321 @@
+// Loads the effective configuration: defaults, then the YAML file (placeholders expanded), then
+// the environment, then command-line flags. Every problem is collected and reported at once.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { checkConfig, schemeTls } from './checks';
+import { defaultConfig } from './defaults';
+import { tryParseDuration } from './duration';
+import { applyEnvironment, type Origins } from './env';
+import { ConfigError, type ConfigProblem, type ConfigWarning } from './errors';
+import { expandTree } from './expand';
+import { CONFIG_SCHEMA, DURATION_FORMAT, DURATION_PATHS, INERT_SECTIONS, type JsonSchema } from './schema';
+import { isSecretPath, MASK } from './secrets';
+import { closestMatch } from './suggest';
+import { deepMerge, deleteAt, getAt, isTree, setAt, withoutNulls, type Tree } from './tree';
+import type { AgentConfig } from './types';
+
+export interface LoadOptions {
+  /** Explicit `--config`; when absent the lookup order applies. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  flags?: { logLevel?: string; logFormat?: string; hostRoot?: string };
+  /** Base of relative paths (file lookup, TLS files, host root); the process cwd by default. */
+  cwd?: string;
+}
+
+export interface LoadedConfig {
+  config: AgentConfig;
+  warnings: ConfigWarning[];
+  /** Absolute path of the file loaded, undefined when none was found. */
+  file: string | undefined;
+}
+
+/** Where the agent looks for a file when none is given, in order. */
+export function configSearchPaths(cwd: string, home: string): string[] {
+  return [
+    join(cwd, 'tfo-agent.yaml'),
+    join(cwd, 'configs', 'tfo-agent.yaml'),
+    '/etc/tfo-agent/tfo-agent.yaml',
+    join(home, '.tfo-agent', 'tfo-agent.yaml'),
+  ];
+}
+
+const FLAG_BINDINGS = [
+  ['logLevel', '--log-level', ['logging', 'level']],
+  ['logFormat', '--log-format', ['logging', 'format']],
+  ['hostRoot', '--host-root', ['host_root']],
+] as const;
+
+const INERT_REASONS: Readonly<Record<(typeof INERT_SECTIONS)[number], string>> = {
+  security: 'section is ignored: TLS is set in telemetryflow.tls, credentials belong in the environment',
+  auto_update: 'section is ignored: tfo-agent does not update itself; upgrade through your package manager or image',
+  retention: 'section is ignored: retention is decided by the backend; the local buffer uses buffer.max_age',
+  resources: 'section is ignored: limit the agent with systemd or container resource limits',
+  cache: 'section is ignored: the only local store is the buffer (buffer.*)',
+  integrations: 'section is ignored: integrations are not implemented',
+  api: 'legacy section is ignored: use telemetryflow.backend_endpoint, telemetryflow.api_key_id and telemetryflow.api_key_secret',
+};
+
+function displayValue(path: string, value: unknown): unknown {
+  return isSecretPath(path) ? MASK : value;
+}
+
+function pathOf(instancePath: string): string[] {
+  return instancePath === '' ? [] : instancePath.slice(1).split('/').map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** The schema type as a person would name it. */
+function expectedType(type: unknown): string {
+  switch (type) {
+    case 'boolean': return 'must be true or false';
+    case 'integer': return 'must be a whole number';
+    case 'string': return 'must be a string';
+    case 'array': return 'must be a list';
+    case 'object': return 'must be a mapping of keys to values';
+    default: return `must be of type ${String(type)}`;
+  }
+}
+
+function schemaMessage(error: ErrorObject): string {
+  switch (error.keyword) {
+    case 'format': {
+      const ms = typeof error.data === 'string' ? tryParseDuration(error.data) : undefined;
+      return ms !== undefined && ms < 0 ? 'must not be negative' : 'is not a duration, e.g. "15s"';
+    }
+    case 'enum': return `must be one of: ${(error.params.allowedValues as unknown[]).join(', ')}`;
+    case 'type': return expectedType(error.params.type);
+    case 'minimum': return `must be at least ${String(error.params.limit)}`;
+    case 'maximum': return `must be at most ${String(error.params.limit)}`;
+    default: return error.message ?? 'is not valid';
+  }
+}
+
+let compiledSchema: ValidateFunction | undefined;
+
+/** The schema validator, compiled on first use: compiling costs ~100 ms that `version` need not pay. */
+function schemaValidator(): ValidateFunction {
+  if (compiledSchema === undefined) {
+    const ajv = new Ajv({ allErrors: true, coerceTypes: 'array', verbose: true, strict: true });
+    ajv.addFormat(DURATION_FORMAT, { type: 'string', validate: (text: string) => (tryParseDuration(text) ?? -1) >= 0 });
+    compiledSchema = ajv.compile(CONFIG_SCHEMA);
+  }
+  return compiledSchema;
+}
+
+/**
+ * Validates (and type-coerces) the tree in place. Invalid values become problems and are removed;
+ * unknown keys become warnings with a suggestion and are removed.
+ */
+function validateTree(tree: Tree, origins: Origins, problems: ConfigProblem[], warnings: ConfigWarning[]): void {
+  const validate = schemaValidator();
+  if (validate(tree)) return;
+  const invalid: string[][] = [];
+  for (const error of validate.errors ?? []) {
+    const keys = pathOf(error.instancePath);
+    if (error.keyword === 'additionalProperties') {
+      const key = String(error.params.additionalProperty);
+      const siblings = Object.keys(((error.parentSchema as JsonSchema).properties ?? {}) as object);
+      const suggestion = closestMatch(key, siblings);
+      warnings.push({
+        path: [...keys, key].join('.'),
+        message: `unknown key, ignored${suggestion === undefined ? '' : `; did you mean "${suggestion}"?`}`,
+      });
+      invalid.push([...keys, key]);
+      continue;
+    }
+    const path = keys.join('.') || '(root)';
+    const origin = origins.get(path);
+    problems.push({
+      path,
+      value: displayValue(path, error.data),
+      message: schemaMessage(error) + (origin === undefined ? '' : ` (set by ${origin})`),
+    });
+    invalid.push(keys);
+  }
+  for (const keys of invalid) deleteAt(tree, keys);
+}
+
+const YAML11_BOOLEANS: Readonly<Record<string, boolean>> = { yes: true, on: true, no: false, off: false };
+
+/**
+ * YAML 1.1 booleans (`yes`, `on`, `no`, `off`) become true/false where the schema wants a boolean:
+ * the Go agent's YAML library reads them so, and its users' files contain them.
+ */
+function foldYaml11Booleans(node: unknown, schema: JsonSchema): void {
+  const properties = schema.properties as Record<string, JsonSchema> | undefined;
+  if (!isTree(node) || properties === undefined) return;
+  for (const [key, child] of Object.entries(properties)) {
+    const value = node[key];
+    if (child.type === 'boolean' && typeof value === 'string') {
+      const folded = YAML11_BOOLEANS[value.toLowerCase()];
+      if (folded !== undefined) node[key] = folded;
+    } else {
+      foldYaml11Booleans(value, child);
+    }
+  }
+}
+
+/** The Go agent's spelling `insecure_skip_verify` folds into `skip_verify`. */
+function foldTlsAlias(tree: Tree, problems: ConfigProblem[]): void {
+  const tls = getAt(tree, ['telemetryflow', 'tls']);
+  if (!isTree(tls) || tls.insecure_skip_verify === undefined) return;
+  if (tls.skip_verify !== undefined && tls.skip_verify !== tls.insecure_skip_verify) {
+    problems.push({ path: 'telemetryflow.tls.insecure_skip_verify', value: tls.insecure_skip_verify, message: `contradicts telemetryflow.tls.skip_verify (${String(tls.skip_verify)}); set only one` });
+  } else {
+    tls.skip_verify = tls.insecure_skip_verify;
+  }
+  delete tls.insecure_skip_verify;
+}
+
+function dropInertSections(tree: Tree, warnings: ConfigWarning[]): void {
+  for (const section of INERT_SECTIONS) {
+    if (tree[section] === undefined) continue;
+    warnings.push({ path: section, message: INERT_REASONS[section] });
+    delete tree[section];
+  }
+}
+
+function durationsToMilliseconds(tree: Tree): void {
+  for (const path of DURATION_PATHS) {
+    const keys = path.split('.');
+    const value = getAt(tree, keys);
+    if (typeof value === 'string') setAt(tree, keys, tryParseDuration(value));
+  }
+}
+
+/** The file to load: the explicit one, or the first of the search paths that exists. */
+function locateFile(options: LoadOptions, cwd: string, home: string, warnings: ConfigWarning[]): string | undefined {
+  if (options.file !== undefined) {
+    const file = isAbsolute(options.file) ? options.file : resolve(cwd, options.file);
+    if (!existsSync(file)) {
+      throw new ConfigError([{ path: file, message: 'config file does not exist (given with --config)' }], file);
+    }
+    return file;
+  }
+  const candidates = configSearchPaths(cwd, home);
+  const found = candidates.find((candidate) => existsSync(candidate));
+  if (found === undefined) {
+    warnings.push({ path: '(config file)', message: `none found (looked in ${candidates.join(', ')}); using defaults and environment` });
+  }
+  return found;
+}
+
+interface ParsedFile {
+  tree: Tree;
+  /** The line of a dot-separated key path in the file, when the file has that key. */
+  lineOf(path: string): number | undefined;
+}
+
+/** Finds a key by walking the document's mappings; map keys holding dots are matched whole. */
+function keyLine(document: Document, lines: LineCounter, path: string): number | undefined {
+  let node: unknown = document.contents;
+  let rest = path;
+  let line: number | undefined;
+  while (rest !== '') {
+    if (!isMap(node)) return undefined;
+    const pair = node.items.find((item) => {
+      const key = isScalar(item.key) ? String(item.key.value) : undefined;
+      return key !== undefined && (rest === key || rest.startsWith(key + '.'));
+    });
+    if (pair === undefined || !isScalar(pair.key) || pair.key.range == null) return undefined;
+    line = lines.linePos(pair.key.range[0]).line;
+    rest = rest.slice(String(pair.key.value).length + 1);
+    node = pair.value;
+  }
+  return line;
+}
+
+/** The file's YAML as a plain tree; syntax errors give line and column and stop the load. */
+function readYaml(file: string): ParsedFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError([{ path: file, message: `cannot read config file (${(error as NodeJS.ErrnoException).code ?? String(error)})` }], file);
+  }
+  const lines = new LineCounter();
+  // prettyErrors off: its messages quote the source line, which may hold a literal secret.
+  const document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw new ConfigError(
+      document.errors.map((error) => {
+        const { line, col } = lines.linePos(error.pos[0]);
+        return { path: `${file}:${line}:${col}`, message: `YAML syntax error at line ${line}, column ${col}: ${error.message}` };
+      }),
+      file,
+    );
+  }
+  const tree = withoutNulls(document.toJS({ maxAliasCount: 1000 }));
+  if (tree !== undefined && tree !== null && !isTree(tree)) {
+    throw new ConfigError([{ path: file, message: 'the top level must be a mapping of sections (telemetryflow:, agent:, …)' }], file);
+  }
+  return { tree: isTree(tree) ? tree : {}, lineOf: (path) => keyLine(document, lines, path) };
+}
+
+const NO_FILE: ParsedFile = { tree: {}, lineOf: () => undefined };
+
+/** Adds the file line to each problem and warning whose value came from the file. */
+function addLines(items: (ConfigProblem | ConfigWarning)[], parsed: ParsedFile, origins: Origins): void {
+  for (const item of items) {
+    if (origins.has(item.path)) continue;
+    const line = parsed.lineOf(item.path);
+    if (line !== undefined) item.line = line;
+  }
+}
+
+/** Derives tls.enabled from an explicit http:// or https:// endpoint. */
+function applyEndpointScheme(config: AgentConfig, tree: Tree, warnings: ConfigWarning[]): void {
+  const fromScheme = schemeTls(config.telemetryflow.endpoint);
+  if (fromScheme === undefined) return;
+  const stated = getAt(tree, ['telemetryflow', 'tls', 'enabled']);
+  if (typeof stated === 'boolean' && stated !== fromScheme) {
+    warnings.push({
+      path: 'telemetryflow.tls.enabled',
+      message: `is ${String(stated)} but the endpoint says ${fromScheme ? 'https://' : 'http://'}; the endpoint's scheme wins`,
+    });
+  }
+  config.telemetryflow.tls.enabled = fromScheme;
+}
+
+/**
+ * The effective configuration. Precedence: flag > environment > file > default.
+ * Throws ConfigError listing every problem; returns the warnings for the caller to log.
+ */
+export function loadConfig(options: LoadOptions = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const warnings: ConfigWarning[] = [];
+  const problems: ConfigProblem[] = [];
+  const file = locateFile(options, cwd, env.HOME || homedir(), warnings);
+
+  const parsed = file === undefined ? NO_FILE : readYaml(file);
+  const expansion = expandTree(parsed.tree, env);
+  problems.push(...expansion.problems);
+  const tree = expansion.tree as Tree;
+
+  const origins: Origins = new Map();
+  applyEnvironment(tree, env, origins, problems);
+  for (const [flag, name, keys] of FLAG_BINDINGS) {
+    const value = options.flags?.[flag];
+    if (value === undefined) continue;
+    setAt(tree, keys, value);
+    origins.set(keys.join('.'), name);
+  }
+
+  foldYaml11Booleans(tree, CONFIG_SCHEMA);
+  validateTree(tree, origins, problems, warnings);
+  foldTlsAlias(tree, problems);
+  dropInertSections(tree, warnings);
+  durationsToMilliseconds(tree);
+
+  const config = deepMerge(defaultConfig(), tree);
+  applyEndpointScheme(config, tree, warnings);
+  checkConfig(config, cwd, problems, warnings);
+  addLines([...problems, ...warnings], parsed, origins);
+  if (problems.length > 0) throw new ConfigError(problems, file, warnings);
+  return { config, warnings, file };
+}

@@ -1,0 +1,519 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { defaultConfig } from '../../internal/config/defaults';
+import { ConfigError, type ConfigProblem } from '../../internal/config/errors';
+import { loadConfig, type LoadOptions } from '../../internal/config/load';
+import { tempDir } from './temp';
+
+const temp = tempDir();
+const HOME = join(temp.dir, 'home');
+
+/** Loads `yaml` as an explicit file with only `env` in the environment. */
+function load(yaml: string, env: Record<string, string> = {}, options: Partial<LoadOptions> = {}) {
+  const file = temp.write(`case-${Math.random().toString(36).slice(2)}.yaml`, yaml);
+  return loadConfig({ file, env: { HOME, ...env }, cwd: temp.dir, ...options });
+}
+
+/** Problems or warnings without their file line, for comparing what was found. */
+function withoutLines<T extends { line?: number }>(items: T[]): Omit<T, 'line'>[] {
+  return items.map(({ line: _line, ...rest }) => rest);
+}
+
+function sortByPath<T extends { path: string }>(items: T[]): T[] {
+  return [...items].sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** The ConfigError a load throws; fails the test when it does not throw one. */
+function problemsOf(run: () => unknown): { problems: ConfigProblem[]; message: string; error: ConfigError } {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    return { problems: withoutLines(error.problems), message: error.message, error };
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('config file lookup', () => {
+  it('takes ./tfo-agent.yaml before ./configs/tfo-agent.yaml', () => {
+    const project = tempDir();
+    project.write('configs/tfo-agent.yaml', 'agent: {name: from-configs}\n');
+    assert.equal(loadConfig({ cwd: project.dir, env: { HOME } }).config.agent.name, 'from-configs');
+    const top = project.write('tfo-agent.yaml', 'agent: {name: from-top}\n');
+    const loaded = loadConfig({ cwd: project.dir, env: { HOME } });
+    assert.equal(loaded.config.agent.name, 'from-top');
+    assert.equal(loaded.file, top);
+  });
+
+  it('falls back to ~/.tfo-agent/tfo-agent.yaml', { skip: existsSync('/etc/tfo-agent/tfo-agent.yaml') && 'this machine has /etc/tfo-agent/tfo-agent.yaml' }, () => {
+    const home = tempDir();
+    const file = home.write('.tfo-agent/tfo-agent.yaml', 'agent: {name: from-home}\n');
+    const loaded = loadConfig({ cwd: tempDir().dir, env: { HOME: home.dir } });
+    assert.equal(loaded.file, file);
+    assert.equal(loaded.config.agent.name, 'from-home');
+  });
+
+  it('uses defaults and environment with a warning when no file is found', { skip: existsSync('/etc/tfo-agent/tfo-agent.yaml') && 'this machine has /etc/tfo-agent/tfo-agent.yaml' }, () => {
+    const loaded = loadConfig({ cwd: tempDir().dir, env: { HOME, TELEMETRYFLOW_AGENT_NAME: 'env-only' } });
+    assert.equal(loaded.file, undefined);
+    assert.equal(loaded.config.agent.name, 'env-only');
+    assert.equal(loaded.config.collectors.system.interval, 15_000);
+    assert.match(loaded.warnings[0].message, /none found \(looked in .*tfo-agent\.yaml.*\); using defaults and environment/);
+  });
+
+  it('rejects an explicit file that does not exist', () => {
+    const missing = join(temp.dir, 'nope.yaml');
+    const { problems, message } = problemsOf(() => loadConfig({ file: missing, env: { HOME } }));
+    assert.equal(problems.length, 1);
+    assert.equal(problems[0].path, missing);
+    assert.match(message, /does not exist/);
+  });
+
+  it('resolves a relative explicit file against cwd', () => {
+    temp.write('relative/agent.yaml', 'agent: {name: relative}\n');
+    const loaded = loadConfig({ file: 'relative/agent.yaml', cwd: temp.dir, env: { HOME } });
+    assert.equal(loaded.config.agent.name, 'relative');
+    assert.equal(loaded.file, join(temp.dir, 'relative/agent.yaml'));
+  });
+});
+
+describe('YAML syntax and shape', () => {
+  it('reports syntax errors with line and column', () => {
+    const { problems } = problemsOf(() => load('agent:\n  name: ok\n  tags: [a, b\nlogging:\n  level: info\n'));
+    assert.ok(problems.length >= 1);
+    assert.match(problems[0].message, /^YAML syntax error at line \d+, column \d+: /);
+    assert.match(problems[0].path, /\.yaml:\d+:\d+$/);
+  });
+
+  it('reports a tab indentation at its exact position', () => {
+    const { problems } = problemsOf(() => load('agent:\n  name: a\n\tid: b\n'));
+    assert.match(problems[0].message, /at line 3, column 1: Tabs are not allowed/);
+  });
+
+  it('reports duplicate keys', () => {
+    const { problems } = problemsOf(() => load('agent:\n  name: a\n  name: b\n'));
+    assert.match(problems[0].message, /line 3, column 3: Map keys must be unique/);
+  });
+
+  it('does not quote the source line, which may hold a secret', () => {
+    const { message } = problemsOf(() => load('telemetryflow:\n  api_key_secret: tfs_literal_secret\n   bad: [\n'));
+    assert.doesNotMatch(message, /tfs_literal_secret/);
+  });
+
+  it('rejects a top level that is not a mapping', () => {
+    const { message } = problemsOf(() => load('- a\n- b\n'));
+    assert.match(message, /top level must be a mapping/);
+  });
+
+  it('treats an empty file and empty values as defaults', () => {
+    assert.deepEqual(load('').config, { ...defaultConfig(), host_root: '/' });
+    const loaded = load('agent:\n  name:\n  tags:\ncollectors:\n  system:\n    interval:\n');
+    assert.equal(loaded.config.agent.name, 'TelemetryFlow Agent');
+    assert.deepEqual(loaded.config.agent.tags, { environment: 'production' });
+    assert.equal(loaded.config.collectors.system.interval, 15_000);
+  });
+});
+
+describe('schema validation', () => {
+  it('names the key path, the value and a duration example', () => {
+    const { problems, message } = problemsOf(() => load('collectors:\n  system:\n    interval: 5\n'));
+    assert.deepEqual(problems, [{ path: 'collectors.system.interval', value: '5', message: 'is not a duration, e.g. "15s"' }]);
+    assert.match(message, /collectors\.system\.interval: "5" is not a duration, e.g\. "15s"/);
+  });
+
+  it('rejects negative durations', () => {
+    const { problems } = problemsOf(() => load('telemetryflow:\n  timeout: -5s\n'));
+    assert.deepEqual(problems, [{ path: 'telemetryflow.timeout', value: '-5s', message: 'must not be negative' }]);
+  });
+
+  it('lists the allowed values of an enum', () => {
+    const { problems } = problemsOf(() => load('telemetryflow:\n  protocol: grcp\nexporter:\n  otlp:\n    compression: zstd\n'));
+    assert.deepEqual(problems, [
+      { path: 'telemetryflow.protocol', value: 'grcp', message: 'must be one of: grpc, http' },
+      { path: 'exporter.otlp.compression', value: 'zstd', message: 'must be one of: gzip, none' },
+    ]);
+  });
+
+  it('explains wrong types and out-of-range numbers', () => {
+    const { problems } = problemsOf(() => load('buffer:\n  enabled: maybe\n  max_size_mb: 0\n  replay_rate: 1.5\nagent:\n  tags: [a]\n'));
+    const byPath = Object.fromEntries(problems.map((p) => [p.path, p.message]));
+    assert.equal(byPath['buffer.enabled'], 'must be true or false');
+    assert.equal(byPath['buffer.max_size_mb'], 'must be at least 1');
+    assert.equal(byPath['buffer.replay_rate'], 'must be a whole number');
+    assert.equal(byPath['agent.tags'], 'must be a mapping of keys to values');
+  });
+
+  it('reads YAML 1.1 booleans (yes, no, on, off) where a boolean is expected, as the Go agent did', () => {
+    const loaded = load('buffer:\n  enabled: no\ncollectors:\n  system:\n    cpu: Off\n    memory: yes\nagent:\n  name: "yes"\n');
+    assert.equal(loaded.config.buffer.enabled, false);
+    assert.equal(loaded.config.collectors.system.cpu, false);
+    assert.equal(loaded.config.collectors.system.memory, true);
+    assert.equal(loaded.config.agent.name, 'yes', 'strings stay strings');
+  });
+
+  it('coerces quoted scalars where the schema is unambiguous', () => {
+    const loaded = load('buffer:\n  enabled: "false"\n  max_size_mb: "250"\ncollectors:\n  system:\n    disk_paths: /\nagent:\n  tags:\n    rack: 12\n');
+    assert.equal(loaded.config.buffer.enabled, false);
+    assert.equal(loaded.config.buffer.max_size_mb, 250);
+    assert.deepEqual(loaded.config.collectors.system.disk_paths, ['/']);
+    assert.equal(loaded.config.agent.tags.rack, '12');
+  });
+
+  it('reports all problems at once, schema and semantic together', () => {
+    const { problems } = problemsOf(() =>
+      load(
+        [
+          'telemetryflow:',
+          '  protocol: quic',
+          '  backend_endpoint: tfo-backend:3100',
+          '  tls: {cert_file: client.crt}',
+          'heartbeat: {interval: 500ms}',
+          'collectors: {system: {interval: soon}}',
+          'logging: {level: loud}',
+          'health: {address: "13133"}',
+          'agent: {id: "${NO_SUCH_VAR:?agent id required}"}',
+        ].join('\n'),
+      ),
+    );
+    assert.deepEqual(problems.map((p) => p.path).sort(), [
+      'agent.id',
+      'collectors.system.interval',
+      'health.address',
+      'heartbeat.interval',
+      'logging.level',
+      'telemetryflow.backend_endpoint',
+      'telemetryflow.protocol',
+      'telemetryflow.tls.cert_file',
+      'telemetryflow.tls.key_file',
+    ]);
+  });
+});
+
+describe('file lines', () => {
+  it('point each problem and warning at its key in the file, but not values from elsewhere', () => {
+    const yaml = ['agent:', '  name: ok', 'collectors:', '  system:', '    intervl: 3s', '    interval: 5', 'logging:', '  level: info', 'security: {}'].join('\n');
+    const { error } = problemsOf(() => load(yaml, { TELEMETRYFLOW_LOG_FORMAT: 'xml' }));
+    assert.deepEqual(error.problems.map((p) => [p.path, p.line]), [
+      ['collectors.system.interval', 6],
+      ['logging.format', undefined],
+    ]);
+    assert.deepEqual(error.warnings.map((w) => [w.path, w.line]), [
+      ['collectors.system.intervl', 5],
+      ['security', 9],
+    ]);
+    assert.match(error.message, /collectors\.system\.interval: "5" is not a duration, e\.g\. "15s" \(line 6\)/);
+  });
+
+  it('find map keys that contain dots', () => {
+    const { error } = problemsOf(() => load('agent:\n  resource_attributes:\n    service.name: [a, b]\n'));
+    assert.deepEqual(error.problems.map((p) => [p.path, p.line]), [['agent.resource_attributes.service.name', 3]]);
+  });
+});
+
+describe('unknown keys', () => {
+  it('warn with a did-you-mean suggestion from the sibling keys', () => {
+    const loaded = load('collectors:\n  system:\n    intervl: 30s\n    perCpu: true\ntelemetryflow:\n  tls:\n    skipVerify: true\nloging:\n  level: debug\n');
+    assert.deepEqual(sortByPath(withoutLines(loaded.warnings)), [
+      { path: 'collectors.system.intervl', message: 'unknown key, ignored; did you mean "interval"?' },
+      { path: 'collectors.system.perCpu', message: 'unknown key, ignored' },
+      { path: 'loging', message: 'unknown key, ignored; did you mean "logging"?' },
+      { path: 'telemetryflow.tls.skipVerify', message: 'unknown key, ignored; did you mean "skip_verify"?' },
+    ]);
+    assert.equal(loaded.config.collectors.system.interval, 15_000, 'the misspelt key does not take effect');
+  });
+});
+
+describe('inert sections', () => {
+  it('load with one warning each saying they are ignored', () => {
+    const sections = ['security', 'auto_update', 'retention', 'resources', 'cache', 'integrations', 'api'];
+    const loaded = load(sections.map((s) => `${s}:\n  enabled: true\n  nested: {deep: [1, 2]}\n`).join(''));
+    assert.deepEqual(loaded.warnings.map((w) => w.path), sections);
+    for (const warning of loaded.warnings) assert.match(warning.message, /ignored/);
+    assert.match(loaded.warnings[6].message, /use telemetryflow\.backend_endpoint/);
+  });
+
+  it('collectors.logs loads silently when off and warns when enabled', () => {
+    assert.deepEqual(load('collectors:\n  logs:\n    enabled: false\n    paths: [/var/log/syslog]\n').warnings, []);
+    const loaded = load('collectors:\n  logs:\n    enabled: true\n    paths: [/var/log/syslog]\n');
+    assert.deepEqual(withoutLines(loaded.warnings), [{ path: 'collectors.logs', message: 'log collection is not implemented yet; collectors.logs is ignored' }]);
+  });
+});
+
+describe('TLS settings', () => {
+  it('accepts insecure_skip_verify as an alias of skip_verify', () => {
+    const loaded = load('telemetryflow:\n  tls:\n    insecure_skip_verify: true\n');
+    assert.equal(loaded.config.telemetryflow.tls.skip_verify, true);
+    assert.equal('insecure_skip_verify' in loaded.config.telemetryflow.tls, false);
+    assert.ok(loaded.warnings.some((w) => w.path === 'telemetryflow.tls.skip_verify'));
+  });
+
+  it('rejects skip_verify and insecure_skip_verify that disagree', () => {
+    const { problems } = problemsOf(() => load('telemetryflow:\n  tls:\n    insecure_skip_verify: true\n    skip_verify: false\n'));
+    assert.equal(problems[0].path, 'telemetryflow.tls.insecure_skip_verify');
+    assert.match(problems[0].message, /contradicts telemetryflow\.tls\.skip_verify/);
+  });
+
+  it('requires CA and client files to exist and be readable, relative to cwd', () => {
+    const { problems } = problemsOf(() => load('telemetryflow:\n  tls:\n    ca_file: missing-ca.pem\n'));
+    assert.deepEqual(problems, [{ path: 'telemetryflow.tls.ca_file', value: 'missing-ca.pem', message: 'must be a readable file (ENOENT)' }]);
+    temp.write('certs/ca.pem', 'not checked for content here\n');
+    temp.write('certs/client.crt', 'x\n');
+    temp.write('certs/client.key', 'x\n');
+    const loaded = load('telemetryflow:\n  tls:\n    ca_file: certs/ca.pem\n    cert_file: certs/client.crt\n    key_file: certs/client.key\n');
+    assert.equal(loaded.config.telemetryflow.tls.ca_file, 'certs/ca.pem');
+    const dir = problemsOf(() => load('telemetryflow:\n  tls:\n    ca_file: certs\n'));
+    assert.match(dir.problems[0].message, /must be a readable file/);
+  });
+
+  it('requires cert_file and key_file together', () => {
+    temp.write('certs/only.crt', 'x\n');
+    const { problems } = problemsOf(() => load('telemetryflow:\n  tls:\n    cert_file: certs/only.crt\n'));
+    assert.deepEqual(problems, [{ path: 'telemetryflow.tls.key_file', message: 'cert_file and key_file must be set together (client certificate for mTLS)' }]);
+  });
+
+  it('lets an http:// or https:// endpoint decide tls.enabled, warning on a contradiction', () => {
+    const plain = load('telemetryflow:\n  protocol: http\n  endpoint: http://127.0.0.1:4318\n');
+    assert.equal(plain.config.telemetryflow.tls.enabled, false);
+    assert.deepEqual(plain.warnings, []);
+    const contradicted = load('telemetryflow:\n  protocol: http\n  endpoint: https://127.0.0.1:4318\n  tls: {enabled: false}\n');
+    assert.equal(contradicted.config.telemetryflow.tls.enabled, true);
+    assert.match(contradicted.warnings[0].message, /endpoint's scheme wins/);
+    assert.equal(load('telemetryflow:\n  endpoint: 127.0.0.1:4317\n  tls: {enabled: false}\n').config.telemetryflow.tls.enabled, false);
+  });
+});
+
+describe('semantic checks', () => {
+  it('requires heartbeat.interval of at least 1s', () => {
+    assert.equal(load('heartbeat: {interval: 1s}\n').config.heartbeat.interval, 1000);
+    const { problems } = problemsOf(() => load('heartbeat: {interval: 999ms}\n'));
+    assert.deepEqual(problems, [{ path: 'heartbeat.interval', value: '999ms', message: 'must be at least "1s"' }]);
+  });
+
+  it('requires an http(s) scheme on backend_endpoint', () => {
+    for (const bad of ['tfo-backend:3100', 'ftp://tfo-backend/api', 'http://']) {
+      const { problems } = problemsOf(() => load(`telemetryflow: {backend_endpoint: "${bad}"}\n`));
+      assert.equal(problems[0].path, 'telemetryflow.backend_endpoint', bad);
+      assert.match(problems[0].message, /http:\/\/ or https:\/\/ URL/);
+    }
+    assert.equal(load('telemetryflow: {backend_endpoint: "http://127.0.0.1:3100/api/v2"}\n').config.telemetryflow.backend_endpoint, 'http://127.0.0.1:3100/api/v2');
+  });
+
+  it('requires a URL or host:port endpoint', () => {
+    const { problems } = problemsOf(() => load('telemetryflow:\n  protocol: http\n  endpoint: collector\n'));
+    assert.equal(problems[0].path, 'telemetryflow.endpoint');
+    assert.match(problems[0].message, /must be a URL such as "http:\/\/collector:4318" or host:port \(protocol http\)/);
+    assert.equal(load('telemetryflow:\n  endpoint: "[::1]:4317"\n  tls: {enabled: false}\n').config.telemetryflow.endpoint, '[::1]:4317');
+    problemsOf(() => load('telemetryflow:\n  endpoint: "collector:99999"\n'));
+  });
+
+  it('requires health.address to be host:port', () => {
+    for (const bad of ['13133', ':13133', 'localhost', 'http://127.0.0.1:13133']) {
+      const { problems } = problemsOf(() => load(`health: {address: "${bad}"}\n`));
+      assert.equal(problems[0].path, 'health.address', bad);
+    }
+    assert.equal(load('health: {address: "0.0.0.0:8080"}\n').config.health.address, '0.0.0.0:8080');
+  });
+
+  it('requires metrics_endpoint to be a path or URL', () => {
+    const { problems } = problemsOf(() => load('exporter: {otlp: {metrics_endpoint: "v1/metrics"}}\n'));
+    assert.equal(problems[0].path, 'exporter.otlp.metrics_endpoint');
+  });
+
+  it('requires host_root to be a readable directory', () => {
+    const { problems } = problemsOf(() => load('', {}, { flags: { hostRoot: join(temp.dir, 'no-such-root') } }));
+    assert.equal(problems[0].path, 'host_root');
+    assert.match(problems[0].message, /readable directory .*\(ENOENT\)/);
+  });
+
+  it('warns about suspicious but legal values', () => {
+    const loaded = load(
+      [
+        'telemetryflow:',
+        '  endpoint: collector.example.net:4317',
+        '  api_key_id: tfk_1',
+        '  api_key_secret: tfs_2',
+        '  tls: {enabled: false}',
+        '  retry: {initial_interval: 10s, max_interval: 1s}',
+        'heartbeat: {interval: 5s, timeout: 10s}',
+        'collectors: {system: {interval: 200ms}}',
+      ].join('\n'),
+    );
+    assert.deepEqual(loaded.warnings.map((w) => w.path).sort(), [
+      'collectors.system.interval',
+      'heartbeat.timeout',
+      'telemetryflow.retry.max_interval',
+      'telemetryflow.tls.enabled',
+    ]);
+    assert.match(loaded.warnings.find((w) => w.path === 'telemetryflow.tls.enabled')!.message, /plain text to collector\.example\.net/);
+    const oneSided = load('telemetryflow: {api_key_id: tfk_1}\n');
+    assert.deepEqual(oneSided.warnings.map((w) => w.path), ['telemetryflow.api_key_secret'], 'names the missing half');
+  });
+});
+
+describe('placeholders in the file', () => {
+  it('expands every form in values', () => {
+    const loaded = load(
+      'telemetryflow:\n  endpoint: "${EP_HOST}:${EP_PORT:-4317}"\n  api_key_id: "${KEY_ID:?key id needed}"\nagent:\n  name: "price $$5"\n  tags: {team: "${TEAM:-ops}"}\n',
+      { EP_HOST: 'collector.local', KEY_ID: 'tfk_abc' },
+    );
+    assert.equal(loaded.config.telemetryflow.endpoint, 'collector.local:4317');
+    assert.equal(loaded.config.telemetryflow.api_key_id, 'tfk_abc');
+    assert.equal(loaded.config.agent.name, 'price $5');
+    assert.equal(loaded.config.agent.tags.team, 'ops');
+  });
+
+  it('validates the expanded value', () => {
+    assert.equal(load('collectors: {system: {interval: "${IV:-30s}"}}\n').config.collectors.system.interval, 30_000);
+    assert.equal(load('buffer: {max_size_mb: "${MB}"}\n', { MB: '512' }).config.buffer.max_size_mb, 512);
+    const { problems } = problemsOf(() => load('collectors: {system: {interval: "${IV}"}}\n', { IV: '30' }));
+    assert.deepEqual(problems, [{ path: 'collectors.system.interval', value: '30', message: 'is not a duration, e.g. "15s"' }]);
+  });
+
+  it('names the key path and message of a missing required variable', () => {
+    const { problems, message } = problemsOf(() => load('telemetryflow:\n  api_key_secret: "${TFS:?export TFS first}"\n'));
+    assert.deepEqual(problems, [{ path: 'telemetryflow.api_key_secret', message: 'environment variable TFS is required: export TFS first' }]);
+    assert.match(message, /telemetryflow\.api_key_secret: environment variable TFS is required: export TFS first/);
+  });
+});
+
+describe('environment bindings', () => {
+  it('maps every TELEMETRYFLOW_* variable of the contract', () => {
+    const root = tempDir().dir;
+    const { config } = load('', {
+      TELEMETRYFLOW_ENDPOINT: 'collector.env:4317',
+      TELEMETRYFLOW_PROTOCOL: 'http',
+      TELEMETRYFLOW_API_KEY_ID: 'tfk_env',
+      TELEMETRYFLOW_API_KEY_SECRET: 'tfs_env',
+      TELEMETRYFLOW_AGENT_ID: 'agent-from-env',
+      TELEMETRYFLOW_ID: 'loses-to-agent-id',
+      TELEMETRYFLOW_AGENT_NAME: 'env name',
+      TELEMETRYFLOW_HOSTNAME: 'env-host',
+      TELEMETRYFLOW_ENVIRONMENT: 'staging',
+      TELEMETRYFLOW_HEARTBEAT_INTERVAL: '2m',
+      TELEMETRYFLOW_LOG_LEVEL: 'debug',
+      TELEMETRYFLOW_LOG_FORMAT: 'text',
+      TELEMETRYFLOW_BUFFER_PATH: '/tmp/env-buffer',
+      TELEMETRYFLOW_HOST_ROOT: root,
+    });
+    assert.equal(config.telemetryflow.endpoint, 'collector.env:4317');
+    assert.equal(config.telemetryflow.protocol, 'http');
+    assert.equal(config.telemetryflow.api_key_id, 'tfk_env');
+    assert.equal(config.telemetryflow.api_key_secret, 'tfs_env');
+    assert.equal(config.agent.id, 'agent-from-env');
+    assert.equal(config.agent.name, 'env name');
+    assert.equal(config.agent.hostname, 'env-host');
+    assert.deepEqual(config.agent.tags, { environment: 'staging' });
+    assert.equal(config.heartbeat.interval, 120_000);
+    assert.equal(config.logging.level, 'debug');
+    assert.equal(config.logging.format, 'text');
+    assert.equal(config.buffer.path, '/tmp/env-buffer');
+    assert.equal(config.host_root, root);
+  });
+
+  it('accepts TELEMETRYFLOW_ID when TELEMETRYFLOW_AGENT_ID is unset, and ignores empty variables', () => {
+    assert.equal(load('', { TELEMETRYFLOW_ID: 'legacy-id' }).config.agent.id, 'legacy-id');
+    assert.equal(load('agent: {name: file}\n', { TELEMETRYFLOW_AGENT_NAME: '' }).config.agent.name, 'file');
+  });
+
+  it('names the variable when its value is invalid', () => {
+    const { problems } = problemsOf(() => load('', { TELEMETRYFLOW_HEARTBEAT_INTERVAL: '60' }));
+    assert.deepEqual(problems, [{ path: 'heartbeat.interval', value: '60', message: 'is not a duration, e.g. "15s" (set by TELEMETRYFLOW_HEARTBEAT_INTERVAL)' }]);
+  });
+
+  it('maps the standard OTEL_EXPORTER_OTLP_* variables', () => {
+    const grpc = load('', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).config;
+    assert.equal(grpc.telemetryflow.endpoint, 'http://127.0.0.1:4317');
+    assert.equal(grpc.telemetryflow.protocol, 'grpc');
+    assert.equal(grpc.telemetryflow.tls.enabled, false);
+
+    const http = load('', {
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://127.0.0.1:4318/custom/metrics',
+    }).config;
+    assert.equal(http.telemetryflow.protocol, 'http');
+    assert.equal(http.telemetryflow.endpoint, 'http://127.0.0.1:4318');
+    assert.equal(http.exporter.otlp.metrics_endpoint, 'http://127.0.0.1:4318/custom/metrics');
+
+    const signal = load('', { OTEL_EXPORTER_OTLP_ENDPOINT: 'generic:4317', OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'metrics:4317' }).config;
+    assert.equal(signal.telemetryflow.endpoint, 'metrics:4317', 'for gRPC the signal-specific endpoint is the endpoint');
+
+    const tf = load('', { TELEMETRYFLOW_ENDPOINT: 'tf:4317', OTEL_EXPORTER_OTLP_ENDPOINT: 'otel:4317', TELEMETRYFLOW_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }).config;
+    assert.equal(tf.telemetryflow.endpoint, 'tf:4317', 'TELEMETRYFLOW_ENDPOINT wins');
+    assert.equal(tf.telemetryflow.protocol, 'grpc', 'TELEMETRYFLOW_PROTOCOL wins');
+  });
+
+  it('rejects OTEL_EXPORTER_OTLP_PROTOCOL=http/json naming what is supported', () => {
+    const { problems } = problemsOf(() => load('', { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }));
+    assert.deepEqual(problems, [{ path: 'OTEL_EXPORTER_OTLP_PROTOCOL', value: 'http/json', message: 'is not supported; supported: grpc, http/protobuf (http/json is not implemented)' }]);
+  });
+
+  it('merges URL-decoded OTEL_EXPORTER_OTLP_HEADERS over the file headers', () => {
+    const { config } = load('exporter: {otlp: {headers: {X-Team: file, X-Keep: kept}}}\n', {
+      OTEL_EXPORTER_OTLP_HEADERS: 'X-Team=env, Authorization=Bearer%20abc%3D%3D ,x-empty=',
+    });
+    assert.deepEqual(config.exporter.otlp.headers, { 'X-Team': 'env', 'X-Keep': 'kept', Authorization: 'Bearer abc==', 'x-empty': '' });
+  });
+
+  it('reports a malformed header list by position, never by its text', () => {
+    const { problems, message } = problemsOf(() => load('', { OTEL_EXPORTER_OTLP_HEADERS: 'ok=1,tfs_secret_without_equals,bad=%E0%A4%A' }));
+    assert.deepEqual(problems.map((p) => [p.path, p.message.slice(0, 9)]), [
+      ['OTEL_EXPORTER_OTLP_HEADERS', 'entry 2 i'],
+      ['OTEL_EXPORTER_OTLP_HEADERS', 'entry 3 i'],
+    ]);
+    assert.doesNotMatch(message, /tfs_secret/);
+  });
+
+  it('maps OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME into agent.resource_attributes', () => {
+    const { config } = load('agent: {resource_attributes: {team: file, site: a}}\n', {
+      OTEL_RESOURCE_ATTRIBUTES: 'team=env,service.name=from-attributes,k8s.cluster.name=prod%2Deu',
+      OTEL_SERVICE_NAME: 'from-service-name',
+    });
+    assert.deepEqual(config.agent.resource_attributes, { team: 'env', site: 'a', 'service.name': 'from-service-name', 'k8s.cluster.name': 'prod-eu' });
+  });
+});
+
+describe('precedence: flag > env > file > default', () => {
+  const file = 'logging:\n  level: warn\n  format: text\n';
+  it('a default applies when nothing else sets the key', () => {
+    assert.equal(load('').config.logging.level, 'info');
+  });
+  it('the file overrides the default', () => {
+    assert.equal(load(file).config.logging.level, 'warn');
+  });
+  it('the environment overrides the file', () => {
+    assert.equal(load(file, { TELEMETRYFLOW_LOG_LEVEL: 'error' }).config.logging.level, 'error');
+  });
+  it('a flag overrides the environment', () => {
+    const { config } = load(file, { TELEMETRYFLOW_LOG_LEVEL: 'error', TELEMETRYFLOW_LOG_FORMAT: 'json' }, { flags: { logLevel: 'debug' } });
+    assert.equal(config.logging.level, 'debug');
+    assert.equal(config.logging.format, 'json', 'keys without a flag keep the environment value');
+    assert.equal(load(file, {}, { flags: { logFormat: 'json' } }).config.logging.format, 'json');
+  });
+  it('a bad flag value names the flag', () => {
+    const { problems } = problemsOf(() => load(file, {}, { flags: { logLevel: 'trace' } }));
+    assert.deepEqual(problems, [{ path: 'logging.level', value: 'trace', message: 'must be one of: debug, info, warn, error (set by --log-level)' }]);
+  });
+});
+
+describe('secrets in errors', () => {
+  it('never appear in ConfigError messages or problem values', () => {
+    const secret = 'tfs_do_not_print_me';
+    const cases = [
+      () => load(`telemetryflow:\n  api_key_secret: [${secret}, again]\n`),
+      () => load('telemetryflow:\n  api_key_secret: {nested: "${S}"}\n', { S: secret }),
+      () => load(`exporter: {otlp: {headers: {Authorization: {v: ${secret}}}}}\n`),
+      () => load('telemetryflow: {api_key_secret: "${S}"}\nheartbeat: {interval: 1ms}\n', { S: secret }),
+      () => load('', { TELEMETRYFLOW_API_KEY_SECRET: secret, TELEMETRYFLOW_LOG_LEVEL: 'nope' }),
+      () => load(`telemetryflow:\n  api_key_secret: ${secret}\n  bad: [unclosed\n`),
+    ];
+    for (const run of cases) {
+      const { message, problems, error } = problemsOf(run);
+      assert.doesNotMatch(message, /do_not_print/);
+      assert.doesNotMatch(JSON.stringify(problems), /do_not_print/);
+      assert.doesNotMatch(JSON.stringify(error.warnings), /do_not_print/);
+    }
+  });
+});
