@@ -2,7 +2,12 @@
  * Where every data point the agent produced went. The exporter and the buffer update it; the
  * self-metrics and `/health` read it. The identity that must hold at every moment:
  *
- *   produced = exportedLive + replayed + inBacklog + sum(dropped)
+ *   produced + restored = exportedLive + replayed + inBacklog + sum(dropped) + leftInBuffer
+ *
+ * `restored` is what an earlier run (or this one, before a reload) left in the buffer file and
+ * the buffer found when it opened it; `leftInBuffer` is what was still in the file when the
+ * buffer closed. In a process that never had a backlog across a close both are 0 and the
+ * identity is the plain one.
  *
  * `inBacklog` is the buffer's current content (disk or memory fallback), so spilled points are
  * counted once while stored and again as replayed or dropped when they leave.
@@ -13,6 +18,8 @@ export class ExportAccounting {
   spilled = 0;
   replayed = 0;
   inBacklog = 0;
+  restored = 0;
+  leftInBuffer = 0;
   readonly dropped = new Map<string, number>();
 
   recordProduced(points: number): void {
@@ -44,9 +51,16 @@ export class ExportAccounting {
     if (fromBacklog) this.inBacklog -= points;
   }
 
-  /** Sets the backlog from storage (at start, when the buffer reopens an existing file). */
-  setBacklog(points: number): void {
-    this.inBacklog = points;
+  /** Points found in the buffer file at start, left there by an earlier run. */
+  recordRestored(points: number): void {
+    this.restored += points;
+    this.inBacklog += points;
+  }
+
+  /** Points still in the buffer file when the buffer closed (the next open restores them). */
+  recordLeftInBuffer(points: number): void {
+    this.leftInBuffer += points;
+    this.inBacklog -= points;
   }
 
   totalDropped(): number {
@@ -55,9 +69,9 @@ export class ExportAccounting {
     return sum;
   }
 
-  /** produced - (exportedLive + replayed + inBacklog + dropped); 0 when every point is accounted for. */
+  /** Left side minus right side of the identity; 0 when every point is accounted for. */
   unaccounted(): number {
-    return this.produced - (this.exportedLive + this.replayed + this.inBacklog + this.totalDropped());
+    return this.produced + this.restored - (this.exportedLive + this.replayed + this.inBacklog + this.totalDropped() + this.leftInBuffer);
   }
 
   snapshot(): Record<string, unknown> {
@@ -67,6 +81,8 @@ export class ExportAccounting {
       spilled: this.spilled,
       replayed: this.replayed,
       in_backlog: this.inBacklog,
+      restored: this.restored,
+      left_in_buffer: this.leftInBuffer,
       dropped: Object.fromEntries(this.dropped),
     };
   }

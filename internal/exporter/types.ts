@@ -18,19 +18,29 @@ export type FailureReason =
   | 'rejected' // HTTP 400 and other 4xx, gRPC INVALID_ARGUMENT and other non-retryable codes
   | 'network'; // any other socket-level failure
 
-/** The outcome of sending one encoded OTLP request. */
+/** Why a send failed, as the collector or the socket said it. */
+export interface SendFailureDetail {
+  reason: FailureReason;
+  /** The collector's own message, or the socket error's. Never contains credentials. */
+  message: string;
+  /** HTTP status code or gRPC status code, when the collector answered. */
+  status?: number;
+  /** From Retry-After (HTTP 429/503) or gRPC retry pushback. */
+  retryAfterMs?: number;
+}
+
+/**
+ * The outcome of sending one encoded OTLP request. Retryable and rejected are separate members
+ * so that `Extract<SendResult, { outcome: 'retryable' }>` names the retryable one.
+ */
 export type SendResult =
-  | { outcome: 'ok' }
   | {
-      outcome: 'retryable' | 'rejected';
-      reason: FailureReason;
-      /** The collector's own message, or the socket error's. Never contains credentials. */
-      message: string;
-      /** HTTP status code or gRPC status code, when the collector answered. */
-      status?: number;
-      /** From Retry-After (HTTP 429/503) or gRPC retry pushback. */
-      retryAfterMs?: number;
-    };
+      outcome: 'ok';
+      /** The collector accepted the request but dropped some points (OTLP partial success). */
+      partialSuccess?: { rejectedDataPoints: number; errorMessage: string };
+    }
+  | ({ outcome: 'retryable' } & SendFailureDetail)
+  | ({ outcome: 'rejected' } & SendFailureDetail);
 
 /**
  * Sends one serialized ExportMetricsServiceRequest (OTLP protobuf bytes) to the collector.
@@ -60,4 +70,20 @@ export interface EncodedBatch {
  */
 export interface SpillSink {
   spill(batch: EncodedBatch, failure: Extract<SendResult, { outcome: 'retryable' }>): Promise<void>;
+}
+
+/** The outcome of the last live export, for `/health`. */
+export interface ExportStatus {
+  /** Wall-clock ms when the export finished. */
+  at: number;
+  /** Whether the collector accepted the batch. */
+  ok: boolean;
+  /** Why not (a FailureReason, or `encode_error` / `spill_error`); absent when ok. */
+  reason?: string;
+  /** The collector's or the socket's message; absent when ok. */
+  message?: string;
+  /** Data points in the batch. */
+  points: number;
+  /** The batch failed but was handed to the buffer, which will replay it. */
+  spilled?: boolean;
 }

@@ -1,0 +1,159 @@
+// Turns what a send ended with (a socket error, an HTTP status, a gRPC status) into a SendResult:
+// retryable or rejected, with a reason an operator can act on and the collector's own words.
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
+import type { FailureReason, SendResult } from './types';
+
+export type FailureResult = Extract<SendResult, { outcome: 'retryable' | 'rejected' }>;
+
+/** Collector messages are cut to this many characters; a whole HTML error page helps nobody. */
+export const MAX_MESSAGE_CHARS = 512;
+
+/** Removes every occurrence of each secret from a text, then truncates it. */
+export type Scrubber = (text: string) => string;
+
+export function createScrubber(secrets: readonly string[]): Scrubber {
+  const values = secrets.filter((s) => s.length > 0);
+  return (text) => {
+    let out = text.trim();
+    for (const secret of values) out = out.split(secret).join('***');
+    return out.length > MAX_MESSAGE_CHARS ? `${out.slice(0, MAX_MESSAGE_CHARS - 1)}…` : out;
+  };
+}
+
+function retryable(reason: FailureReason, message: string, extra: { status?: number; retryAfterMs?: number } = {}): FailureResult {
+  return { outcome: 'retryable', reason, message, ...extra };
+}
+
+// Node's TLS verification error codes (from OpenSSL) and its own TLS codes.
+const TLS_ERROR_CODES = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_TLS_HANDSHAKE_TIMEOUT',
+  'EPROTO',
+]);
+
+/** Socket-level failure reasons by error code, for both transports. */
+export function reasonForErrorCode(code: string | undefined): FailureReason {
+  if (code === undefined) return 'network';
+  if (code === 'ECONNREFUSED') return 'connection_refused';
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED' || code === 'ERR_STREAM_PREMATURE_CLOSE') return 'connection_reset';
+  if (code === 'ETIMEDOUT') return 'timeout';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL' || code === 'EAI_NONAME') return 'dns';
+  if (TLS_ERROR_CODES.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) return 'tls';
+  return 'network';
+}
+
+/** A socket error before any response: always retryable, the collector never saw the data. */
+export function classifySocketError(error: NodeJS.ErrnoException, scrub: Scrubber): FailureResult {
+  const reason = reasonForErrorCode(error.code);
+  const text = error.code && !error.message.includes(error.code) ? `${error.code}: ${error.message}` : error.message;
+  return retryable(reason, scrub(text));
+}
+
+/**
+ * Retry-After as seconds or as an HTTP date (RFC 9110 §10.2.3); undefined when absent or
+ * unreadable, never negative.
+ */
+export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/**
+ * A success answer: an ExportMetricsServiceResponse whose partial_success says whether the
+ * collector dropped points. An unreadable body is still a success; the request was accepted.
+ */
+export function acceptedResult(body: Uint8Array, scrub: Scrubber): SendResult {
+  if (body.length === 0) return { outcome: 'ok' };
+  let partial;
+  try {
+    partial = ProtobufMetricsSerializer.deserializeResponse(body).partialSuccess;
+  } catch {
+    return { outcome: 'ok' };
+  }
+  const rejectedDataPoints = Number(partial?.rejectedDataPoints ?? 0);
+  const errorMessage = partial?.errorMessage ?? '';
+  if (rejectedDataPoints === 0 && errorMessage === '') return { outcome: 'ok' };
+  return { outcome: 'ok', partialSuccess: { rejectedDataPoints, errorMessage: scrub(errorMessage) } };
+}
+
+/** What an HTTP status means for the batch (OTLP/HTTP: 429, 502, 503, 504 retryable; we add 401/403, 408, other 5xx). */
+export function classifyHttpStatus(status: number, message: string, retryAfterMs: number | undefined): SendResult {
+  if (status >= 200 && status < 300) return { outcome: 'ok' };
+  const extra = { status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+  if (status === 401 || status === 403) return retryable('credentials', message, extra);
+  if (status === 408) return retryable('request_timeout', message, extra);
+  if (status === 429) return retryable('throttled', message, extra);
+  if (status === 502 || status === 503 || status === 504) return retryable('unavailable', message, extra);
+  if (status >= 500) return retryable('server_error', message, extra);
+  return { outcome: 'rejected', reason: 'rejected', message, ...extra };
+}
+
+const GRPC_REJECTED = new Set<number>([
+  GrpcStatus.INVALID_ARGUMENT,
+  GrpcStatus.NOT_FOUND,
+  GrpcStatus.ALREADY_EXISTS,
+  GrpcStatus.FAILED_PRECONDITION,
+  GrpcStatus.UNIMPLEMENTED,
+]);
+
+/**
+ * A gRPC UNAVAILABLE from grpc-js carries the connection error in its text ("No connection
+ * established. Last error: connect ECONNREFUSED …"); that text is the only place the reason is.
+ */
+function unavailableReason(details: string): FailureReason {
+  if (/ECONNREFUSED/.test(details)) return 'connection_refused';
+  if (/ECONNRESET|EPIPE|Connection dropped|socket hang up/i.test(details)) return 'connection_reset';
+  if (/ENOTFOUND|EAI_AGAIN|Name resolution failed|DNS resolution failed/i.test(details)) return 'dns';
+  if (/certificate|SSL|TLS|self[- ]signed|handshake/i.test(details)) return 'tls';
+  return 'unavailable';
+}
+
+export interface GrpcFailure {
+  code: number;
+  details: string;
+  retryAfterMs?: number;
+  /** Whether our own deadline expired, as opposed to the collector answering DEADLINE_EXCEEDED. */
+  ownDeadline: boolean;
+}
+
+/**
+ * What a gRPC status means for the batch. The OTLP retryable set (CANCELLED, DEADLINE_EXCEEDED,
+ * ABORTED, OUT_OF_RANGE, UNAVAILABLE, DATA_LOSS, RESOURCE_EXHAUSTED) plus UNAUTHENTICATED and
+ * PERMISSION_DENIED (credentials get fixed) and INTERNAL/UNKNOWN (a server fault, not the data's).
+ */
+export function classifyGrpcStatus(failure: GrpcFailure, scrub: Scrubber): FailureResult {
+  const { code, retryAfterMs } = failure;
+  const message = scrub(`${GrpcStatus[code] ?? code}: ${failure.details}`);
+  const extra = { status: code, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+  switch (code) {
+    case GrpcStatus.UNAUTHENTICATED:
+    case GrpcStatus.PERMISSION_DENIED:
+      return retryable('credentials', message, extra);
+    case GrpcStatus.DEADLINE_EXCEEDED:
+      return retryable(failure.ownDeadline ? 'timeout' : 'request_timeout', message, extra);
+    case GrpcStatus.RESOURCE_EXHAUSTED:
+      return retryable('throttled', message, extra);
+    case GrpcStatus.UNAVAILABLE:
+      return retryable(unavailableReason(failure.details), message, extra);
+    case GrpcStatus.CANCELLED:
+      return retryable('connection_reset', message, extra);
+    default:
+      if (GRPC_REJECTED.has(code)) return { outcome: 'rejected', reason: 'rejected', message, ...extra };
+      return retryable('server_error', message, extra);
+  }
+}

@@ -1,0 +1,84 @@
+// Where exports go, decided once from the effective config: a gRPC `host:port` or an HTTP URL.
+import { parseHostPort, schemeTls } from '../config/checks';
+import type { AgentConfig } from '../config/types';
+
+export const DEFAULT_GRPC_PORT = 4317;
+export const DEFAULT_HTTP_PORT = 4318;
+
+export type ExportTarget =
+  | { protocol: 'grpc'; /** `host:port`, no scheme */ address: string; tls: boolean }
+  | { protocol: 'http'; /** full metrics URL */ url: string; tls: boolean };
+
+/** An endpoint the exporter cannot use; names the key and the value. */
+export class EndpointError extends Error {
+  constructor(
+    readonly key: string,
+    readonly value: string,
+    expected: string,
+  ) {
+    super(`${key}: ${JSON.stringify(value)} ${expected}`);
+    this.name = 'EndpointError';
+  }
+}
+
+interface Authority {
+  host: string;
+  port: number;
+  /** Path after the authority, without a trailing slash ('' for none). */
+  basePath: string;
+  /** From the scheme, when there is one. */
+  tls?: boolean;
+}
+
+/** Reads `http(s)://host[:port][/path]` or `host[:port]`. */
+function parseEndpoint(endpoint: string, defaultPort: number): Authority {
+  const text = endpoint.trim();
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new EndpointError('telemetryflow.endpoint', endpoint, 'is not a valid URL');
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new EndpointError('telemetryflow.endpoint', endpoint, 'must use http:// or https://, or be host:port');
+    }
+    return {
+      host: url.hostname,
+      port: url.port === '' ? defaultPort : Number(url.port),
+      basePath: url.pathname.replace(/\/+$/, ''),
+      tls: url.protocol === 'https:',
+    };
+  }
+  const hostPort = parseHostPort(text);
+  if (hostPort) return { ...hostPort, basePath: '' };
+  if (/^(\[[0-9A-Fa-f:.]+\]|[^:/\s[\]]+)$/.test(text)) return { host: text, port: defaultPort, basePath: '' };
+  throw new EndpointError('telemetryflow.endpoint', endpoint, 'must be host:port or an http(s):// URL, e.g. "localhost:4317"');
+}
+
+/**
+ * The export target. TLS: an `https://` or `http://` scheme says it outright, otherwise
+ * `telemetryflow.tls.enabled` decides. HTTP path: an explicit `exporter.otlp.metrics_endpoint`
+ * (a path, or a whole URL) wins; otherwise `/{endpoint_version}/metrics` under the endpoint.
+ */
+export function resolveExportTarget(config: AgentConfig): ExportTarget {
+  const { endpoint, protocol, tls } = config.telemetryflow;
+  const otlp = config.exporter.otlp;
+  if (protocol === 'grpc') {
+    const authority = parseEndpoint(endpoint, DEFAULT_GRPC_PORT);
+    return { protocol: 'grpc', address: `${authority.host}:${authority.port}`, tls: authority.tls ?? tls.enabled };
+  }
+  const metricsEndpoint = otlp.metrics_endpoint.trim();
+  if (/^https?:\/\//i.test(metricsEndpoint)) {
+    try {
+      new URL(metricsEndpoint);
+    } catch {
+      throw new EndpointError('exporter.otlp.metrics_endpoint', metricsEndpoint, 'is not a valid URL');
+    }
+    return { protocol: 'http', url: metricsEndpoint, tls: schemeTls(metricsEndpoint) === true };
+  }
+  const authority = parseEndpoint(endpoint, DEFAULT_HTTP_PORT);
+  const useTls = authority.tls ?? tls.enabled;
+  const path = metricsEndpoint !== '' ? (metricsEndpoint.startsWith('/') ? metricsEndpoint : `/${metricsEndpoint}`) : `${authority.basePath}/${otlp.endpoint_version}/metrics`;
+  return { protocol: 'http', url: `${useTls ? 'https' : 'http'}://${authority.host}:${authority.port}${path}`, tls: useTls };
+}

@@ -1,0 +1,141 @@
+// OTLP/HTTP with protobuf bodies: POST to the metrics URL over a keep-alive connection.
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { promisify } from 'node:util';
+import { gzip, gzipSync } from 'node:zlib';
+import type { Compression } from '../config/types';
+import { acceptedResult, classifyHttpStatus, classifySocketError, createScrubber, parseRetryAfter, type Scrubber } from './classify';
+import { checkHeaders, secretHeaderValues } from './headers';
+import { decodeRpcStatus } from './rpc-status';
+import { MIN_TLS_VERSION, type TlsMaterial } from './tls';
+import type { OtlpTransport, SendResult } from './types';
+
+const gzipAsync = promisify(gzip);
+
+// Compressing a typical export (a few KB) inline costs a quarter of a trip through libuv's thread
+// pool; only large bodies (buffer replays) are worth moving off the event loop.
+const INLINE_GZIP_MAX_BYTES = 256 * 1024;
+
+/** Enough of an error body for its message; the rest is read and discarded. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+export interface HttpTransportOptions {
+  /** The full metrics URL (http:// or https://). */
+  url: string;
+  headers: Record<string, string>;
+  compression: Compression;
+  /** Used when the URL is https. */
+  tls?: TlsMaterial;
+  now?: () => number;
+}
+
+export class HttpTransport implements OtlpTransport {
+  readonly protocol = 'http' as const;
+  readonly target: string;
+  private readonly url: URL;
+  private readonly agent: http.Agent;
+  private readonly request: typeof http.request;
+  private readonly scrub: Scrubber;
+  private readonly now: () => number;
+
+  constructor(private readonly options: HttpTransportOptions) {
+    checkHeaders(options.headers);
+    this.url = new URL(options.url);
+    this.target = this.url.href;
+    this.scrub = createScrubber(secretHeaderValues(options.headers));
+    this.now = options.now ?? Date.now;
+    if (this.url.protocol === 'https:') {
+      const tls = options.tls ?? { skipVerify: false };
+      this.agent = new https.Agent({
+        keepAlive: true,
+        ca: tls.ca,
+        cert: tls.cert,
+        key: tls.key,
+        rejectUnauthorized: !tls.skipVerify,
+        minVersion: MIN_TLS_VERSION,
+      });
+      this.request = https.request;
+    } else {
+      this.agent = new http.Agent({ keepAlive: true });
+      this.request = http.request;
+    }
+  }
+
+  async send(body: Uint8Array, timeoutMs: number): Promise<SendResult> {
+    const compressed = this.options.compression === 'gzip';
+    const payload = !compressed
+      ? Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+      : body.byteLength <= INLINE_GZIP_MAX_BYTES
+        ? gzipSync(body)
+        : await gzipAsync(body);
+    const headers: http.OutgoingHttpHeaders = {
+      ...this.options.headers,
+      'Content-Type': 'application/x-protobuf',
+      'Content-Length': payload.length,
+      ...(compressed ? { 'Content-Encoding': 'gzip' } : {}),
+    };
+    const first = await this.post(payload, headers, timeoutMs);
+    // A keep-alive socket the collector closed while idle fails at once with ECONNRESET before
+    // the collector saw anything; Node's documented remedy is to send again on a fresh socket.
+    return first.staleSocket ? (await this.post(payload, headers, timeoutMs)).result : first.result;
+  }
+
+  private post(payload: Buffer, headers: http.OutgoingHttpHeaders, timeoutMs: number): Promise<{ result: SendResult; staleSocket?: boolean }> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const finish = (result: SendResult, staleSocket = false) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve({ result, staleSocket });
+      };
+      const req = this.request(this.url, { method: 'POST', agent: this.agent, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          if (size >= MAX_RESPONSE_BYTES) return;
+          chunks.push(chunk);
+          size += chunk.length;
+        });
+        res.on('end', () => finish(this.interpret(res, Buffer.concat(chunks))));
+        res.on('error', (err) => finish(classifySocketError(err, this.scrub)));
+      });
+      const timer = setTimeout(() => {
+        finish({ outcome: 'retryable', reason: 'timeout', message: `no answer from ${this.target} within ${timeoutMs} ms` });
+        req.destroy();
+      }, timeoutMs);
+      req.on('error', (err: NodeJS.ErrnoException) => finish(classifySocketError(err, this.scrub), req.reusedSocket && err.code === 'ECONNRESET'));
+      req.end(payload);
+    });
+  }
+
+  private interpret(res: http.IncomingMessage, body: Buffer): SendResult {
+    const status = res.statusCode ?? 0;
+    const contentType = String(res.headers['content-type'] ?? '');
+    const isProtobuf = contentType.includes('protobuf');
+    if (status >= 200 && status < 300) return isProtobuf ? acceptedResult(body, this.scrub) : { outcome: 'ok' };
+    const retryAfterMs = parseRetryAfter(res.headers['retry-after'], this.now());
+    return classifyHttpStatus(status, this.scrub(`HTTP ${status}: ${this.errorText(body, contentType, isProtobuf) || (http.STATUS_CODES[status] ?? 'error')}`), retryAfterMs);
+  }
+
+  /** The collector's message: google.rpc.Status for protobuf, `message` of a JSON body, or the text. */
+  private errorText(body: Buffer, contentType: string, isProtobuf: boolean): string {
+    if (body.length === 0) return '';
+    if (isProtobuf) return decodeRpcStatus(body)?.message ?? '';
+    const text = body.toString('utf8').trim();
+    if (contentType.includes('json')) {
+      try {
+        const parsed = JSON.parse(text) as { message?: unknown; error?: unknown };
+        const message = parsed.message ?? parsed.error;
+        if (typeof message === 'string') return message;
+      } catch {
+        // Not JSON after all: the text itself is the message.
+      }
+    }
+    return text;
+  }
+
+  async close(): Promise<void> {
+    this.agent.destroy();
+  }
+}

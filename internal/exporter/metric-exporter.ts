@@ -1,0 +1,189 @@
+// The PushMetricExporter the periodic reader calls: the official OTLPMetricExporterBase (so the
+// SDK sees a standard OTLP exporter with cumulative temporality) around our delegate, which
+// serializes once, sends through an OtlpTransport, and decides what happens to a failed batch.
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { AggregationTemporalityPreference, OTLPMetricExporterBase } from '@opentelemetry/exporter-metrics-otlp-http';
+import type { IOtlpExportDelegate } from '@opentelemetry/otlp-exporter-base';
+import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
+import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { Logger } from '../log/logger';
+import { FailureStreak } from '../log/streak';
+import type { ExportAccounting } from './accounting';
+import type { EncodedBatch, ExportStatus, OtlpTransport, SendResult, SpillSink } from './types';
+
+export interface MetricExporterOptions {
+  transport: OtlpTransport;
+  accounting: ExportAccounting;
+  logger: Logger;
+  /** Per-send timeout. The reader's exportTimeoutMillis should leave room for a spill after it. */
+  timeoutMs: number;
+  /** Where retryable failures go; without one they are dropped and counted as `no_buffer`. */
+  spill?: SpillSink;
+  /** Wall clock in ms (batch creation time, status time). */
+  clock?: () => number;
+}
+
+export type MetricExporter = PushMetricExporter & { lastResult(): ExportStatus | undefined };
+
+/** Distinct collector messages remembered for "log once"; beyond this they are logged again. */
+const MAX_REMEMBERED_MESSAGES = 100;
+
+export function countDataPoints(metrics: ResourceMetrics): number {
+  let points = 0;
+  for (const scope of metrics.scopeMetrics) for (const metric of scope.metrics) points += metric.dataPoints.length;
+  return points;
+}
+
+/** Logs each distinct message once (bounded memory: the set is cleared when full). */
+class OncePerMessage {
+  private readonly seen = new Set<string>();
+
+  first(message: string): boolean {
+    if (this.seen.has(message)) return false;
+    if (this.seen.size >= MAX_REMEMBERED_MESSAGES) this.seen.clear();
+    this.seen.add(message);
+    return true;
+  }
+}
+
+type Failure = Exclude<SendResult, { outcome: 'ok' }>;
+
+class LiveExportDelegate implements IOtlpExportDelegate<ResourceMetrics> {
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly streak: FailureStreak;
+  private readonly rejections = new OncePerMessage();
+  private readonly partials = new OncePerMessage();
+  private readonly clock: () => number;
+  private last: ExportStatus | undefined;
+  private isShutdown = false;
+
+  constructor(private readonly options: MetricExporterOptions) {
+    this.clock = options.clock ?? Date.now;
+    this.streak = new FailureStreak(options.logger, 'export', this.clock);
+  }
+
+  lastResult(): ExportStatus | undefined {
+    return this.last;
+  }
+
+  export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
+    if (this.isShutdown) {
+      resultCallback({ code: ExportResultCode.FAILED, error: new Error('exporter is shut down') });
+      return;
+    }
+    const done = this.exportOnce(metrics).then(resultCallback, (error: Error) => resultCallback({ code: ExportResultCode.FAILED, error }));
+    this.inFlight.add(done);
+    void done.finally(() => this.inFlight.delete(done));
+  }
+
+  private async exportOnce(metrics: ResourceMetrics): Promise<ExportResult> {
+    const points = countDataPoints(metrics);
+    if (points === 0) return { code: ExportResultCode.SUCCESS };
+    const { accounting, logger, transport } = this.options;
+    accounting.recordProduced(points);
+
+    let body: Uint8Array | undefined;
+    try {
+      body = ProtobufMetricsSerializer.serializeRequest(metrics);
+    } catch (error) {
+      logger.error({ event: 'export.encode_failed', points, err: error }, 'could not serialize metrics; batch dropped');
+    }
+    if (!body) {
+      accounting.recordDropped('encode_error', points);
+      this.setStatus({ ok: false, reason: 'encode_error', points });
+      return { code: ExportResultCode.FAILED, error: new Error('could not serialize metrics') };
+    }
+
+    const batch: EncodedBatch = { body, points, createdAt: this.clock() };
+    const result = await this.send(body);
+    if (result.outcome === 'ok') {
+      accounting.recordExportedLive(points);
+      this.streak.success({ target: transport.target });
+      this.setStatus({ ok: true, points });
+      if (result.partialSuccess && this.partials.first(result.partialSuccess.errorMessage)) {
+        logger.warn(
+          { event: 'export.partial_success', target: transport.target, rejected_points: result.partialSuccess.rejectedDataPoints, collector_message: result.partialSuccess.errorMessage },
+          `collector accepted the batch but rejected ${result.partialSuccess.rejectedDataPoints} points: ${result.partialSuccess.errorMessage}`,
+        );
+      }
+      return { code: ExportResultCode.SUCCESS };
+    }
+    return result.outcome === 'retryable' ? this.handleRetryable(batch, result) : this.handleRejected(batch, result);
+  }
+
+  /** A transport that throws instead of answering still gets a classified, counted outcome. */
+  private async send(body: Uint8Array): Promise<SendResult> {
+    try {
+      return await this.options.transport.send(body, this.options.timeoutMs);
+    } catch (error) {
+      return { outcome: 'retryable', reason: 'network', message: (error as Error).message };
+    }
+  }
+
+  private async handleRetryable(batch: EncodedBatch, result: Extract<SendResult, { outcome: 'retryable' }>): Promise<ExportResult> {
+    const { accounting, logger, spill, transport } = this.options;
+    this.streak.failure(result.reason, { target: transport.target, message: result.message, ...(result.status !== undefined ? { status: result.status } : {}) });
+    if (!spill) {
+      accounting.recordDropped('no_buffer', batch.points);
+      this.setStatus({ ok: false, reason: result.reason, message: result.message, points: batch.points });
+      return { code: ExportResultCode.FAILED, error: new Error(`export failed (${result.reason}): ${result.message}`) };
+    }
+    try {
+      await spill.spill(batch, result);
+    } catch (error) {
+      accounting.recordDropped('spill_error', batch.points);
+      logger.error({ event: 'export.spill_failed', points: batch.points, err: error }, 'could not hand the failed batch to the buffer; batch dropped');
+      this.setStatus({ ok: false, reason: 'spill_error', message: (error as Error).message, points: batch.points });
+      return { code: ExportResultCode.FAILED, error: error as Error };
+    }
+    this.setStatus({ ok: false, reason: result.reason, message: result.message, points: batch.points, spilled: true });
+    // Safely in the buffer: success as far as the SDK is concerned, so it logs no error.
+    return { code: ExportResultCode.SUCCESS };
+  }
+
+  private handleRejected(batch: EncodedBatch, result: Failure): ExportResult {
+    const { accounting, logger, transport } = this.options;
+    accounting.recordDropped('rejected', batch.points);
+    this.setStatus({ ok: false, reason: result.reason, message: result.message, points: batch.points });
+    if (this.rejections.first(result.message)) {
+      logger.error(
+        { event: 'export.rejected', target: transport.target, points: batch.points, collector_message: result.message, ...(result.status !== undefined ? { status: result.status } : {}) },
+        `collector rejected a batch of ${batch.points} points (not retried): ${result.message}`,
+      );
+    }
+    return { code: ExportResultCode.FAILED, error: new Error(`collector rejected the batch: ${result.message}`) };
+  }
+
+  private setStatus(status: Omit<ExportStatus, 'at'>): void {
+    this.last = { at: this.clock(), ...status };
+  }
+
+  async forceFlush(): Promise<void> {
+    await Promise.all([...this.inFlight]);
+  }
+
+  async shutdown(): Promise<void> {
+    this.isShutdown = true;
+    await this.forceFlush();
+    await this.options.transport.close();
+  }
+
+  setMetrics(): void {
+    // The agent reports its own export counters (ExportAccounting); the SDK's
+    // otel.sdk.exporter.* instruments are not wired.
+  }
+}
+
+class TfoMetricExporter extends OTLPMetricExporterBase {
+  constructor(private readonly live: LiveExportDelegate) {
+    super(live, { temporalityPreference: AggregationTemporalityPreference.CUMULATIVE });
+  }
+
+  lastResult(): ExportStatus | undefined {
+    return this.live.lastResult();
+  }
+}
+
+export function createMetricExporter(options: MetricExporterOptions): MetricExporter {
+  return new TfoMetricExporter(new LiveExportDelegate(options));
+}

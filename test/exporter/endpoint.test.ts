@@ -1,0 +1,212 @@
+// Pure parts of the exporter: where exports go, which headers they carry, how failures are read.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { defaultConfig } from '../../internal/config/defaults';
+import type { AgentConfig } from '../../internal/config/types';
+import { classifyGrpcStatus, classifyHttpStatus, createScrubber, MAX_MESSAGE_CHARS, parseRetryAfter, reasonForErrorCode } from '../../internal/exporter/classify';
+import { EndpointError, resolveExportTarget } from '../../internal/exporter/endpoint';
+import { checkHeaders, exportHeaders, HeaderError, secretHeaderValues } from '../../internal/exporter/headers';
+import { decodeRpcStatus } from '../../internal/exporter/rpc-status';
+import { VERSION } from '../../internal/version/version';
+
+function config(mutate: (c: AgentConfig) => void): AgentConfig {
+  const c = defaultConfig();
+  mutate(c);
+  return c;
+}
+
+describe('resolveExportTarget', () => {
+  it('gRPC: host:port as is, scheme stripped, default port 4317, TLS from scheme or tls.enabled', () => {
+    assert.deepEqual(resolveExportTarget(config((c) => (c.telemetryflow.endpoint = 'collector:4317'))), { protocol: 'grpc', address: 'collector:4317', tls: true });
+    assert.deepEqual(
+      resolveExportTarget(config((c) => ((c.telemetryflow.endpoint = 'collector:4317'), (c.telemetryflow.tls.enabled = false)))),
+      { protocol: 'grpc', address: 'collector:4317', tls: false },
+    );
+    assert.deepEqual(resolveExportTarget(config((c) => (c.telemetryflow.endpoint = 'http://collector'))), { protocol: 'grpc', address: 'collector:4317', tls: false });
+    assert.deepEqual(
+      resolveExportTarget(config((c) => ((c.telemetryflow.endpoint = 'https://collector:9000/'), (c.telemetryflow.tls.enabled = false)))),
+      { protocol: 'grpc', address: 'collector:9000', tls: true },
+    );
+    assert.deepEqual(resolveExportTarget(config((c) => (c.telemetryflow.endpoint = '[::1]:4317'))), { protocol: 'grpc', address: '[::1]:4317', tls: true });
+  });
+
+  it('HTTP: /v2/metrics by default, /v1 by endpoint_version, default port 4318', () => {
+    const http = (mutate: (c: AgentConfig) => void) =>
+      resolveExportTarget(
+        config((c) => {
+          c.telemetryflow.protocol = 'http';
+          c.telemetryflow.tls.enabled = false;
+          mutate(c);
+        }),
+      );
+    assert.deepEqual(http((c) => (c.telemetryflow.endpoint = 'collector:4318')), { protocol: 'http', url: 'http://collector:4318/v2/metrics', tls: false });
+    assert.deepEqual(http((c) => ((c.telemetryflow.endpoint = 'collector'), (c.exporter.otlp.endpoint_version = 'v1'))), { protocol: 'http', url: 'http://collector:4318/v1/metrics', tls: false });
+    assert.deepEqual(http((c) => (c.telemetryflow.endpoint = 'https://collector.example.com/otlp/')), { protocol: 'http', url: 'https://collector.example.com:4318/otlp/v2/metrics', tls: true });
+    assert.deepEqual(http((c) => ((c.telemetryflow.endpoint = 'collector:4318'), (c.telemetryflow.tls.enabled = true))), { protocol: 'http', url: 'https://collector:4318/v2/metrics', tls: true });
+  });
+
+  it('HTTP: an explicit metrics_endpoint wins over endpoint_version, as a path or a whole URL', () => {
+    const http = (endpoint: string, metrics: string) =>
+      resolveExportTarget(
+        config((c) => {
+          c.telemetryflow.protocol = 'http';
+          c.telemetryflow.tls.enabled = false;
+          c.telemetryflow.endpoint = endpoint;
+          c.exporter.otlp.endpoint_version = 'v1';
+          c.exporter.otlp.metrics_endpoint = metrics;
+        }),
+      );
+    assert.equal((http('collector:4318', '/custom/metrics') as { url: string }).url, 'http://collector:4318/custom/metrics');
+    assert.equal((http('collector:4318', 'custom') as { url: string }).url, 'http://collector:4318/custom');
+    assert.deepEqual(http('collector:4318', 'https://other:443/v2/metrics'), { protocol: 'http', url: 'https://other:443/v2/metrics', tls: true });
+  });
+
+  it('names the key and the value of an endpoint it cannot use', () => {
+    assert.throws(
+      () => resolveExportTarget(config((c) => (c.telemetryflow.endpoint = 'ftp://collector:21'))),
+      (e: unknown) => e instanceof EndpointError && e.key === 'telemetryflow.endpoint' && /"ftp:\/\/collector:21"/.test(e.message),
+    );
+    assert.throws(() => resolveExportTarget(config((c) => (c.telemetryflow.endpoint = 'a b:c'))), /telemetryflow.endpoint: "a b:c" must be host:port/);
+  });
+});
+
+describe('exportHeaders', () => {
+  it('sends the key pair when set, the agent id always, extra headers, and a User-Agent', () => {
+    const h = exportHeaders(
+      config((c) => {
+        c.telemetryflow.api_key_id = 'tfk_1';
+        c.telemetryflow.api_key_secret = 'tfs_2';
+        c.exporter.otlp.headers = { 'X-Tenant': 't1', 'x-telemetryflow-agent-id': 'spoofed' };
+      }),
+      'agent-42',
+    );
+    const { 'User-Agent': agent, ...rest } = h;
+    assert.match(agent, new RegExp(`^tfo-agent/${VERSION.replace(/\./g, '\\.')} \\(\\w+; \\w+\\)$`));
+    assert.deepEqual(rest, {
+      'X-Tenant': 't1',
+      'X-TelemetryFlow-Key-ID': 'tfk_1',
+      'X-TelemetryFlow-Key-Secret': 'tfs_2',
+      'X-TelemetryFlow-Agent-ID': 'agent-42',
+    });
+    assert.deepEqual(secretHeaderValues(h), ['tfs_2']);
+  });
+
+  it('refuses a header HTTP cannot carry, naming the header but not the value', () => {
+    assert.throws(
+      () => checkHeaders({ 'X-Token': 'abc\r\ninjected: 1' }),
+      (e: unknown) => e instanceof HeaderError && e.header === 'X-Token' && !e.message.includes('abc') && /exporter\.otlp\.headers: "X-Token"/.test(e.message),
+    );
+    assert.throws(() => checkHeaders({ 'bad name': 'v' }), /"bad name" cannot be sent: not a valid header name/);
+    assert.doesNotThrow(() => checkHeaders({ 'X-Scope-OrgID': 'tenant-1' }));
+  });
+
+  it('leaves the credentials out when unset but keeps the agent id', () => {
+    const h = exportHeaders(defaultConfig(), 'agent-1');
+    assert.equal(h['X-TelemetryFlow-Key-ID'], undefined);
+    assert.equal(h['X-TelemetryFlow-Key-Secret'], undefined);
+    assert.equal(h['X-TelemetryFlow-Agent-ID'], 'agent-1');
+  });
+});
+
+describe('failure classification', () => {
+  const scrub = createScrubber(['s3cr3t']);
+
+  it('HTTP statuses', () => {
+    const table: Array<[number, string, string]> = [
+      [200, 'ok', ''],
+      [400, 'rejected', 'rejected'],
+      [401, 'retryable', 'credentials'],
+      [403, 'retryable', 'credentials'],
+      [404, 'rejected', 'rejected'],
+      [408, 'retryable', 'request_timeout'],
+      [413, 'rejected', 'rejected'],
+      [429, 'retryable', 'throttled'],
+      [500, 'retryable', 'server_error'],
+      [502, 'retryable', 'unavailable'],
+      [503, 'retryable', 'unavailable'],
+      [504, 'retryable', 'unavailable'],
+      [507, 'retryable', 'server_error'],
+    ];
+    for (const [status, outcome, reason] of table) {
+      const r = classifyHttpStatus(status, 'm', undefined);
+      assert.equal(r.outcome, outcome, `HTTP ${status}`);
+      if (r.outcome !== 'ok') assert.equal(r.reason, reason, `HTTP ${status}`);
+    }
+  });
+
+  it('gRPC codes, our own deadline apart from the collector answering DEADLINE_EXCEEDED', () => {
+    const table: Array<[number, string, string, string?]> = [
+      [GrpcStatus.INVALID_ARGUMENT, 'rejected', 'rejected'],
+      [GrpcStatus.UNIMPLEMENTED, 'rejected', 'rejected'],
+      [GrpcStatus.UNAUTHENTICATED, 'retryable', 'credentials'],
+      [GrpcStatus.PERMISSION_DENIED, 'retryable', 'credentials'],
+      [GrpcStatus.RESOURCE_EXHAUSTED, 'retryable', 'throttled'],
+      [GrpcStatus.ABORTED, 'retryable', 'server_error'],
+      [GrpcStatus.INTERNAL, 'retryable', 'server_error'],
+      [GrpcStatus.UNAVAILABLE, 'retryable', 'unavailable', 'server restarting'],
+      [GrpcStatus.UNAVAILABLE, 'retryable', 'connection_refused', 'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:1'],
+      [GrpcStatus.UNAVAILABLE, 'retryable', 'dns', 'Name resolution failed for target dns:nowhere:4317'],
+      [GrpcStatus.UNAVAILABLE, 'retryable', 'tls', 'self-signed certificate in certificate chain'],
+      [GrpcStatus.CANCELLED, 'retryable', 'connection_reset'],
+    ];
+    for (const [code, outcome, reason, details] of table) {
+      const r = classifyGrpcStatus({ code, details: details ?? 'x', ownDeadline: false }, scrub);
+      assert.equal(r.outcome, outcome, GrpcStatus[code]);
+      assert.equal(r.reason, reason, `${GrpcStatus[code]} ${details ?? ''}`);
+      assert.equal(r.status, code);
+    }
+    assert.equal(classifyGrpcStatus({ code: GrpcStatus.DEADLINE_EXCEEDED, details: 'd', ownDeadline: true }, scrub).reason, 'timeout');
+    assert.equal(classifyGrpcStatus({ code: GrpcStatus.DEADLINE_EXCEEDED, details: 'd', ownDeadline: false }, scrub).reason, 'request_timeout');
+  });
+
+  it('socket error codes', () => {
+    assert.equal(reasonForErrorCode('ECONNREFUSED'), 'connection_refused');
+    assert.equal(reasonForErrorCode('ECONNRESET'), 'connection_reset');
+    assert.equal(reasonForErrorCode('EPIPE'), 'connection_reset');
+    assert.equal(reasonForErrorCode('ENOTFOUND'), 'dns');
+    assert.equal(reasonForErrorCode('EAI_AGAIN'), 'dns');
+    assert.equal(reasonForErrorCode('DEPTH_ZERO_SELF_SIGNED_CERT'), 'tls');
+    assert.equal(reasonForErrorCode('ERR_TLS_CERT_ALTNAME_INVALID'), 'tls');
+    assert.equal(reasonForErrorCode('ERR_SSL_WRONG_VERSION_NUMBER'), 'tls');
+    assert.equal(reasonForErrorCode('EHOSTUNREACH'), 'network');
+    assert.equal(reasonForErrorCode(undefined), 'network');
+  });
+
+  it('Retry-After as seconds or an HTTP date, never negative', () => {
+    const now = Date.parse('2026-11-22T10:00:00Z');
+    assert.equal(parseRetryAfter('120', now), 120_000);
+    assert.equal(parseRetryAfter(' 1.5 ', now), 1500);
+    assert.equal(parseRetryAfter('Sun, 22 Nov 2026 10:00:30 GMT', now), 30_000);
+    assert.equal(parseRetryAfter('Sun, 22 Nov 2026 09:00:00 GMT', now), 0);
+    assert.equal(parseRetryAfter('soon', now), undefined);
+    assert.equal(parseRetryAfter(undefined, now), undefined);
+  });
+
+  it('scrubs secrets and truncates long messages', () => {
+    assert.equal(scrub('bad key s3cr3t for s3cr3t'), 'bad key *** for ***');
+    const long = scrub('x'.repeat(5000));
+    assert.equal(long.length, MAX_MESSAGE_CHARS);
+    assert.ok(long.endsWith('…'));
+  });
+});
+
+describe('decodeRpcStatus', () => {
+  // google.rpc.Status{code: 8, message: "slow", details: [Any{RetryInfo{retry_delay: 2.5s}}]},
+  // encoded by hand from the protobuf wire format.
+  const typeUrl = Buffer.from('type.googleapis.com/google.rpc.RetryInfo');
+  const duration = Buffer.from([0x08, 0x02, 0x10, 0x80, 0xca, 0xb5, 0xee, 0x01]); // seconds 2, nanos 500000000
+  const retryInfo = Buffer.concat([Buffer.from([0x0a, duration.length]), duration]);
+  const any = Buffer.concat([Buffer.from([0x0a, typeUrl.length]), typeUrl, Buffer.from([0x12, retryInfo.length]), retryInfo]);
+  const status = Buffer.concat([Buffer.from([0x08, 0x08, 0x12, 0x04]), Buffer.from('slow'), Buffer.from([0x1a, any.length]), any]);
+
+  it('reads code, message and RetryInfo', () => {
+    assert.deepEqual(decodeRpcStatus(status), { code: 8, message: 'slow', retryAfterMs: 2500 });
+  });
+
+  it('returns undefined for truncated or garbage bytes instead of throwing', () => {
+    assert.equal(decodeRpcStatus(status.subarray(0, status.length - 3)), undefined);
+    assert.equal(decodeRpcStatus(Buffer.from('<html>oops</html>')), undefined);
+    assert.deepEqual(decodeRpcStatus(Buffer.alloc(0)), { code: 0, message: '' });
+  });
+});
