@@ -36,8 +36,9 @@ const HOSTMETRICS_KEYS: Record<string, string> = {
   'network.transport': 'protocol',
   'network.connection.state': 'state',
   'process.state': 'status',
-  'pressure.resource': 'resource',
-  'pressure.stall.type': 'type',
+  'system.linux.pressure.resource': 'resource',
+  'system.linux.pressure.stall_type': 'type',
+  'system.linux.interrupt.type': 'type',
 };
 
 // Values that differ between the profiles, by semconv key.
@@ -46,6 +47,12 @@ const HOSTMETRICS_VALUES: Record<string, Record<string, string>> = {
   'system.memory.state': { buffers: 'buffered' },
   'system.paging.direction': { in: 'page_in', out: 'page_out' },
   'process.state': { defunct: 'zombies' },
+  // The Collector's names are the kernel's (tcp_states.h), upper case.
+  'network.connection.state': {
+    established: 'ESTABLISHED', syn_sent: 'SYN_SENT', syn_received: 'SYN_RECV', fin_wait_1: 'FIN_WAIT_1',
+    fin_wait_2: 'FIN_WAIT_2', time_wait: 'TIME_WAIT', closed: 'CLOSE', close_wait: 'CLOSE_WAIT',
+    last_ack: 'LAST_ACK', listen: 'LISTEN', closing: 'CLOSING',
+  },
 };
 
 export function translateAttributes(profile: NamingProfile, attrs: Attributes | undefined): Attributes | undefined {
@@ -54,6 +61,11 @@ export function translateAttributes(profile: NamingProfile, attrs: Attributes | 
   for (const [key, value] of Object.entries(attrs)) {
     const hostKey = HOSTMETRICS_KEYS[key] ?? key;
     const valueMap = HOSTMETRICS_VALUES[key];
+    if (key === 'cpu.logical_number') {
+      // semconv numbers CPUs (0); the Collector names them as gopsutil does ("cpu0").
+      out[hostKey] = `cpu${String(value)}`;
+      continue;
+    }
     out[hostKey] = valueMap !== undefined && typeof value === 'string' ? (valueMap[value] ?? value) : value;
   }
   return out;

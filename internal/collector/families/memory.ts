@@ -1,38 +1,49 @@
 import type { BatchObservableResult } from '@opentelemetry/api';
 import type { Collector, CollectorContext, CollectorFactory } from '../collector';
+import type { AgentConfig, NamingProfile } from '../../config/types';
 import type { MetricDef, ProfileMetrics } from '../naming';
 import { memAvailable, readMeminfo, type Meminfo } from '../../procfs/meminfo';
 
-const metrics = {
+export const metrics = {
   usage: { semconv: 'system.memory.usage', hostmetrics: 'system.memory.usage', kind: 'updowncounter', unit: 'By', description: 'Memory in use, by state.' },
   utilization: { semconv: 'system.memory.utilization', hostmetrics: 'system.memory.utilization', kind: 'gauge', unit: '1', description: 'Share of memory in each state.' },
   limit: { semconv: 'system.memory.limit', hostmetrics: 'system.memory.limit', kind: 'updowncounter', unit: 'By', description: 'Total memory available to the system.' },
   available: { semconv: 'system.memory.linux.available', hostmetrics: 'system.linux.memory.available', kind: 'updowncounter', unit: 'By', description: 'Memory available for starting new applications without swapping (MemAvailable).' },
+  shared: { semconv: 'system.memory.linux.shared', kind: 'updowncounter', unit: 'By', description: 'Shared memory, mostly tmpfs (Shmem).' },
   slab: { semconv: 'system.memory.linux.slab.usage', kind: 'updowncounter', unit: 'By', description: 'Kernel slab memory, by reclaimability.' },
   detail: { semconv: 'system.memory.linux.detail', hostmetrics: 'system.linux.memory.detail', kind: 'updowncounter', unit: 'By', description: 'Every /proc/meminfo field worth having, by field (detailed mode).' },
 } satisfies Record<string, MetricDef>;
 
 // Fields reported in detailed mode: the ones an operator debugging memory pressure asks for.
+// All are sizes (kB in the file, bytes here); the HugePages_* page counts are not.
 const DETAILED_FIELDS = [
   'Active', 'Inactive', 'Active(anon)', 'Inactive(anon)', 'Active(file)', 'Inactive(file)', 'Dirty', 'Writeback',
-  'AnonPages', 'Mapped', 'Shmem', 'KernelStack', 'PageTables', 'CommitLimit', 'Committed_AS', 'HugePages_Total',
-  'HugePages_Free', 'Hugepagesize', 'AnonHugePages', 'Mlocked', 'Unevictable', 'SwapCached',
+  'AnonPages', 'Mapped', 'Shmem', 'KernelStack', 'PageTables', 'CommitLimit', 'Committed_AS', 'AnonHugePages',
+  'Mlocked', 'Unevictable', 'SwapCached', 'SwapTotal', 'SwapFree',
 ];
 
-/** Usage by state. semconv: used, free, cached, buffers. hostmetrics adds the slab states. */
-export function memoryStates(m: Meminfo, profile: 'semconv' | 'hostmetrics'): Array<[string, number]> {
+/**
+ * Usage by state, in the profile's vocabulary (semconv keys; `buffers` becomes `buffered` by
+ * translation). The states always sum to MemTotal (system.memory.limit).
+ *
+ * semconv: used = MemTotal - MemAvailable, as the spec asks (the honest figure: what cannot be
+ * had back without swapping). The available part is then split into free, buffers and cached,
+ * where cached is the rest of what the kernel can reclaim (page cache, reclaimable slab, …).
+ * MemAvailable can be below MemFree (watermark reserves), so free and buffers are capped by it.
+ */
+export function memoryStates(m: Meminfo, profile: NamingProfile): Array<[string, number]> {
   const total = m.get('MemTotal') ?? 0;
   const free = m.get('MemFree') ?? 0;
   const buffers = m.get('Buffers') ?? 0;
   const cached = m.get('Cached') ?? 0;
   if (profile === 'semconv') {
-    // used = MemTotal - MemAvailable (the honest figure); cached is what the kernel can reclaim
-    // beyond free and buffers, so that the four states sum to system.memory.limit as semconv asks.
-    const available = Math.min(total, memAvailable(m));
-    const reclaimable = Math.max(0, available - free - buffers);
-    return [['used', total - available], ['free', free], ['cached', reclaimable], ['buffers', Math.max(0, Math.min(buffers, available - free))]];
+    const available = Math.max(0, Math.min(total, memAvailable(m)));
+    const freeShare = Math.min(free, available);
+    const buffersShare = Math.min(buffers, available - freeShare);
+    return [['used', total - available], ['free', freeShare], ['cached', available - freeShare - buffersShare], ['buffers', buffersShare]];
   }
-  // The Collector's hostmetrics splits kernel slab out of "used" so that the states sum to total.
+  // The Collector's states, with kernel slab split out of "used". Unlike the Collector (whose
+  // gopsutil folds SReclaimable into cached as well), slab is counted once, so they sum to total.
   const sreclaimable = m.get('SReclaimable') ?? 0;
   const sunreclaim = m.get('SUnreclaim') ?? 0;
   const legacyUsed = Math.max(0, total - free - buffers - cached - sreclaimable - sunreclaim);
@@ -42,6 +53,14 @@ export function memoryStates(m: Meminfo, profile: 'semconv' | 'hostmetrics'): Ar
   ];
 }
 
+/** Which memory metrics the config turns on (detail and utilization are switchable). */
+export function memoryMetricEnabled(config: AgentConfig, key: string): boolean {
+  const options = config.collectors.system.memory_options;
+  if (key === 'detail') return options.detailed;
+  if (key === 'utilization') return options.utilization;
+  return true;
+}
+
 class MemoryCollector implements Collector {
   readonly name = 'memory';
   readonly metrics = metrics;
@@ -49,28 +68,31 @@ class MemoryCollector implements Collector {
   constructor(private readonly ctx: CollectorContext) {}
 
   enabled(key: string): boolean {
-    const options = this.ctx.config.collectors.system.memory_options;
-    if (key === 'detail') return options.detailed;
-    if (key === 'utilization') return options.utilization;
-    return true;
+    return memoryMetricEnabled(this.ctx.config, key);
   }
 
   async collect(result: BatchObservableResult, out: ProfileMetrics<string>): Promise<void> {
-    const m = await readMeminfo(this.ctx.host);
-    const total = m.get('MemTotal') ?? 0;
-    for (const [state, bytes] of memoryStates(m, this.ctx.naming)) {
-      out.observe(result, 'usage', bytes, { 'system.memory.state': state });
-      if (total > 0) out.observe(result, 'utilization', bytes / total, { 'system.memory.state': state });
-    }
-    out.observe(result, 'limit', total);
-    out.observe(result, 'available', memAvailable(m));
-    out.observe(result, 'slab', m.get('SReclaimable') ?? 0, { 'system.memory.linux.slab.state': 'reclaimable' });
-    out.observe(result, 'slab', m.get('SUnreclaim') ?? 0, { 'system.memory.linux.slab.state': 'unreclaimable' });
-    if (out.has('detail')) {
-      for (const field of DETAILED_FIELDS) {
-        const value = m.get(field);
-        if (value !== undefined) out.observe(result, 'detail', value, { 'system.memory.linux.field': field });
-      }
+    observeMeminfo(result, out, await readMeminfo(this.ctx.host), this.ctx.naming);
+  }
+}
+
+/** Observes every memory metric from a meminfo map; the portable backend builds one from si. */
+export function observeMeminfo(result: BatchObservableResult, out: ProfileMetrics<string>, m: Meminfo, profile: NamingProfile): void {
+  const total = m.get('MemTotal') ?? 0;
+  for (const [state, bytes] of memoryStates(m, profile)) {
+    out.observe(result, 'usage', bytes, { 'system.memory.state': state });
+    if (total > 0) out.observe(result, 'utilization', bytes / total, { 'system.memory.state': state });
+  }
+  out.observe(result, 'limit', total);
+  out.observe(result, 'available', memAvailable(m));
+  const shmem = m.get('Shmem');
+  if (shmem !== undefined) out.observe(result, 'shared', shmem);
+  out.observe(result, 'slab', m.get('SReclaimable') ?? 0, { 'system.memory.linux.slab.state': 'reclaimable' });
+  out.observe(result, 'slab', m.get('SUnreclaim') ?? 0, { 'system.memory.linux.slab.state': 'unreclaimable' });
+  if (out.has('detail')) {
+    for (const field of DETAILED_FIELDS) {
+      const value = m.get(field);
+      if (value !== undefined) out.observe(result, 'detail', value, { 'system.memory.linux.field': field });
     }
   }
 }

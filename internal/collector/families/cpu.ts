@@ -1,0 +1,123 @@
+import type { BatchObservableResult } from '@opentelemetry/api';
+import type { AgentConfig, NamingProfile } from '../../config/types';
+import type { Collector, CollectorContext, CollectorFactory } from '../collector';
+import type { MetricDef, ProfileMetrics } from '../naming';
+import { FailureStreak } from '../../log/streak';
+import { readCpufreq, readCpuinfo, type CpuInfo } from '../../procfs/cpuinfo';
+import { cpuTotal, readStat, type CpuTimes, type KernelStat } from '../../procfs/stat';
+
+export const metrics = {
+  time: { semconv: 'system.cpu.time', hostmetrics: 'system.cpu.time', kind: 'counter', unit: 's', description: 'Seconds each logical CPU spent on each mode.' },
+  utilization: { semconv: 'system.cpu.utilization', hostmetrics: 'system.cpu.utilization', kind: 'gauge', unit: '1', description: 'Share of CPU time in each mode since the previous collection.' },
+  logicalCount: { semconv: 'system.cpu.logical.count', hostmetrics: 'system.cpu.logical.count', kind: 'updowncounter', unit: '{cpu}', description: 'Online logical CPUs.' },
+  physicalCount: { semconv: 'system.cpu.physical.count', hostmetrics: 'system.cpu.physical.count', kind: 'updowncounter', unit: '{cpu}', description: 'Physical cores.' },
+  frequency: { semconv: 'system.cpu.frequency', hostmetrics: 'system.cpu.frequency', kind: 'gauge', unit: 'Hz', description: 'Current operating frequency of each logical CPU.' },
+} satisfies Record<string, MetricDef>;
+
+/**
+ * CPU time by mode in the profile's vocabulary (semconv keys; `iowait` becomes `wait` by
+ * translation). semconv folds softirq into `interrupt`; the Collector reports it apart.
+ * Guest time is inside user and nice already, so it is not a mode of its own.
+ */
+export function cpuModes(t: CpuTimes, profile: NamingProfile): Array<[string, number]> {
+  const common: Array<[string, number]> = [['user', t.user], ['nice', t.nice], ['system', t.system], ['idle', t.idle], ['iowait', t.iowait], ['steal', t.steal]];
+  return profile === 'semconv'
+    ? [...common, ['interrupt', t.irq + t.softirq]]
+    : [...common, ['interrupt', t.irq], ['softirq', t.softirq]];
+}
+
+/**
+ * Share of each mode between two snapshots of the same CPU. Undefined when no time passed or a
+ * counter went backwards (a CPU went offline and left the aggregate): no value beats a wrong one.
+ */
+export function cpuUtilization(previous: CpuTimes, current: CpuTimes, profile: NamingProfile): Array<[string, number]> | undefined {
+  const elapsed = cpuTotal(current) - cpuTotal(previous);
+  if (elapsed <= 0) return undefined;
+  const before = new Map(cpuModes(previous, profile));
+  const shares: Array<[string, number]> = [];
+  for (const [mode, seconds] of cpuModes(current, profile)) {
+    const delta = seconds - before.get(mode)!;
+    if (delta < 0) return undefined;
+    shares.push([mode, Math.min(1, delta / elapsed)]);
+  }
+  return shares;
+}
+
+/** Which cpu metrics the config turns on (utilization and frequency are switchable). */
+export function cpuMetricEnabled(config: AgentConfig, key: string): boolean {
+  const options = config.collectors.system.cpu_options;
+  if (key === 'utilization') return options.utilization;
+  if (key === 'frequency') return options.frequency;
+  return true;
+}
+
+// Physical topology changes only with hardware hotplug: cpuinfo (costly to read on x86, the
+// kernel samples every CPU's frequency) is re-read this often unless frequency needs it anyway.
+const TOPOLOGY_REFRESH_MS = 10 * 60 * 1000;
+
+class CpuCollector implements Collector {
+  readonly name = 'cpu';
+  readonly metrics = metrics;
+  private previous: KernelStat | undefined;
+  private cpuinfo: CpuInfo | undefined;
+  private cpuinfoReadAt = -Infinity;
+  private readonly cpuinfoFailures: FailureStreak;
+
+  constructor(private readonly ctx: CollectorContext) {
+    this.cpuinfoFailures = new FailureStreak(ctx.logger, 'collector.cpu.cpuinfo', () => ctx.clock.now());
+  }
+
+  enabled(key: string): boolean {
+    return cpuMetricEnabled(this.ctx.config, key);
+  }
+
+  async collect(result: BatchObservableResult, out: ProfileMetrics<string>): Promise<void> {
+    const stat = await readStat(this.ctx.host);
+    const perCpu = this.ctx.config.collectors.system.cpu_options.per_cpu;
+    const profile = this.ctx.naming;
+    const series: Array<{ attrs: Record<string, number>; times: CpuTimes; before: CpuTimes | undefined }> = perCpu
+      ? stat.perCpu.map((c) => ({ attrs: { 'cpu.logical_number': c.cpu }, times: c, before: this.previous?.perCpu.find((p) => p.cpu === c.cpu) }))
+      : [{ attrs: {}, times: stat.total, before: this.previous?.total }];
+    for (const { attrs, times, before } of series) {
+      for (const [mode, seconds] of cpuModes(times, profile)) out.observe(result, 'time', seconds, { 'cpu.mode': mode, ...attrs });
+      const shares = before === undefined || !out.has('utilization') ? undefined : cpuUtilization(before, times, profile);
+      for (const [mode, share] of shares ?? []) out.observe(result, 'utilization', share, { 'cpu.mode': mode, ...attrs });
+    }
+    this.previous = stat;
+
+    out.observe(result, 'logicalCount', stat.perCpu.length);
+    const info = await this.cpuinfoFor(out.has('frequency'));
+    // No topology anywhere (cpuinfo and sysfs both silent): no value rather than a guess.
+    if (info?.physicalCores !== undefined) out.observe(result, 'physicalCount', info.physicalCores);
+    if (out.has('frequency')) {
+      const cpus = stat.perCpu.map((c) => c.cpu);
+      const hz = info !== undefined && info.mhz.size > 0 ? new Map([...info.mhz].map(([cpu, mhz]) => [cpu, mhz * 1e6])) : await readCpufreq(this.ctx.host, cpus);
+      for (const [cpu, value] of hz) out.observe(result, 'frequency', value, { 'cpu.logical_number': cpu });
+    }
+  }
+
+  /**
+   * cpuinfo, re-read when frequency needs it or the topology is stale. A missing or broken
+   * cpuinfo costs only the counts and frequency, not CPU time: it is logged as a streak and the
+   * last good copy (if any) is kept.
+   */
+  private async cpuinfoFor(fresh: boolean): Promise<CpuInfo | undefined> {
+    const now = this.ctx.clock.monotonic();
+    if (fresh || now - this.cpuinfoReadAt >= TOPOLOGY_REFRESH_MS) {
+      this.cpuinfoReadAt = now;
+      try {
+        this.cpuinfo = await readCpuinfo(this.ctx.host);
+        this.cpuinfoFailures.success();
+      } catch (err) {
+        this.cpuinfoFailures.failure(err instanceof Error ? err.message : String(err));
+      }
+    }
+    return this.cpuinfo;
+  }
+}
+
+export const factory: CollectorFactory = {
+  name: 'cpu',
+  enabled: (config) => config.collectors.system.enabled && config.collectors.system.cpu,
+  create: (ctx) => new CpuCollector(ctx),
+};

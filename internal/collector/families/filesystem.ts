@@ -1,0 +1,197 @@
+import { promises as fs, type StatsFs } from 'node:fs';
+import type { BatchObservableResult } from '@opentelemetry/api';
+import type { Collector, CollectorContext, CollectorFactory } from '../collector';
+import { NameFilter, PatternList } from '../match';
+import type { MetricDef, ProfileMetrics } from '../naming';
+import { readMountinfo, type MountInfo } from '../../procfs/mountinfo';
+import type { SystemCollectorsConfig } from '../../config/types';
+import { FailureStreak } from '../../log/streak';
+
+export const metrics = {
+  usage: { semconv: 'system.filesystem.usage', hostmetrics: 'system.filesystem.usage', kind: 'updowncounter', unit: 'By', description: 'File system space by state: used, free (available to users) and reserved (for root).' },
+  utilization: { semconv: 'system.filesystem.utilization', hostmetrics: 'system.filesystem.utilization', kind: 'gauge', unit: '1', description: 'Share of the file system\'s space in use.' },
+  limit: { semconv: 'system.filesystem.limit', kind: 'updowncounter', unit: 'By', description: 'Total size of the file system.' },
+  inodes: { hostmetrics: 'system.filesystem.inodes.usage', kind: 'updowncounter', unit: '{inodes}', description: 'File system inodes by state: used, free.' },
+} satisfies Record<string, MetricDef>;
+
+export type FilesystemMetric = keyof typeof metrics;
+
+/** What statfs(2) says of a file system; blocks are `bsize` bytes. */
+export type FsStats = Pick<StatsFs, 'bsize' | 'blocks' | 'bfree' | 'bavail' | 'files' | 'ffree'>;
+
+/** statfs(2) as Node exposes it; injectable so tests can model a hung network mount. */
+export type StatfsFunction = (path: string) => Promise<FsStats>;
+
+/** A file system as reported: the attributes every point carries, in semconv keys. */
+export interface FilesystemIdentity {
+  device: string;
+  mountpoint: string;
+  type: string;
+  mode: 'rw' | 'ro';
+}
+
+/**
+ * The points of one file system. free is what users can still write (bavail), reserved what only
+ * root can (bfree - bavail), used the rest: the three sum to the size, as semconv asks.
+ * Utilization is used / size, as the Collector computes it (df's Use% divides by used + free).
+ */
+export function filesystemPoints(s: FsStats): Array<[FilesystemMetric, number, string?]> {
+  const size = s.blocks * s.bsize;
+  const used = (s.blocks - s.bfree) * s.bsize;
+  const points: Array<[FilesystemMetric, number, string?]> = [
+    ['usage', used, 'used'],
+    ['usage', s.bavail * s.bsize, 'free'],
+    ['usage', (s.bfree - s.bavail) * s.bsize, 'reserved'],
+    ['limit', size],
+  ];
+  if (size > 0) points.push(['utilization', used / size]);
+  // File systems without an inode table (btrfs, vfat, many network ones) report zero inodes.
+  if (s.files > 0) points.push(['inodes', s.files - s.ffree, 'used'], ['inodes', s.ffree, 'free']);
+  return points;
+}
+
+export function filesystemAttributes(fs: FilesystemIdentity): Record<string, string> {
+  return {
+    'system.device': fs.device,
+    'system.filesystem.mode': fs.mode,
+    'system.filesystem.mountpoint': fs.mountpoint,
+    'system.filesystem.type': fs.type,
+  };
+}
+
+export function mountMode(m: MountInfo): 'rw' | 'ro' {
+  return m.options.includes('ro') ? 'ro' : 'rw';
+}
+
+/**
+ * Which mounts are reported: by type and device (names or /regex/), by mount point (regular
+ * expressions, as in the Collector's Helm preset) and, when the TelemetryFlow key disk_paths is
+ * set, only those mount points.
+ */
+export class MountSelector {
+  private readonly types: NameFilter;
+  private readonly devices: NameFilter;
+  private readonly mountpoints: NameFilter;
+  private readonly diskPaths: Set<string>;
+
+  constructor(options: SystemCollectorsConfig['filesystem_options'], diskPaths: readonly string[]) {
+    const key = 'collectors.system.filesystem_options';
+    this.types = new NameFilter(new PatternList(`${key}.include_types`, options.include_types), new PatternList(`${key}.exclude_types`, options.exclude_types));
+    this.devices = new NameFilter(new PatternList(`${key}.include_devices`, options.include_devices), new PatternList(`${key}.exclude_devices`, options.exclude_devices));
+    this.mountpoints = new NameFilter(
+      new PatternList(`${key}.include_mountpoints`, options.include_mountpoints, 'regex'),
+      new PatternList(`${key}.exclude_mountpoints`, options.exclude_mountpoints, 'regex'),
+    );
+    this.diskPaths = new Set(diskPaths);
+  }
+
+  accepts(m: MountInfo): boolean {
+    if (this.diskPaths.size > 0 && !this.diskPaths.has(m.mountpoint)) return false;
+    return this.types.accepts(m.fstype) && this.devices.accepts(m.source) && this.mountpoints.accepts(m.mountpoint);
+  }
+
+  /**
+   * The selected mounts, one per file system: bind mounts share the device number and would
+   * repeat the same sizes, so only the shortest mount point of each is kept.
+   */
+  select(mounts: MountInfo[]): MountInfo[] {
+    const byDevice = new Map<string, MountInfo>();
+    for (const m of mounts) {
+      if (!this.accepts(m)) continue;
+      const seen = byDevice.get(m.majorMinor);
+      if (seen === undefined || m.mountpoint.length < seen.mountpoint.length) byDevice.set(m.majorMinor, m);
+    }
+    return [...byDevice.values()];
+  }
+}
+
+class StatfsTimeout extends Error {
+  constructor(readonly mountpoint: string, timeoutMs: number) {
+    super(`statfs ${mountpoint} took longer than ${timeoutMs} ms`);
+    this.name = 'StatfsTimeout';
+  }
+}
+
+/** Why mounts were skipped since the start; exposed for tests and self-metrics. */
+export interface FilesystemSkips {
+  /** statfs did not answer within statfs_timeout. */
+  timeout: number;
+  /** An earlier statfs of the mount point is still pending, so none was issued. */
+  pending: number;
+  /** statfs failed (mount point not visible from here, no permission, …). */
+  error: number;
+}
+
+export class FilesystemCollector implements Collector {
+  readonly name = 'filesystem';
+  readonly metrics = metrics;
+  readonly skipped: FilesystemSkips = { timeout: 0, pending: 0, error: 0 };
+  private readonly selector: MountSelector;
+  // A statfs stuck on a dead NFS server holds one of libuv's few pool threads until the server
+  // answers; issuing another for the same mount every cycle would soon hold them all.
+  private readonly pending = new Map<string, Promise<unknown>>();
+  private readonly streak: FailureStreak;
+
+  constructor(
+    private readonly ctx: CollectorContext,
+    private readonly statfs: StatfsFunction = (path) => fs.statfs(path),
+    // The portable backend lists mounts through systeminformation instead of mountinfo.
+    private readonly readMounts: () => Promise<MountInfo[]> = () => readMountinfo(ctx.host),
+  ) {
+    const system = ctx.config.collectors.system;
+    this.selector = new MountSelector(system.filesystem_options, system.disk_paths);
+    this.streak = new FailureStreak(ctx.logger, 'filesystem.statfs', () => ctx.clock.now());
+  }
+
+  enabled(key: string): boolean {
+    return key !== 'utilization' || this.ctx.config.collectors.system.filesystem_options.utilization;
+  }
+
+  /** The file system's statistics within the timeout, or the reason it has none this cycle. */
+  private async statWithTimeout(mountpoint: string): Promise<FsStats | { skip: keyof FilesystemSkips; why: string }> {
+    if (this.pending.has(mountpoint)) return { skip: 'pending', why: 'statfs timed out' };
+    const timeoutMs = this.ctx.config.collectors.system.filesystem_options.statfs_timeout;
+    const call = this.statfs(this.ctx.host.resolve(mountpoint));
+    const settled = (): void => void this.pending.delete(mountpoint);
+    this.pending.set(mountpoint, call.then(settled, settled));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StatfsTimeout(mountpoint, timeoutMs)), timeoutMs);
+    });
+    try {
+      return await Promise.race([call, timeout]);
+    } catch (err) {
+      if (err instanceof StatfsTimeout) return { skip: 'timeout', why: 'statfs timed out' };
+      return { skip: 'error', why: `statfs failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async collect(result: BatchObservableResult, out: ProfileMetrics<string>): Promise<void> {
+    const mounts = this.selector.select(await this.readMounts());
+    const outcomes = await Promise.all(mounts.map((m) => this.statWithTimeout(m.mountpoint)));
+    const problems: string[] = [];
+    mounts.forEach((m, i) => {
+      const outcome = outcomes[i];
+      if ('skip' in outcome) {
+        this.skipped[outcome.skip] += 1;
+        problems.push(`${m.mountpoint}: ${outcome.why}`);
+        return;
+      }
+      const attrs = filesystemAttributes({ device: m.source, mountpoint: m.mountpoint, type: m.fstype, mode: mountMode(m) });
+      for (const [key, value, state] of filesystemPoints(outcome)) {
+        out.observe(result, key, value, state === undefined ? attrs : { ...attrs, 'system.filesystem.state': state });
+      }
+    });
+    // One reason per set of troubled mounts, so a hung mount logs when it starts and ends only.
+    if (problems.length > 0) this.streak.failure(problems.sort().join('; '), { skipped: { ...this.skipped } });
+    else this.streak.success();
+  }
+}
+
+export const factory: CollectorFactory = {
+  name: 'filesystem',
+  enabled: (config) => config.collectors.system.enabled && config.collectors.system.filesystem,
+  create: (ctx) => new FilesystemCollector(ctx),
+};

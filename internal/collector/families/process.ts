@@ -1,0 +1,297 @@
+import { posix as path } from 'node:path';
+import type { Attributes, BatchObservableResult } from '@opentelemetry/api';
+import type { Collector, CollectorContext, CollectorFactory } from '../collector';
+import { PatternList } from '../match';
+import type { MetricDef, ProfileMetrics } from '../naming';
+import { readPasswd } from '../../procfs/passwd';
+import {
+  countPidFds, listPids, pageSizeFrom, readCmdline, readExecutablePath, readPidIo, readPidStat, readPidStatus,
+  type PidIo, type PidStat, type PidStatus,
+} from '../../procfs/pid';
+import { FailureStreak } from '../../log/streak';
+
+export const metrics = {
+  cpuTime: { semconv: 'process.cpu.time', hostmetrics: 'process.cpu.time', kind: 'counter', unit: 's', description: 'CPU time used by the process, by mode.' },
+  memoryUsage: { semconv: 'process.memory.usage', hostmetrics: 'process.memory.usage', kind: 'updowncounter', unit: 'By', description: 'Resident memory of the process (RSS).' },
+  memoryVirtual: { semconv: 'process.memory.virtual', hostmetrics: 'process.memory.virtual', kind: 'updowncounter', unit: 'By', description: 'Virtual memory of the process.' },
+  diskIo: { semconv: 'process.disk.io', hostmetrics: 'process.disk.io', kind: 'counter', unit: 'By', description: 'Bytes the process read from and wrote to storage.' },
+  threads: { semconv: 'process.thread.count', hostmetrics: 'process.threads', kind: 'updowncounter', unit: '{thread}', description: 'Threads of the process.' },
+  fds: { semconv: 'process.unix.file_descriptor.count', hostmetrics: 'process.open_file_descriptors', kind: 'updowncounter', unit: '{file_descriptor}', description: 'Open file descriptors of the process.' },
+} satisfies Record<string, MetricDef>;
+
+export type ProcessMetric = keyof typeof metrics;
+
+/** One sample of a process, from whichever backend read it. */
+export interface ProcessSample {
+  userSeconds: number;
+  systemSeconds: number;
+  rssBytes: number;
+  virtualBytes: number;
+  threads: number;
+  io?: PidIo;
+  fds?: number;
+}
+
+/** The points of one process sample, attributes beside the process's own in semconv keys. */
+export function processPoints(s: ProcessSample): Array<[ProcessMetric, number, Record<string, string>?]> {
+  const points: Array<[ProcessMetric, number, Record<string, string>?]> = [
+    ['cpuTime', s.userSeconds, { 'cpu.mode': 'user' }],
+    ['cpuTime', s.systemSeconds, { 'cpu.mode': 'system' }],
+    ['memoryUsage', s.rssBytes],
+    ['memoryVirtual', s.virtualBytes],
+    ['threads', s.threads],
+  ];
+  if (s.io !== undefined) {
+    points.push(['diskIo', s.io.readBytes, { 'disk.io.direction': 'read' }], ['diskIo', s.io.writeBytes, { 'disk.io.direction': 'write' }]);
+  }
+  if (s.fds !== undefined) points.push(['fds', s.fds]);
+  return points;
+}
+
+/** What a process is, read once per process (pid and start time), not every cycle. */
+interface ProcessDetails {
+  executableName: string;
+  executablePath?: string;
+  command?: string;
+  commandLine?: string;
+}
+
+/** A process as this collector knows it between cycles. */
+interface Known {
+  startTicks: number;
+  /** The name when last described: exec(2) keeps pid and start time but changes it. */
+  comm: string;
+  kernelThread: boolean;
+  /** Whether it matches collectors.process.processes (decided once per process). */
+  byName: boolean;
+  details?: ProcessDetails;
+  owner?: string;
+  /** CPU seconds at the previous cycle, for top-N by CPU. */
+  cpuSeconds?: number;
+}
+
+/** Processes skipped since the start, by reason; exposed for tests and self-metrics. */
+export interface ProcessSkips {
+  /** Gone between listing /proc and reading its files: normal churn. */
+  exited: number;
+  /** stat or status not readable: the process is skipped. */
+  unreadable: number;
+  /** io not readable (another user's process without privileges): process.disk.io skipped. */
+  ioUnreadable: number;
+  /** fd not readable: the descriptor count skipped. */
+  fdsUnreadable: number;
+}
+
+const TRUNCATED_COMM = 15;
+// Processes that matched no name are not re-read every cycle; this often they are, so a pid
+// reused by a matching program is found.
+const RECHECK_EVERY_CYCLES = 10;
+const PASSWD_RELOAD_MS = 60_000;
+
+function isGone(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ESRCH';
+}
+
+/**
+ * Per-process metrics for the processes selected by name or /regex/ (executable name, path or
+ * command line), and/or the top N by CPU (since the previous cycle) or resident memory. With
+ * neither configured every user-space process is reported. Kernel threads never are.
+ */
+export class ProcessCollector implements Collector {
+  readonly name = 'process';
+  readonly metrics = metrics;
+  readonly skipped: ProcessSkips = { exited: 0, unreadable: 0, ioUnreadable: 0, fdsUnreadable: 0 };
+  /** The pids reported by the last cycle that read processes. */
+  reported: number[] = [];
+  private readonly patterns: PatternList;
+  private readonly known = new Map<number, Known>();
+  private readonly streak: FailureStreak;
+  private users = new Map<number, string>();
+  private usersLoadedAt = Number.NEGATIVE_INFINITY;
+  private lastRunAt = Number.NEGATIVE_INFINITY;
+  private cycles = 0;
+  // Learnt once, so that a known process costs no status read per cycle: stat gives its RSS in pages.
+  private pageSize: number | undefined;
+
+  constructor(private readonly ctx: CollectorContext) {
+    this.patterns = new PatternList('collectors.process.processes', ctx.config.collectors.process.processes);
+    this.streak = new FailureStreak(ctx.logger, 'process.read', () => ctx.clock.now());
+  }
+
+  private get options(): CollectorContext['config']['collectors']['process'] {
+    return this.ctx.config.collectors.process;
+  }
+
+  /**
+   * The batch callback runs every system interval; process metrics are read on the first cycle
+   * at least collectors.process.interval after the last (within half a system interval).
+   */
+  private due(): boolean {
+    const slack = this.ctx.config.collectors.system.interval / 2;
+    return this.ctx.clock.monotonic() - this.lastRunAt >= this.options.interval - slack;
+  }
+
+  async collect(result: BatchObservableResult, out: ProfileMetrics<string>): Promise<void> {
+    if (!this.due()) return;
+    this.lastRunAt = this.ctx.clock.monotonic();
+    this.cycles += 1;
+    const unreadableKinds = new Set<string>();
+    const reported: number[] = [];
+    for (const [pid, stat, known] of await this.select(unreadableKinds)) {
+      if (await this.report(result, out, pid, stat, known, unreadableKinds)) reported.push(pid);
+    }
+    this.reported = reported;
+    if (unreadableKinds.size > 0) {
+      const kinds = [...unreadableKinds].sort().join(', ');
+      this.streak.failure(`cannot read ${kinds} of some processes (needs root or CAP_SYS_PTRACE)`, { skipped: { ...this.skipped } });
+    } else {
+      this.streak.success();
+    }
+  }
+
+  /** The processes to report this cycle, with their stat. */
+  private async select(unreadableKinds: Set<string>): Promise<Array<[number, PidStat, Known]>> {
+    const { top_n: topN, processes } = this.options;
+    const everyProcess = processes.length === 0 && topN === 0;
+    const readAll = everyProcess || topN > 0 || this.cycles % RECHECK_EVERY_CYCLES === 0;
+    const pids = await listPids(this.ctx.host);
+    const alive = new Set(pids);
+    for (const pid of this.known.keys()) if (!alive.has(pid)) this.known.delete(pid);
+
+    const candidates: Array<[number, PidStat, Known]> = [];
+    for (const pid of pids) {
+      const known = this.known.get(pid);
+      if (!readAll && known !== undefined && !known.byName) continue;
+      let stat: PidStat;
+      try {
+        stat = readPidStat(this.ctx.host, pid);
+      } catch (err) {
+        this.countFailure(err, 'stat', unreadableKinds);
+        this.known.delete(pid);
+        continue;
+      }
+      // A pid whose start time changed is another process, and one whose name changed has run
+      // another program: forget everything about the old one.
+      const same = known !== undefined && known.startTicks === stat.startTicks && known.comm === stat.comm;
+      let current = same ? known : undefined;
+      if (current === undefined) {
+        current = { startTicks: stat.startTicks, comm: stat.comm, kernelThread: stat.kernelThread, byName: false };
+        if (!stat.kernelThread && !this.patterns.empty) {
+          current.details = await this.describe(pid, stat.comm);
+          const { executableName, executablePath, commandLine } = current.details;
+          current.byName = this.patterns.matches(executableName, executablePath ?? '', commandLine ?? '');
+        }
+        this.known.set(pid, current);
+      }
+      if (!current.kernelThread) candidates.push([pid, stat, current]);
+    }
+
+    const chosen = new Set(candidates.filter(([, , k]) => everyProcess || k.byName));
+    if (topN > 0) {
+      const score = ([, stat, k]: [number, PidStat, Known]): number =>
+        this.options.top_by === 'memory' ? stat.rssPages : stat.userSeconds + stat.systemSeconds - (k.cpuSeconds ?? 0);
+      const ranked = [...candidates].sort((a, b) => score(b) - score(a));
+      for (const candidate of ranked.slice(0, topN)) chosen.add(candidate);
+    }
+    for (const [, stat, k] of candidates) k.cpuSeconds = stat.userSeconds + stat.systemSeconds;
+    return [...chosen];
+  }
+
+  /** Executable name and path, command and command line; read once per process. */
+  private async describe(pid: number, comm: string): Promise<ProcessDetails> {
+    const [executablePath, args] = await Promise.all([
+      readExecutablePath(this.ctx.host, pid),
+      readCmdline(this.ctx.host, pid).catch((): string[] => []),
+    ]);
+    // comm is cut at 15 bytes; the executable's file name is the full one.
+    const base = executablePath === undefined ? undefined : path.basename(executablePath);
+    const executableName = comm.length >= TRUNCATED_COMM && base?.startsWith(comm) ? base : comm;
+    return {
+      executableName,
+      executablePath,
+      command: args.length > 0 ? args[0] : undefined,
+      commandLine: args.length > 0 ? args.join(' ') : undefined,
+    };
+  }
+
+  private async ownerName(uid: number): Promise<string> {
+    const now = this.ctx.clock.monotonic();
+    if (!this.users.has(uid) && now - this.usersLoadedAt >= PASSWD_RELOAD_MS) {
+      this.users = await readPasswd(this.ctx.host);
+      this.usersLoadedAt = now;
+    }
+    return this.users.get(uid) ?? String(uid);
+  }
+
+  private countFailure(err: unknown, what: string, unreadableKinds: Set<string>): void {
+    if (isGone(err)) {
+      this.skipped.exited += 1;
+      return;
+    }
+    if (what === 'io') this.skipped.ioUnreadable += 1;
+    else if (what === 'fd') this.skipped.fdsUnreadable += 1;
+    else this.skipped.unreadable += 1;
+    unreadableKinds.add(what);
+  }
+
+  /** Observes one process; false when it could not be read (exited, or no access). */
+  private async report(result: BatchObservableResult, out: ProfileMetrics<string>, pid: number, stat: PidStat, known: Known, unreadableKinds: Set<string>): Promise<boolean> {
+    // status is read the first time a process is reported (its owner), and until the page size is known.
+    let status: PidStatus | undefined;
+    if (known.owner === undefined || this.pageSize === undefined) {
+      try {
+        status = readPidStatus(this.ctx.host, pid);
+      } catch (err) {
+        this.countFailure(err, 'status', unreadableKinds);
+        return false;
+      }
+      this.pageSize ??= pageSizeFrom(stat.rssPages, status.vmRssBytes ?? 0);
+    }
+    let io: PidIo | undefined;
+    let fds: number | undefined;
+    try {
+      io = out.has('diskIo') ? readPidIo(this.ctx.host, pid) : undefined;
+    } catch (err) {
+      this.countFailure(err, 'io', unreadableKinds);
+    }
+    try {
+      fds = out.has('fds') ? countPidFds(this.ctx.host, pid) : undefined;
+    } catch (err) {
+      this.countFailure(err, 'fd', unreadableKinds);
+    }
+    known.details ??= await this.describe(pid, stat.comm);
+    if (status !== undefined) known.owner ??= await this.ownerName(status.uid);
+    const attrs = this.attributes(pid, stat.ppid, known.details, known.owner ?? '');
+    const sample: ProcessSample = {
+      userSeconds: stat.userSeconds,
+      systemSeconds: stat.systemSeconds,
+      rssBytes: this.pageSize !== undefined ? stat.rssPages * this.pageSize : status?.vmRssBytes ?? 0,
+      virtualBytes: stat.vsizeBytes,
+      threads: stat.numThreads,
+      io,
+      fds,
+    };
+    for (const [key, value, extra] of processPoints(sample)) out.observe(result, key, value, extra === undefined ? attrs : { ...attrs, ...extra });
+    return true;
+  }
+
+  private attributes(pid: number, parentPid: number, d: ProcessDetails, owner: string): Attributes {
+    const attrs: Attributes = {
+      'process.pid': pid,
+      'process.parent_pid': parentPid,
+      'process.executable.name': d.executableName,
+      'process.owner': owner,
+    };
+    if (d.executablePath !== undefined) attrs['process.executable.path'] = d.executablePath;
+    if (d.command !== undefined) attrs['process.command'] = d.command;
+    if (d.commandLine !== undefined && this.options.include_command_line) attrs['process.command_line'] = d.commandLine;
+    return attrs;
+  }
+}
+
+export const factory: CollectorFactory = {
+  name: 'process',
+  enabled: (config) => config.collectors.process.enabled,
+  create: (ctx) => new ProcessCollector(ctx),
+};

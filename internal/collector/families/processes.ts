@@ -1,0 +1,69 @@
+import type { BatchObservableResult } from '@opentelemetry/api';
+import type { NamingProfile } from '../../config/types';
+import type { Collector, CollectorContext, CollectorFactory } from '../collector';
+import type { MetricDef, ProfileMetrics } from '../naming';
+import { readProcessStates } from '../../procfs/process-states';
+import { readStat } from '../../procfs/stat';
+
+export const metrics = {
+  count: { semconv: 'system.process.count', hostmetrics: 'system.processes.count', kind: 'updowncounter', unit: '{process}', description: 'Processes by state.' },
+  created: { semconv: 'system.process.created', hostmetrics: 'system.processes.created', kind: 'counter', unit: '{process}', description: 'Processes and threads created since boot.' },
+} satisfies Record<string, MetricDef>;
+
+// Every state is reported each cycle, zero included, so a series never vanishes and reappears.
+const STATES: Record<NamingProfile, string[]> = {
+  semconv: ['running', 'sleeping', 'stopped', 'defunct'],
+  hostmetrics: ['running', 'blocked', 'sleeping', 'stopped', 'zombies', 'idle'],
+};
+
+/**
+ * The state name of a kernel state letter (proc(5)) in a profile. semconv knows four states:
+ * uninterruptible (D) and idle kernel threads (I) are sleeping. The Collector's vocabulary keeps
+ * blocked, idle and paging apart, and says zombies.
+ */
+export function processStateName(code: string, profile: NamingProfile): string {
+  if (profile === 'semconv') {
+    if (code === 'R') return 'running';
+    if (code === 'T' || code === 't') return 'stopped';
+    if (code === 'Z' || code === 'X' || code === 'x') return 'defunct';
+    return 'sleeping';
+  }
+  const names: Record<string, string> = { R: 'running', S: 'sleeping', D: 'blocked', T: 'stopped', t: 'stopped', Z: 'zombies', I: 'idle', W: 'paging' };
+  return names[code] ?? 'unknown';
+}
+
+/** Counts by state name under `profile`, every state of the profile present. */
+export function processStateCounts(byCode: Map<string, number>, profile: NamingProfile): Map<string, number> {
+  const counts = new Map(STATES[profile].map((state) => [state, 0]));
+  for (const [code, n] of byCode) {
+    const state = processStateName(code, profile);
+    counts.set(state, (counts.get(state) ?? 0) + n);
+  }
+  return counts;
+}
+
+class ProcessesCollector implements Collector {
+  readonly name = 'processes';
+  readonly metrics = metrics;
+
+  constructor(private readonly ctx: CollectorContext) {}
+
+  async collect(result: BatchObservableResult, out: ProfileMetrics<string>): Promise<void> {
+    const [stat, states] = await Promise.all([readStat(this.ctx.host), readProcessStates(this.ctx.host)]);
+    const counts = processStateCounts(states.counts, this.ctx.naming);
+    if (this.ctx.naming === 'hostmetrics') {
+      // As the Collector does on Linux: running and blocked from /proc/stat, one consistent
+      // kernel snapshot (runnable and I/O-blocked threads), rather than from the racy scan.
+      if (stat.procsRunning !== undefined) counts.set('running', stat.procsRunning);
+      if (stat.procsBlocked !== undefined) counts.set('blocked', stat.procsBlocked);
+    }
+    for (const [state, n] of counts) out.observe(result, 'count', n, { 'process.state': state });
+    out.observe(result, 'created', stat.processesCreated);
+  }
+}
+
+export const factory: CollectorFactory = {
+  name: 'processes',
+  enabled: (config) => config.collectors.system.enabled && config.collectors.system.processes,
+  create: (ctx) => new ProcessesCollector(ctx),
+};

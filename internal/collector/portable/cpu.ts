@@ -1,0 +1,82 @@
+import type { BatchObservableResult } from '@opentelemetry/api';
+import { cpus, type CpuInfo } from 'node:os';
+import { cpu as siCpu } from 'systeminformation';
+import type { Collector, CollectorContext } from '../collector';
+import { cpuModes, cpuUtilization, factory as procfs, metrics } from '../families/cpu';
+import type { ProfileMetrics } from '../naming';
+import type { PortableFactory } from '../registry';
+import type { CpuTimes } from '../../procfs/stat';
+
+// The modes every platform's os.cpus() reports (libuv: user, nice, sys, idle, irq). iowait,
+// softirq and steal exist on Linux only and are left out rather than reported as zero.
+const PORTABLE_MODES = new Set(['user', 'nice', 'system', 'idle', 'interrupt']);
+
+/** libuv's per-CPU milliseconds as the procfs family's CpuTimes in seconds. */
+export function cpuTimesFromOs(info: CpuInfo): CpuTimes {
+  const t = info.times;
+  return { user: t.user / 1000, nice: t.nice / 1000, system: t.sys / 1000, idle: t.idle / 1000, irq: t.irq / 1000, iowait: 0, softirq: 0, steal: 0, guest: 0, guestNice: 0 };
+}
+
+/** Sums per-CPU times into the machine's. */
+export function sumCpuTimes(all: CpuTimes[]): CpuTimes {
+  const total: CpuTimes = { user: 0, nice: 0, system: 0, idle: 0, iowait: 0, irq: 0, softirq: 0, steal: 0, guest: 0, guestNice: 0 };
+  for (const t of all) for (const key of Object.keys(total) as Array<keyof CpuTimes>) total[key] += t[key];
+  return total;
+}
+
+/**
+ * CPU through Node's os.cpus() (libuv: /proc/stat on Linux, host_processor_info on macOS,
+ * NtQuerySystemInformation on Windows; no process spawned), which is also what
+ * systeminformation reads. si.currentLoad() is not used: on Linux it runs `cat /proc/stat`
+ * in a shell on every call. The physical core count comes from si.cpu() once.
+ */
+class PortableCpuCollector implements Collector {
+  readonly name = 'cpu';
+  readonly metrics = metrics;
+  private previous: CpuTimes[] | undefined;
+  private physicalCores: Promise<number | undefined> | undefined;
+
+  constructor(private readonly ctx: CollectorContext) {}
+
+  enabled(key: string): boolean {
+    const options = this.ctx.config.collectors.system.cpu_options;
+    if (key === 'utilization') return options.utilization;
+    if (key === 'frequency') return options.frequency;
+    return true;
+  }
+
+  async collect(result: BatchObservableResult, out: ProfileMetrics<string>): Promise<void> {
+    const infos = cpus();
+    const perCpu = infos.map(cpuTimesFromOs);
+    const profile = this.ctx.naming;
+    // A CPU going offline changes the list; deltas would then pair the wrong CPUs.
+    const previous = this.previous?.length === perCpu.length ? this.previous : undefined;
+    const series = this.ctx.config.collectors.system.cpu_options.per_cpu
+      ? perCpu.map((times, cpu) => ({ attrs: { 'cpu.logical_number': cpu }, times, before: previous?.[cpu] }))
+      : [{ attrs: {}, times: sumCpuTimes(perCpu), before: previous && sumCpuTimes(previous) }];
+    for (const { attrs, times, before } of series) {
+      for (const [mode, seconds] of cpuModes(times, profile)) {
+        if (PORTABLE_MODES.has(mode)) out.observe(result, 'time', seconds, { 'cpu.mode': mode, ...attrs });
+      }
+      const shares = before === undefined || !out.has('utilization') ? undefined : cpuUtilization(before, times, profile);
+      for (const [mode, share] of shares ?? []) {
+        if (PORTABLE_MODES.has(mode)) out.observe(result, 'utilization', share, { 'cpu.mode': mode, ...attrs });
+      }
+    }
+    this.previous = perCpu;
+
+    out.observe(result, 'logicalCount', infos.length);
+    // Topology does not change while the agent runs; si.cpu() spawns lscpu on Linux, so once.
+    this.physicalCores ??= siCpu().then((c) => (c.physicalCores > 0 ? c.physicalCores : undefined), () => undefined);
+    const physical = await this.physicalCores;
+    if (physical !== undefined) out.observe(result, 'physicalCount', physical);
+    if (out.has('frequency')) infos.forEach((info, cpu) => out.observe(result, 'frequency', info.speed * 1e6, { 'cpu.logical_number': cpu }));
+  }
+}
+
+export const factory: PortableFactory = {
+  name: procfs.name,
+  enabled: procfs.enabled,
+  unsupported: () => undefined,
+  create: (ctx) => new PortableCpuCollector(ctx),
+};

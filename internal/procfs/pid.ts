@@ -1,0 +1,176 @@
+import { promises as fs, readdirSync } from 'node:fs';
+import { ParseError } from '../collector/collector';
+import type { HostFs } from '../collector/host';
+
+/** Clock ticks per second of `/proc/<pid>/stat` times: USER_HZ, 100 on every Linux ABI. */
+export const USER_HZ = 100;
+
+const PF_KTHREAD = 0x00200000;
+
+/** The fields of `/proc/<pid>/stat` the agent uses (proc(5) numbering in comments). */
+export interface PidStat {
+  pid: number;
+  /** (2) The executable's name, at most 15 bytes; may hold spaces and parentheses. */
+  comm: string;
+  /** (3) R, S, D, Z, T, t, X, I, … */
+  state: string;
+  /** (4) */
+  ppid: number;
+  /** (9) PF_KTHREAD: a kernel thread, with no executable, command line or memory of its own. */
+  kernelThread: boolean;
+  /** (14), (15) CPU time in user and kernel mode, seconds. */
+  userSeconds: number;
+  systemSeconds: number;
+  /** (20) */
+  numThreads: number;
+  /** (22) Ticks after boot when the process started: with the pid, the process's identity. */
+  startTicks: number;
+  /** (23) Virtual memory size, bytes. */
+  vsizeBytes: number;
+  /** (24) Resident set size, pages. */
+  rssPages: number;
+}
+
+/**
+ * Parses `/proc/<pid>/stat`. The name sits in parentheses and may itself contain spaces and
+ * parentheses, so it runs from the first `(` to the LAST `)`.
+ */
+export function parsePidStat(text: string, source = '/proc/<pid>/stat'): PidStat {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open <= 0 || close < open) throw new ParseError(source, `no "(comm)" in ${JSON.stringify(text.slice(0, 80))}`);
+  const rest = text.slice(close + 2).split(' ');
+  // rest[0] is field (3); field (k) is rest[k - 3].
+  const field = (k: number): number => {
+    const value = Number(rest[k - 3]);
+    if (rest[k - 3] === undefined || rest[k - 3] === '' || !Number.isFinite(value)) {
+      throw new ParseError(source, `field ${k} missing or not a number (truncated?)`);
+    }
+    return value;
+  };
+  const pid = Number(text.slice(0, open).trim());
+  if (!Number.isInteger(pid)) throw new ParseError(source, `bad pid ${JSON.stringify(text.slice(0, open))}`);
+  return {
+    pid,
+    comm: text.slice(open + 1, close),
+    state: rest[0],
+    ppid: field(4),
+    kernelThread: (field(9) & PF_KTHREAD) !== 0,
+    userSeconds: field(14) / USER_HZ,
+    systemSeconds: field(15) / USER_HZ,
+    numThreads: field(20),
+    startTicks: field(22),
+    vsizeBytes: field(23),
+    rssPages: field(24),
+  };
+}
+
+/** The fields of `/proc/<pid>/status` the agent uses. Memory in bytes; absent for kernel threads. */
+export interface PidStatus {
+  name: string;
+  /** Real user id (the first of the four Uid columns), as `ps` shows the owner. */
+  uid: number;
+  threads: number;
+  vmRssBytes?: number;
+  vmSizeBytes?: number;
+}
+
+/** Parses `/proc/<pid>/status` ("Key:\tvalue" lines). */
+export function parsePidStatus(text: string, source = '/proc/<pid>/status'): PidStatus {
+  const fields = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) fields.set(line.slice(0, colon), line.slice(colon + 1).trim());
+  }
+  const uid = Number(fields.get('Uid')?.split(/\s+/)[0]);
+  const threads = Number(fields.get('Threads'));
+  const name = fields.get('Name');
+  if (name === undefined || !Number.isInteger(uid) || !Number.isInteger(threads) || fields.get('Uid') === '') {
+    throw new ParseError(source, 'Name, Uid or Threads missing (truncated?)');
+  }
+  const kB = (key: string): number | undefined => {
+    const value = fields.get(key);
+    return value === undefined ? undefined : Number(value.split(/\s+/)[0]) * 1024;
+  };
+  return { name, uid, threads, vmRssBytes: kB('VmRSS'), vmSizeBytes: kB('VmSize') };
+}
+
+/**
+ * The kernel's page size, from one process's resident set as stat gives it (pages) and status
+ * gives it (kB): exact when both were read at once, rounded to a power of two against the
+ * process growing between the reads. Undefined for a process too small to tell reliably.
+ */
+export function pageSizeFrom(rssPages: number, vmRssBytes: number): number | undefined {
+  if (rssPages < 256 || vmRssBytes <= 0) return undefined;
+  return 2 ** Math.round(Math.log2(vmRssBytes / rssPages));
+}
+
+/** Storage I/O of a process from `/proc/<pid>/io`: bytes really fetched from and sent to disks. */
+export interface PidIo {
+  readBytes: number;
+  writeBytes: number;
+}
+
+export function parsePidIo(text: string, source = '/proc/<pid>/io'): PidIo {
+  const read = /^read_bytes:\s*(\d+)$/m.exec(text);
+  const write = /^write_bytes:\s*(\d+)$/m.exec(text);
+  if (read === null || write === null) throw new ParseError(source, 'read_bytes or write_bytes missing');
+  return { readBytes: Number(read[1]), writeBytes: Number(write[1]) };
+}
+
+/** `/proc/<pid>/cmdline`: NUL-separated arguments; empty for kernel threads and zombies. */
+export function parseCmdline(text: string): string[] {
+  const args = text.split('\0');
+  if (args.length > 0 && args[args.length - 1] === '') args.pop();
+  return args;
+}
+
+/** The numeric entries of `/proc`: one per process (thread group) visible in the host's pid namespace. */
+export async function listPids(host: HostFs): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await host.list('/proc')) {
+    const code = entry.charCodeAt(0);
+    if (code >= 48 && code <= 57) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+// Per-pid files are read synchronously: procfs answers from memory, and with hundreds of
+// processes a thread-pool round trip per file would cost more than the reads themselves.
+
+export function readPidStat(host: HostFs, pid: number): PidStat {
+  const file = `/proc/${pid}/stat`;
+  return parsePidStat(host.readTextSync(file), file);
+}
+
+export function readPidStatus(host: HostFs, pid: number): PidStatus {
+  const file = `/proc/${pid}/status`;
+  return parsePidStatus(host.readTextSync(file), file);
+}
+
+/** Needs the process's owner or privileges (ptrace read access). */
+export function readPidIo(host: HostFs, pid: number): PidIo {
+  const file = `/proc/${pid}/io`;
+  return parsePidIo(host.readTextSync(file), file);
+}
+
+/** Open file descriptors: the entries of `/proc/<pid>/fd` (owner or privileges needed). */
+export function countPidFds(host: HostFs, pid: number): number {
+  return readdirSync(host.resolve(`/proc/${pid}/fd`)).length;
+}
+
+/** Asynchronous: reading the arguments reads the process's memory, which can wait on its locks. */
+export async function readCmdline(host: HostFs, pid: number): Promise<string[]> {
+  return parseCmdline(await host.readText(`/proc/${pid}/cmdline`));
+}
+
+/** The executable's path as the host sees it; undefined for kernel threads or without privileges. */
+export async function readExecutablePath(host: HostFs, pid: number): Promise<string | undefined> {
+  try {
+    const target = await fs.readlink(host.resolve(`/proc/${pid}/exe`));
+    // A deleted (upgraded) binary is shown as "/usr/bin/x (deleted)".
+    return host.toHostPath(target.replace(/ \(deleted\)$/, ''));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { factory, memoryStates } from '../../internal/collector/families/memory';
+import { parseMeminfo } from '../../internal/procfs/meminfo';
+import { collectOnce } from '../support/collect';
+import { fixtureRoot } from '../support/host-root';
+import { FIXTURES } from '../support/paths';
+
+const MACHINES = ['vm-6.18-2cpu', 'rhel6-2.6.32', 'container-lxcfs-5.4'];
+
+function meminfo(machine: string): Map<string, number> {
+  return parseMeminfo(readFileSync(join(FIXTURES, 'procfs', machine, 'proc/meminfo'), 'utf8'));
+}
+
+describe('memory collector', () => {
+  for (const machine of MACHINES) {
+    it(`semconv on ${machine}: used = total - available, states sum to the limit`, async () => {
+      const m = meminfo(machine);
+      const c = await collectOnce(factory, { hostRoot: fixtureRoot(`procfs/${machine}`) });
+      const usage = c.get('system.memory.usage');
+      assert.equal(usage.kind, 'updowncounter');
+      assert.equal(usage.unit, 'By');
+      assert.deepEqual(usage.points.map((p) => p.attributes['system.memory.state']).sort(), ['buffers', 'cached', 'free', 'used']);
+      const limit = c.value('system.memory.limit');
+      assert.equal(limit, m.get('MemTotal'));
+      assert.equal(usage.points.reduce((a, p) => a + p.value, 0), limit);
+      const available = m.get('MemAvailable') ?? m.get('MemFree')! + m.get('Buffers')! + m.get('Cached')!;
+      assert.equal(c.value('system.memory.usage', { 'system.memory.state': 'used' }), limit - available);
+      assert.equal(c.value('system.memory.linux.available'), available);
+      const shares = c.get('system.memory.utilization').points.reduce((a, p) => a + p.value, 0);
+      assert.ok(Math.abs(shares - 1) < 1e-9);
+      assert.equal(c.has('system.memory.linux.detail'), false);
+    });
+  }
+
+  it('hostmetrics: the Collector\'s six states and names, summing to total', async () => {
+    const m = meminfo('vm-6.18-2cpu');
+    const c = await collectOnce(factory, { hostRoot: fixtureRoot('procfs/vm-6.18-2cpu'), naming: 'hostmetrics' });
+    const states = c.get('system.memory.usage').points.map((p) => p.attributes['state']).sort();
+    assert.deepEqual(states, ['buffered', 'cached', 'free', 'slab_reclaimable', 'slab_unreclaimable', 'used']);
+    assert.equal(c.value('system.memory.usage', { state: 'cached' }), m.get('Cached'));
+    assert.equal(c.get('system.memory.usage').points.reduce((a, p) => a + p.value, 0), m.get('MemTotal'));
+    assert.equal(c.value('system.linux.memory.available'), m.get('MemAvailable'));
+    assert.equal(c.has('system.memory.linux.slab.usage'), false);
+  });
+
+  it('detailed mode reports meminfo fields as bytes', async () => {
+    const m = meminfo('vm-6.18-2cpu');
+    const c = await collectOnce(factory, { hostRoot: fixtureRoot('procfs/vm-6.18-2cpu'), config: { collectors: { system: { memory_options: { detailed: true, utilization: false } } } } });
+    assert.equal(c.value('system.memory.linux.detail', { 'system.memory.linux.field': 'Dirty' }), m.get('Dirty'));
+    assert.equal(c.value('system.memory.linux.detail', { 'system.memory.linux.field': 'Active(anon)' }), m.get('Active(anon)'));
+    assert.equal(c.points('system.memory.linux.detail', { 'system.memory.linux.field': 'HugePages_Total' }).length, 0);
+    assert.equal(c.has('system.memory.utilization'), false);
+    assert.equal(c.value('system.memory.linux.shared'), m.get('Shmem'));
+    assert.equal(c.value('system.memory.linux.slab.usage', { 'system.memory.linux.slab.state': 'reclaimable' }), m.get('SReclaimable'));
+  });
+
+  it('MemAvailable below MemFree still sums to total, nothing negative', () => {
+    const m = parseMeminfo('MemTotal: 1000 kB\nMemFree: 400 kB\nMemAvailable: 300 kB\nBuffers: 50 kB\nCached: 100 kB\n');
+    const states = memoryStates(m, 'semconv');
+    assert.equal(states.reduce((a, [, v]) => a + v, 0), 1000 * 1024);
+    assert.ok(states.every(([, v]) => v >= 0));
+    assert.deepEqual(Object.fromEntries(states), { used: 700 * 1024, free: 300 * 1024, cached: 0, buffers: 0 });
+  });
+
+  it('agrees with this machine\'s /proc/meminfo', async () => {
+    const c = await collectOnce(factory, {});
+    const m = parseMeminfo(readFileSync('/proc/meminfo', 'utf8'));
+    assert.equal(c.value('system.memory.limit'), m.get('MemTotal'));
+    // MemAvailable moves between the two reads; a few MiB is plenty on an idle test host.
+    assert.ok(Math.abs(c.value('system.memory.linux.available') - m.get('MemAvailable')!) < 64 * 1024 * 1024);
+  });
+});

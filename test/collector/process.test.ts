@@ -1,0 +1,253 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import type { CollectorContext } from '../../internal/collector/collector';
+import { ProcessCollector, factory } from '../../internal/collector/families/process';
+import type { ProcessCollectorConfig } from '../../internal/config/types';
+import { createLogger } from '../../internal/log/logger';
+import { ManualClock, collectOnce, startCollecting, type Collection, type ConfigOverrides } from '../support/collect';
+import { tempHostRoot, type TempHostRoot } from '../support/host-root';
+
+interface FakeProcess {
+  pid: number;
+  comm: string;
+  ppid?: number;
+  /** CPU seconds in user and kernel mode. */
+  user?: number;
+  system?: number;
+  threads?: number;
+  startTicks?: number;
+  vsize?: number;
+  rssPages?: number;
+  rssKb?: number;
+  uid?: number;
+  args?: string[];
+  exe?: string;
+  fds?: number;
+  io?: { read: number; write: number } | 'unreadable';
+  kernelThread?: boolean;
+}
+
+/** Writes /proc/<pid>/{stat,status,io,cmdline,exe,fd/} in the kernel's formats. */
+function writeProcess(host: TempHostRoot, p: FakeProcess): void {
+  const dir = join(host.root, 'proc', String(p.pid));
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'fd'), { recursive: true });
+  const flags = p.kernelThread ? 0x00208040 : 0x00400100;
+  const ticks = (s = 0): number => Math.round(s * 100);
+  writeFileSync(join(dir, 'stat'),
+    `${p.pid} (${p.comm}) S ${p.ppid ?? 1} ${p.pid} ${p.pid} 0 -1 ${flags} 1520 0 3 0 ${ticks(p.user)} ${ticks(p.system)} 0 0 20 0 ${p.threads ?? 1} 0 ` +
+    `${p.startTicks ?? 1000} ${p.vsize ?? 0} ${p.rssPages ?? 0} 18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0\n`);
+  const uid = p.uid ?? 0;
+  writeFileSync(join(dir, 'status'),
+    `Name:\t${p.comm}\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t${p.pid}\nNgid:\t0\nPid:\t${p.pid}\nPPid:\t${p.ppid ?? 1}\nTracerPid:\t0\n` +
+    `Uid:\t${uid}\t${uid}\t${uid}\t${uid}\nGid:\t${uid}\t${uid}\t${uid}\t${uid}\nFDSize:\t64\n` +
+    (p.kernelThread ? '' : `VmPeak:\t${(p.vsize ?? 0) / 1024} kB\nVmSize:\t${(p.vsize ?? 0) / 1024} kB\nVmRSS:\t${p.rssKb ?? 0} kB\n`) +
+    `Threads:\t${p.threads ?? 1}\n`);
+  if (p.io === 'unreadable') mkdirSync(join(dir, 'io')); // reading a directory fails as EACCES would, even for root
+  else writeFileSync(join(dir, 'io'), `rchar: 1\nwchar: 1\nsyscr: 1\nsyscw: 1\nread_bytes: ${p.io?.read ?? 0}\nwrite_bytes: ${p.io?.write ?? 0}\ncancelled_write_bytes: 0\n`);
+  writeFileSync(join(dir, 'cmdline'), p.args === undefined ? '' : `${p.args.join('\0')}\0`);
+  if (p.exe !== undefined) symlinkSync(p.exe, join(dir, 'exe'));
+  for (let fd = 0; fd < (p.fds ?? 0); fd++) symlinkSync('/dev/null', join(dir, 'fd', String(fd)));
+}
+
+const NGINX_MASTER: FakeProcess = {
+  pid: 100, comm: 'nginx', user: 12.5, system: 3.25, threads: 1, vsize: 58_000_000, rssPages: 1500, rssKb: 6000, uid: 0,
+  args: ['nginx: master process /usr/sbin/nginx -g daemon off;'], exe: '/usr/sbin/nginx', fds: 12, io: { read: 4096, write: 81920 },
+};
+const NGINX_WORKER: FakeProcess = { pid: 101, ppid: 100, comm: 'nginx', user: 300, system: 40, threads: 1, rssPages: 3000, rssKb: 12000, uid: 33, args: ['nginx: worker process'], exe: '/usr/sbin/nginx', fds: 40, io: 'unreadable' };
+const POSTGRES: FakeProcess = { pid: 200, comm: 'postgres', user: 50, system: 20, threads: 1, rssPages: 40000, rssKb: 160000, uid: 999, args: ['/usr/lib/postgresql/15/bin/postgres', '-D', '/var/lib/postgresql/15/main'], exe: '/usr/lib/postgresql/15/bin/postgres', fds: 8 };
+const EXPORTER: FakeProcess = { pid: 300, comm: 'metrics-exporte', user: 1, system: 1, threads: 7, rssPages: 500, rssKb: 2000, uid: 0, args: ['/opt/app/bin/metrics-exporter-daemon', '--port=9100'], exe: '/opt/app/bin/metrics-exporter-daemon', fds: 5 };
+const SSHD: FakeProcess = { pid: 400, comm: 'sshd', user: 0.5, system: 0.25, rssPages: 800, rssKb: 3200, uid: 0, args: ['sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups'], exe: '/usr/sbin/sshd', fds: 4 };
+const KWORKER: FakeProcess = { pid: 2, comm: 'kthreadd', user: 900, system: 900, kernelThread: true, ppid: 0 };
+const ALL = [NGINX_MASTER, NGINX_WORKER, POSTGRES, EXPORTER, SSHD, KWORKER];
+
+function fakeHost(processes: FakeProcess[] = ALL): TempHostRoot {
+  const host = tempHostRoot(undefined, { '/etc/passwd': 'root:x:0:0:root:/root:/bin/bash\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n' });
+  for (const p of processes) writeProcess(host, p);
+  return host;
+}
+
+const processConfig = (process: Partial<ProcessCollectorConfig>): ConfigOverrides => ({ collectors: { process: { enabled: true, ...process } } });
+const pids = (c: Collection): number[] => [...new Set(c.get('process.memory.usage').points.map((p) => Number(p.attributes['process.pid'])))].sort((a, b) => a - b);
+
+describe('process collector', () => {
+  it('reports processes matched by name or /regex/ against name, path and command line (semconv)', async (t) => {
+    const host = fakeHost();
+    t.after(() => host.remove());
+    const c = await collectOnce(factory, { hostRoot: host.root, config: processConfig({ processes: ['nginx', '/^\\/usr\\/lib\\/postgresql/', '/exporter-daemon$/'] }) });
+    assert.deepEqual(c.names, ['process.cpu.time', 'process.disk.io', 'process.memory.usage', 'process.memory.virtual', 'process.thread.count', 'process.unix.file_descriptor.count']);
+    assert.deepEqual(pids(c), [100, 101, 200, 300], 'sshd and the kernel thread are not selected');
+    const master = { 'process.pid': 100 };
+    assert.deepEqual(c.point('process.memory.virtual', master).attributes, {
+      'process.pid': 100, 'process.parent_pid': 1, 'process.executable.name': 'nginx', 'process.executable.path': '/usr/sbin/nginx',
+      'process.command': 'nginx: master process /usr/sbin/nginx -g daemon off;', 'process.command_line': 'nginx: master process /usr/sbin/nginx -g daemon off;',
+      'process.owner': 'root',
+    });
+    assert.equal(c.value('process.cpu.time', { ...master, 'cpu.mode': 'user' }), 12.5);
+    assert.equal(c.value('process.cpu.time', { ...master, 'cpu.mode': 'system' }), 3.25);
+    assert.equal(c.value('process.memory.usage', master), 6000 * 1024);
+    assert.equal(c.value('process.memory.virtual', master), 58_000_000);
+    assert.equal(c.value('process.disk.io', { ...master, 'disk.io.direction': 'read' }), 4096);
+    assert.equal(c.value('process.disk.io', { ...master, 'disk.io.direction': 'write' }), 81920);
+    assert.equal(c.value('process.unix.file_descriptor.count', master), 12);
+    assert.equal(c.value('process.thread.count', { 'process.pid': 300 }), 7);
+    // The kernel cuts comm at 15 bytes; the executable's file name is the full name.
+    assert.equal(c.point('process.thread.count', { 'process.pid': 300 }).attributes['process.executable.name'], 'metrics-exporter-daemon');
+    assert.equal(c.point('process.thread.count', { 'process.pid': 101 }).attributes['process.owner'], 'www-data');
+    assert.equal(c.point('process.thread.count', { 'process.pid': 200 }).attributes['process.owner'], '999', 'a uid without a user name');
+    assert.equal(c.point('process.thread.count', { 'process.pid': 101 }).attributes['process.parent_pid'], 100);
+    assert.deepEqual(c.points('process.disk.io', { 'process.pid': 101 }), [], 'io not readable: that metric is skipped for the process');
+    assert.equal(c.value('process.unix.file_descriptor.count', { 'process.pid': 101 }), 40, 'its other metrics are reported');
+    assert.deepEqual([c.get('process.cpu.time').kind, c.get('process.cpu.time').unit], ['counter', 's']);
+    assert.deepEqual([c.get('process.memory.usage').kind, c.get('process.memory.usage').unit], ['updowncounter', 'By']);
+  });
+
+  it('uses the Collector\'s names and the state key under hostmetrics', async (t) => {
+    const host = fakeHost();
+    t.after(() => host.remove());
+    const c = await collectOnce(factory, { hostRoot: host.root, naming: 'hostmetrics', config: processConfig({ processes: ['sshd'] }) });
+    assert.deepEqual(c.names, ['process.cpu.time', 'process.disk.io', 'process.memory.usage', 'process.memory.virtual', 'process.open_file_descriptors', 'process.threads']);
+    assert.equal(c.value('process.cpu.time', { 'process.pid': 400, state: 'user' }), 0.5);
+    assert.equal(c.value('process.disk.io', { 'process.pid': 400, direction: 'read' }), 0);
+    assert.equal(c.value('process.open_file_descriptors', { 'process.pid': 400 }), 4);
+  });
+
+  it('leaves out the command line when include_command_line is off', async (t) => {
+    const host = fakeHost();
+    t.after(() => host.remove());
+    const c = await collectOnce(factory, { hostRoot: host.root, config: processConfig({ processes: ['postgres'], include_command_line: false }) });
+    const attrs = c.point('process.memory.usage', { 'process.pid': 200 }).attributes;
+    assert.equal(attrs['process.command_line'], undefined);
+    assert.equal(attrs['process.command'], '/usr/lib/postgresql/15/bin/postgres');
+  });
+
+  it('reports every user-space process when neither names nor top_n are set', async (t) => {
+    const host = fakeHost();
+    t.after(() => host.remove());
+    const c = await collectOnce(factory, { hostRoot: host.root, config: processConfig({}) });
+    assert.deepEqual(pids(c), [100, 101, 200, 300, 400]);
+  });
+
+  it('adds the top N by memory, and by CPU used since the previous cycle', async (t) => {
+    const host = fakeHost();
+    t.after(() => host.remove());
+    const byMemory = await collectOnce(factory, { hostRoot: host.root, config: processConfig({ processes: ['sshd'], top_n: 2, top_by: 'memory' }) });
+    assert.deepEqual(pids(byMemory), [101, 200, 400]);
+
+    const clock = new ManualClock();
+    const session = startCollecting(factory, { hostRoot: host.root, clock, config: processConfig({ top_n: 2, top_by: 'cpu' }) });
+    t.after(() => session.shutdown());
+    const collector = session.collector as ProcessCollector;
+    await session.collect();
+    assert.deepEqual(collector.reported.sort(), [101, 200], 'first cycle: most CPU since start');
+    // sshd and the exporter get busy; the nginx worker and postgres go idle.
+    writeProcess(host, { ...SSHD, user: 60 });
+    writeProcess(host, { ...EXPORTER, user: 31 });
+    clock.advance(30_000);
+    const busy = await session.collect();
+    assert.deepEqual(collector.reported.sort(), [300, 400]);
+    assert.equal(busy.value('process.cpu.time', { 'process.pid': 400, 'cpu.mode': 'user' }), 60);
+  });
+
+  it('reads processes every collectors.process.interval, not every system cycle', async (t) => {
+    const host = fakeHost();
+    t.after(() => host.remove());
+    const clock = new ManualClock();
+    const session = startCollecting(factory, { hostRoot: host.root, clock, config: processConfig({ processes: ['sshd'], interval: 60_000 }) });
+    t.after(() => session.shutdown());
+    const collector = session.collector as ProcessCollector;
+    await session.collect();
+    writeProcess(host, { ...SSHD, user: 7 });
+    clock.advance(15_000);
+    const skipped = await session.collect();
+    assert.equal(skipped.value('process.cpu.time', { 'process.pid': 400, 'cpu.mode': 'user' }), 0.5, 'not re-read 15 s later');
+    clock.advance(45_000);
+    const read = await session.collect();
+    assert.equal(read.value('process.cpu.time', { 'process.pid': 400, 'cpu.mode': 'user' }), 7);
+    assert.deepEqual(collector.reported, [400]);
+  });
+
+  it('treats a pid whose start time changed as a new process', async (t) => {
+    const host = fakeHost();
+    t.after(() => host.remove());
+    const clock = new ManualClock();
+    const session = startCollecting(factory, { hostRoot: host.root, clock, config: processConfig({ processes: ['/^sshd/', 'python3'] }) });
+    t.after(() => session.shutdown());
+    await session.collect();
+    // sshd exits and pid 400 is reused by another program: new identity, attributes, series.
+    writeProcess(host, { pid: 400, comm: 'python3', startTicks: 999_000, user: 2, uid: 33, args: ['python3', 'job.py'], exe: '/usr/bin/python3.11', rssKb: 100 });
+    clock.advance(30_000);
+    const c = await session.collect();
+    const current = c.points('process.cpu.time', { 'process.pid': 400, 'cpu.mode': 'user', 'process.executable.name': 'python3' });
+    assert.equal(current.length, 1);
+    assert.equal(current[0].value, 2);
+    assert.deepEqual(
+      [current[0].attributes['process.executable.path'], current[0].attributes['process.command_line'], current[0].attributes['process.owner']],
+      ['/usr/bin/python3.11', 'python3 job.py', 'www-data'],
+    );
+  });
+
+  it('finds a process that exec\'d a matching program by the next re-check, without re-reading others every cycle', async (t) => {
+    const host = fakeHost([NGINX_MASTER, SSHD]);
+    t.after(() => host.remove());
+    const clock = new ManualClock();
+    const session = startCollecting(factory, { hostRoot: host.root, clock, config: processConfig({ processes: ['postgres'], interval: 15_000 }) });
+    t.after(() => session.shutdown());
+    const collector = session.collector as ProcessCollector;
+    // A shell forked by the init script: not a match when first seen.
+    writeProcess(host, { pid: 700, comm: 'sh', args: ['/bin/sh', '/etc/init.d/postgresql', 'start'], exe: '/bin/dash', rssKb: 100 });
+    await session.collect();
+    assert.equal(collector.reported.length, 0);
+    // It execs postgres: same pid, same start time, another program.
+    writeProcess(host, { ...POSTGRES, pid: 700 });
+    const found: number[] = [];
+    for (let cycle = 2; cycle <= 10; cycle++) {
+      clock.advance(15_000);
+      await session.collect();
+      if (collector.reported.includes(700)) found.push(cycle);
+    }
+    assert.deepEqual(found, [10], 'not re-read on cycles 2-9; found on the 10th');
+  });
+
+  it('skips a process that exits mid-read quietly, counts it, and logs unreadable files once per streak', async (t) => {
+    const host = fakeHost();
+    t.after(() => host.remove());
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger({ level: 'info', format: 'json', destination: new Writable({ write(chunk: Buffer, _e, done) { lines.push(JSON.parse(chunk.toString())); done(); } }) });
+    const clock = new ManualClock();
+    const session = startCollecting((ctx: CollectorContext) => new ProcessCollector({ ...ctx, logger }), { hostRoot: host.root, clock, config: processConfig({}) });
+    t.after(() => session.shutdown());
+    const collector = session.collector as ProcessCollector;
+    // Listed in /proc, gone before its files are read.
+    mkdirSync(join(host.root, 'proc/500'));
+    // Its stat was read, then it exited before status.
+    writeProcess(host, { pid: 600, comm: 'short-lived', args: ['short-lived'] });
+    rmSync(join(host.root, 'proc/600/status'));
+    for (let cycle = 0; cycle < 3; cycle++) {
+      await session.collect();
+      clock.advance(30_000);
+    }
+    assert.deepEqual(collector.reported, [100, 101, 200, 300, 400]);
+    assert.deepEqual(collector.skipped, { exited: 6, unreadable: 0, ioUnreadable: 3, fdsUnreadable: 0 });
+    const failing = lines.filter((l) => l.event === 'process.read.failing');
+    assert.equal(failing.length, 1, 'one line for the streak, not one per cycle');
+    assert.match(String(failing[0].reason), /cannot read io/);
+    assert.ok(!lines.some((l) => JSON.stringify(l).includes('short-lived')), 'exits are not logged');
+  });
+
+  it('reads this machine\'s processes: a child it started, by name', async (t) => {
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    t.after(() => child.kill());
+    await new Promise((resolve) => child.once('spawn', resolve));
+    const c = await collectOnce(factory, { config: processConfig({ processes: ['sleep'] }) });
+    const point = c.point('process.memory.usage', { 'process.pid': child.pid ?? -1 });
+    assert.equal(point.attributes['process.parent_pid'], process.pid);
+    assert.equal(point.attributes['process.command_line'], 'sleep 30');
+    assert.ok(point.value > 0);
+    assert.ok(c.value('process.unix.file_descriptor.count', { 'process.pid': child.pid ?? -1 }) >= 0);
+  });
+});
