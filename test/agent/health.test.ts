@@ -1,0 +1,120 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { HealthListenError, HealthStatus, parseListenAddress, startHealthServer } from '../../internal/health/server';
+import { silentLogger } from '../../internal/log/logger';
+import type { Clock } from '../../internal/collector/host';
+
+/** A clock the test moves by hand. */
+function manualClock(start = Date.parse('2026-11-22T00:00:00Z')): Clock & { advance(ms: number): void } {
+  let offset = 0;
+  return { now: () => start + offset, monotonic: () => offset, advance: (ms) => (offset += ms) };
+}
+
+async function get(address: string, path: string, method = 'GET'): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`http://${address}${path}`, { method });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+test('status: starting and not ready until a collection succeeds, then ok', () => {
+  const clock = manualClock();
+  const status = new HealthStatus(clock, 'agent-1', '1.2.3');
+  assert.equal(status.ready, false);
+  assert.equal(status.snapshot().status, 'starting');
+  assert.equal(status.snapshot().last_collection, null);
+
+  status.recordCollection({ collector: 'cpu', ok: false, error: '/proc/stat: truncated', durationMs: 1, at: clock.now() });
+  assert.equal(status.ready, false, 'a failed collection is not readiness');
+
+  clock.advance(2500);
+  status.recordCollection({ collector: 'cpu', ok: true, durationMs: 1, at: clock.now() });
+  status.recordCollection({ collector: 'memory', ok: true, durationMs: 1, at: clock.now() });
+  const snap = status.snapshot();
+  assert.equal(status.ready, true);
+  assert.equal(snap.status, 'ok');
+  assert.equal(snap.uptime_s, 3);
+  assert.equal(snap.agent_id, 'agent-1');
+  assert.equal(snap.version, '1.2.3');
+  assert.deepEqual(snap.last_collection, { at: '2026-11-22T00:00:02.500Z', ok: true, errors: {} });
+});
+
+test('status: a failing collector or export makes it degraded and names the error', () => {
+  const clock = manualClock();
+  const status = new HealthStatus(clock, 'a', 'v');
+  status.recordCollection({ collector: 'cpu', ok: true, durationMs: 1, at: clock.now() });
+  status.recordCollection({ collector: 'load', ok: false, error: 'ENOENT /proc/loadavg', durationMs: 1, at: clock.now() });
+  let snap = status.snapshot();
+  assert.equal(snap.status, 'degraded');
+  assert.deepEqual((snap.last_collection as { errors: unknown }).errors, { load: 'ENOENT /proc/loadavg' });
+
+  status.recordCollection({ collector: 'load', ok: true, durationMs: 1, at: clock.now() });
+  status.setExportSource(() => ({ at: clock.now(), ok: false, reason: 'connection_refused' }));
+  snap = status.snapshot();
+  assert.equal(snap.status, 'degraded');
+  assert.deepEqual(snap.last_export, { at: new Date(clock.now()).toISOString(), ok: false, reason: 'connection_refused' });
+
+  status.setExportSource(() => ({ at: clock.now(), ok: true }));
+  assert.equal(status.snapshot().status, 'ok');
+});
+
+test('status: providers add their sections; reset forgets the old collectors but not readiness', () => {
+  const status = new HealthStatus(manualClock(), 'a', 'v');
+  status.addProvider('buffer', () => ({ backlog_batches: 3 }));
+  assert.deepEqual(status.snapshot().buffer, { backlog_batches: 3 });
+  status.removeProvider('buffer');
+  assert.equal('buffer' in status.snapshot(), false);
+
+  status.recordCollection({ collector: 'cpu', ok: true, durationMs: 1, at: 0 });
+  status.resetCollections();
+  assert.equal(status.snapshot().last_collection, null);
+  assert.equal(status.ready, true);
+});
+
+test('listen addresses: host:port, [v6]:port, :port; anything else names health.address', () => {
+  assert.deepEqual(parseListenAddress('127.0.0.1:13133'), { host: '127.0.0.1', port: 13133 });
+  assert.deepEqual(parseListenAddress('[::1]:0'), { host: '::1', port: 0 });
+  assert.deepEqual(parseListenAddress(':8080'), { host: '0.0.0.0', port: 8080 });
+  for (const bad of ['13133', 'localhost', '127.0.0.1:99999', '127.0.0.1:http']) {
+    assert.throws(() => parseListenAddress(bad), /health\.address: .* is not host:port/);
+  }
+});
+
+test('server: /ready answers 503 then 200, /health the JSON snapshot, other paths 404', async () => {
+  const clock = manualClock();
+  const status = new HealthStatus(clock, 'agent-9', '0.1.0');
+  const server = await startHealthServer('127.0.0.1:0', status, silentLogger());
+  try {
+    assert.match(server.address, /^127\.0\.0\.1:\d+$/);
+    assert.notEqual(server.address, '127.0.0.1:0');
+    assert.deepEqual(await get(server.address, '/ready'), { status: 503, body: { ready: false } });
+
+    status.recordCollection({ collector: 'cpu', ok: true, durationMs: 1, at: clock.now() });
+    assert.deepEqual(await get(server.address, '/ready'), { status: 200, body: { ready: true } });
+
+    const health = await get(server.address, '/health?verbose=1');
+    assert.equal(health.status, 200);
+    assert.equal(health.body.agent_id, 'agent-9');
+    assert.equal(health.body.status, 'ok');
+
+    assert.equal((await get(server.address, '/metrics')).status, 404);
+    assert.equal((await get(server.address, '/health', 'POST')).status, 405);
+  } finally {
+    await server.close();
+  }
+});
+
+test('server: a port in use is a clear error naming health.address', async () => {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  const address = `127.0.0.1:${(blocker.address() as AddressInfo).port}`;
+  try {
+    await assert.rejects(startHealthServer(address, new HealthStatus(manualClock(), 'a', 'v'), silentLogger()), (err: unknown) => {
+      assert.ok(err instanceof HealthListenError);
+      assert.match(err.message, /health\.address 127\.0\.0\.1:\d+ is already in use/);
+      return true;
+    });
+  } finally {
+    await new Promise<void>((resolve) => blocker.close(() => resolve()));
+  }
+});

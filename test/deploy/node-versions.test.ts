@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI, REPO_ROOT } from '../support/paths';
+import { startOtlpReceiver } from '../support/otlp-receiver';
+
+// The agent must run on the Node LTS lines after 20. The npm packages node@22 and node@24 carry
+// real Node binaries; they are installed once into .tools/ (git-ignored).
+function nodeBinary(major: number): string | undefined {
+  const prefix = join(REPO_ROOT, '.tools', `node${major}`);
+  const binary = join(prefix, 'node_modules', 'node', 'bin', 'node');
+  if (!existsSync(binary)) {
+    mkdirSync(prefix, { recursive: true });
+    const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', '--prefix', prefix, `node@${major}`], { encoding: 'utf8', timeout: 240_000 });
+    if (r.status !== 0) return undefined;
+  }
+  return existsSync(binary) ? binary : undefined;
+}
+
+const env = (): NodeJS.ProcessEnv => {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(TELEMETRYFLOW_|OTEL_)/.test(k)) out[k] = v;
+  return out;
+};
+
+for (const major of [22, 24]) {
+  test(`on Node ${major}: version, config validate, and a real export`, async (t) => {
+    const node = nodeBinary(major);
+    if (node === undefined) {
+      t.skip(`node@${major} could not be installed from the npm registry`);
+      return;
+    }
+    const version = spawnSync(node, [CLI, 'version', '--json'], { encoding: 'utf8', env: env() });
+    assert.equal(version.status, 0, version.stderr);
+    assert.match(String((JSON.parse(version.stdout) as { node: string }).node), new RegExp(`^v?${major}\\.`));
+
+    const validate = spawnSync(node, [CLI, 'config', 'validate', '--config', join(REPO_ROOT, 'configs', 'tfo-agent.yaml')], { encoding: 'utf8', env: env(), cwd: REPO_ROOT });
+    assert.equal(validate.status, 0, validate.stdout + validate.stderr);
+
+    // better-sqlite3 is compiled for the Node that ran `npm ci`, so this run keeps the buffer off:
+    // what is checked is that the rest of the agent loads and exports on this Node.
+    const receiver = await startOtlpReceiver();
+    const dir = mkdtempSync(join(tmpdir(), `tfo-node${major}-`));
+    try {
+      const config = join(dir, 'tfo-agent.yaml');
+      writeFileSync(config, [
+        'telemetryflow:',
+        `  endpoint: ${receiver.grpcAddress}`,
+        '  protocol: grpc',
+        '  tls: {enabled: false}',
+        'agent:',
+        `  data_dir: ${dir}`,
+        'collectors:',
+        '  system: {interval: 60s}',
+        'buffer: {enabled: false}',
+        'health: {enabled: false}',
+        '',
+      ].join('\n'));
+      const child = spawn(node, [CLI, 'start', '--config', config], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      try {
+        await receiver.waitFor((r) => r.metricNames().includes('system.memory.usage'), 15_000);
+      } catch (err) {
+        child.kill('SIGKILL');
+        throw new Error(`no export from Node ${major}: ${String(err)}\n${output}`);
+      }
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, output);
+    } finally {
+      await receiver.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}

@@ -1,0 +1,125 @@
+// The running agent as an operator meets it: probes, an unreachable collector, SIGHUP reloads.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver';
+import { agentConfig, tempWorkspace, withAgent, type AgentConfigOptions, type AgentProcess } from './agent-process';
+
+const workspace = tempWorkspace('tfo-lifecycle-');
+after(() => workspace.cleanup());
+
+function grpcConfig(receiver: OtlpReceiver, slug: string, overrides: Partial<AgentConfigOptions> = {}): Record<string, unknown> {
+  return agentConfig({ protocol: 'grpc', endpoint: receiver.grpcAddress, dataDir: join(workspace.dir, slug), interval: '1s', ...overrides });
+}
+
+async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url);
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** Polls until `check` returns a value; bounded, for states the agent reaches on its own. */
+async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not reached in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function stopCleanly(agent: AgentProcess): Promise<void> {
+  agent.signal('SIGTERM');
+  const exit = await agent.exited;
+  assert.equal(exit.code, 0, agent.transcript());
+}
+
+test('/health and /ready on the configured address', async () => {
+  const receiver = await startOtlpReceiver();
+  const config = workspace.file('health.yaml', stringify(grpcConfig(receiver, 'health')));
+  await withAgent(['--config', config], receiver, async (agent) => {
+    const listening = await agent.waitForEvent('health.listening');
+    const base = `http://${String(listening.address)}`;
+    const identity = await agent.waitForEvent('agent.identity');
+
+    await eventually('ready', async () => ((await getJson(`${base}/ready`)).status === 200 ? true : undefined));
+    await receiver.waitFor((r) => r.accepted().length >= 1, 10_000);
+    const health = await eventually('an export in /health', async () => {
+      const { status, body } = await getJson(`${base}/health`);
+      assert.equal(status, 200);
+      return body.last_export ? body : undefined;
+    });
+    assert.equal(health.status, 'ok', JSON.stringify(health));
+    assert.equal(health.agent_id, identity.agent_id);
+    assert.equal(typeof health.version, 'string');
+    assert.equal(typeof health.uptime_s, 'number');
+    assert.equal((health.last_collection as { ok: boolean }).ok, true);
+    assert.equal((health.last_export as { ok: boolean }).ok, true);
+    await stopCleanly(agent);
+  });
+});
+
+test('an unreachable collector: the agent keeps running, logs the outage once with its reason, and its end', async () => {
+  const receiver = await startOtlpReceiver();
+  await receiver.down();
+  const config = workspace.file('outage.yaml', stringify(grpcConfig(receiver, 'outage')));
+  await withAgent(['start', '-c', config], receiver, async (agent) => {
+    const failing = await agent.waitForLog((l) => /^export.*\.failing$/.test(l.event ?? ''));
+    assert.equal(failing.reason, 'connection_refused', JSON.stringify(failing));
+    const listening = await agent.waitForEvent('health.listening');
+    const lastExport = await eventually('a failed export in /health', async () => {
+      const body = (await getJson(`http://${String(listening.address)}/health`)).body;
+      return body.last_export && (body.last_export as { ok: boolean }).ok === false ? (body.last_export as Record<string, unknown>) : undefined;
+    });
+    assert.equal(lastExport.reason, 'connection_refused');
+
+    await receiver.up();
+    const recovered = await agent.waitForLog((l) => /^export.*\.recovered$/.test(l.event ?? ''));
+    assert.ok(Number(recovered.failures) >= 1);
+    const failingLines = agent.lines.filter((l) => /^export.*\.failing$/.test(l.event ?? ''));
+    assert.equal(failingLines.length, 1, `one line when the outage starts, not one per cycle:\n${agent.transcript()}`);
+    await receiver.waitFor((r) => r.accepted().length >= 1, 10_000);
+    await stopCleanly(agent);
+  });
+});
+
+test('SIGHUP: a broken file is rejected with its reason and the agent keeps exporting; a valid change takes effect', async () => {
+  const receiver = await startOtlpReceiver();
+  const config = workspace.file('reload.yaml', stringify(grpcConfig(receiver, 'reload', { agentName: 'before-reload' })));
+  await withAgent(['start', '-c', config], receiver, async (agent) => {
+    await agent.waitForEvent('agent.started');
+    await receiver.waitFor((r) => r.accepted().length >= 1, 10_000);
+
+    writeFileSync(config, 'collectors:\n  system:\n    interval: "often"\n');
+    agent.signal('SIGHUP');
+    const rejected = await agent.waitForEvent('config.reload_rejected');
+    assert.match(String(rejected.msg), /collectors\.system\.interval/);
+    const seen = receiver.accepted().length;
+    await receiver.waitFor((r) => r.accepted().length >= seen + 2, 10_000);
+    assert.ok(receiver.points().every((p) => p.resource['telemetryflow.agent.name'] === 'before-reload'));
+
+    writeFileSync(config, stringify(grpcConfig(receiver, 'reload', { agentName: 'after-reload' })));
+    agent.signal('SIGHUP');
+    const reloaded = await agent.waitForEvent('config.reloaded');
+    assert.deepEqual(reloaded.changed, ['agent.name']);
+    await receiver.waitFor((r) => r.points().some((p) => p.resource['telemetryflow.agent.name'] === 'after-reload'), 10_000);
+    await stopCleanly(agent);
+  });
+});
+
+test('a final export that outlasts agent.shutdown_timeout ends the process with exit 1 and says why', async () => {
+  const receiver = await startOtlpReceiver();
+  const config = workspace.file('slow-stop.yaml', stringify(grpcConfig(receiver, 'slow-stop', { interval: '60s', shutdownTimeout: '1s' })));
+  await withAgent(['start', '-c', config], receiver, async (agent) => {
+    await receiver.waitFor((r) => r.accepted().length >= 1, 15_000);
+    // The collector now takes every request and never answers: the final export hangs for its
+    // 5 s timeout, longer than the 1 s the agent may take to stop.
+    receiver.hang();
+    agent.signal('SIGTERM');
+    const exit = await agent.exited;
+    assert.equal(exit.code, 1, agent.transcript());
+    assert.ok(agent.lines.some((l) => l.event === 'agent.shutdown_timeout'), agent.transcript());
+  });
+});

@@ -1,0 +1,122 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { onPath } from './tools';
+
+// The real peers (Debian's prometheus-node-exporter and collectd), started on loopback with
+// their own temp config and stopped by whoever started them.
+
+export const NODE_EXPORTER = 'prometheus-node-exporter';
+export const COLLECTD = 'collectd';
+
+export const havePeer = (command: string): boolean => onPath(command);
+
+/** A free loopback TCP port (bound on 0, then released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RunningPeer {
+  pid: number;
+  /** Stops the process and removes its temp directory. */
+  stop(): Promise<void>;
+}
+
+function stopChild(child: ChildProcess, dir?: string): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+      resolve();
+    };
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      done();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+export interface NodeExporter extends RunningPeer {
+  url: string;
+  /** One scrape of /metrics as text. */
+  scrape(): Promise<string>;
+}
+
+/**
+ * Starts node_exporter on a free loopback port. `collectors` given: only those (the rest are
+ * disabled); omitted: its defaults. Resolves once /metrics answers.
+ */
+export async function startNodeExporter(collectors?: string[], extraArgs: string[] = []): Promise<NodeExporter> {
+  const port = await freePort();
+  const args = [`--web.listen-address=127.0.0.1:${port}`, ...extraArgs];
+  if (collectors !== undefined) args.push('--collector.disable-defaults', ...collectors.map((c) => `--collector.${c}`));
+  const child = spawn(NODE_EXPORTER, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const url = `http://127.0.0.1:${port}/metrics`;
+  const scrape = async (): Promise<string> => {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`node_exporter ${url}: HTTP ${response.status}`);
+    return response.text();
+  };
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`node_exporter exited with ${child.exitCode}: ${stderr}`);
+    try {
+      await scrape();
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) {
+        await stopChild(child);
+        throw new Error(`node_exporter did not answer on ${url}: ${String(err)} ${stderr}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return { pid: child.pid ?? 0, url, scrape, stop: () => stopChild(child) };
+}
+
+/**
+ * Starts collectd in the foreground with its own config in a temp dir: the given read plugins
+ * at `intervalSeconds`, logging to stdout, no network or csv output.
+ */
+export async function startCollectd(plugins: string[], intervalSeconds = 1): Promise<RunningPeer> {
+  const dir = mkdtempSync(join(tmpdir(), 'tfo-collectd-'));
+  const config = [
+    'LoadPlugin logfile',
+    '<Plugin logfile>',
+    '  LogLevel "warning"',
+    '  File STDOUT',
+    '</Plugin>',
+    'Hostname "bench"',
+    'FQDNLookup false',
+    `BaseDir "${dir}"`,
+    `PIDFile "${join(dir, 'collectd.pid')}"`,
+    `Interval ${intervalSeconds}`,
+    'TypesDB "/usr/share/collectd/types.db"',
+    ...plugins.map((plugin) => `LoadPlugin ${plugin}`),
+  ].join('\n');
+  const file = join(dir, 'collectd.conf');
+  writeFileSync(file, config + '\n');
+  const child = spawn(COLLECTD, ['-f', '-C', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.resume();
+  child.stderr?.resume();
+  await new Promise((r) => setTimeout(r, 300));
+  if (child.exitCode !== null) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`collectd exited with ${child.exitCode} (config ${config})`);
+  }
+  return { pid: child.pid ?? 0, stop: () => stopChild(child, dir) };
+}
