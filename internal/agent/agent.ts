@@ -3,6 +3,7 @@ import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk
 import { registerCollector, type CollectionResult } from '../collector/collector';
 import { HostFs, systemClock, type Clock } from '../collector/host';
 import { enabledFactories } from '../collector/registry';
+import { exportObservedOnly, ObservedSeries } from '../collector/series';
 import { ConfigError, formatWarning, type ConfigWarning } from '../config/errors';
 import { loadConfig, type LoadedConfig, type LoadOptions } from '../config/load';
 import type { AgentConfig } from '../config/types';
@@ -11,6 +12,7 @@ import { ExportAccounting } from '../exporter/accounting';
 import { createMetricExporter } from '../exporter/metric-exporter';
 import { createTransport } from '../exporter/transport';
 import { HealthStatus, startHealthServer, type HealthServer } from '../health/server';
+import { startHeartbeat } from '../heartbeat/client';
 import type { Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
 import { VERSION } from '../version/version';
@@ -67,6 +69,7 @@ export class Pipeline {
       } else {
         logger.warn({ event: 'export.disabled' }, 'exporter.otlp.enabled is false: no metrics are collected or exported');
       }
+      pipeline.startHeartbeat(host);
     } catch (err) {
       // Whatever was already built is released before the caller learns of the failure.
       await pipeline.stop();
@@ -80,8 +83,9 @@ export class Pipeline {
     const { logger, health, accounting } = this.deps;
     const config = this.config;
     const interval = config.collectors.system.interval;
-    // One export never outlasts the interval, so two never overlap.
-    const timeoutMs = Math.min(config.telemetryflow.timeout, interval);
+    // One send never outlasts most of the interval, so two exports never overlap, and the
+    // reader waits the whole interval: a send that times out still has time to spill.
+    const timeoutMs = Math.min(config.telemetryflow.timeout, Math.floor(interval * 0.8));
     const transport = createTransport(config, this.agentId);
     // The buffer opens before the exporter so that the first failed cycle can already spill.
     const spill = config.buffer.enabled ? BufferRuntime.start(config, transport, accounting, logger) : undefined;
@@ -96,7 +100,8 @@ export class Pipeline {
     const exporter = createMetricExporter({ transport: spill?.liveTransport ?? transport, accounting, logger, timeoutMs, spill: spill?.buffer });
     health.setExportSource(() => exporter.lastResult());
 
-    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: interval, exportTimeoutMillis: timeoutMs });
+    const series = new ObservedSeries();
+    const reader = new PeriodicExportingMetricReader({ exporter: exportObservedOnly(exporter, series), exportIntervalMillis: interval, exportTimeoutMillis: interval });
     const provider = new MeterProvider({ resource, readers: [reader] });
     this.unregister.push(registerSelfMetrics(provider.getMeter('tfo-agent', VERSION), { accounting, backlog: spill ? () => spill.buffer.stats() : undefined }));
     this.onStop(async () => {
@@ -111,7 +116,7 @@ export class Pipeline {
       `exporting to ${transport.target} over ${transport.protocol} every ${interval} ms`,
     );
 
-    this.startCollectors(provider, host);
+    this.startCollectors(provider, host, series);
     // A collection now gives every collector its first snapshot (and /ready its answer); the
     // forced flush a moment later is the first export.
     await reader.collect();
@@ -120,7 +125,7 @@ export class Pipeline {
     }
   }
 
-  private startCollectors(provider: MeterProvider, host: HostFs): void {
+  private startCollectors(provider: MeterProvider, host: HostFs, series: ObservedSeries): void {
     const { logger, clock, health } = this.deps;
     const naming = this.config.collectors.system.naming;
     const meter = provider.getMeter('tfo-agent', VERSION);
@@ -135,7 +140,7 @@ export class Pipeline {
           else streak.failure(result.error ?? 'failed', { collector: result.collector });
           logger.debug({ event: 'collection', ...result }, 'collection');
         };
-        this.unregister.push(registerCollector(meter, collector, naming, clock, onResult));
+        this.unregister.push(registerCollector(meter, collector, naming, clock, onResult, series));
         names.push(factory.name);
       } catch (err) {
         // One family that cannot start must not take the others down with it.
@@ -143,6 +148,17 @@ export class Pipeline {
       }
     }
     logger.info({ event: 'collectors.started', collectors: names, naming }, `collecting ${names.join(', ') || 'nothing'}`);
+  }
+
+  /** The heartbeat to the TelemetryFlow API: its own loop beside the OTLP pipeline. */
+  private startHeartbeat(host: HostFs): void {
+    const { logger, clock, env, health } = this.deps;
+    const heartbeat = startHeartbeat({ config: this.config, agentId: this.agentId, logger, host, clock, env });
+    health.addProvider('heartbeat', () => heartbeat.status());
+    this.onStop(async () => {
+      health.removeProvider('heartbeat');
+      await heartbeat.stop();
+    });
   }
 
   /** Registers the undo of a step just taken (close a buffer, stop a heartbeat). */

@@ -3,6 +3,7 @@ import type { AgentConfig, NamingProfile } from '../config/types';
 import type { Logger } from '../log/logger';
 import type { Clock, HostFs } from './host';
 import { ProfileMetrics, type MetricDef } from './naming';
+import type { ObservedSeries } from './series';
 
 /** What every collector is handed: where the host is, what time it is, and its settings. */
 export interface CollectorContext {
@@ -64,14 +65,20 @@ export function registerCollector(
   naming: NamingProfile,
   clock: Clock,
   onResult: (result: CollectionResult) => void,
+  series?: ObservedSeries,
 ): () => void {
   const metrics = new ProfileMetrics<string>(meter, naming, collector.metrics, collector.enabled?.bind(collector));
+  metrics.series = series;
+  const instruments = metrics.instrumentNames;
   const callback = async (result: BatchObservableResult): Promise<void> => {
     const started = clock.monotonic();
+    series?.begin(instruments);
     try {
       await collector.collect(result, metrics);
+      series?.end(instruments, true);
       onResult({ collector: collector.name, ok: true, durationMs: clock.monotonic() - started, at: clock.now() });
     } catch (err) {
+      series?.end(instruments, false);
       onResult({
         collector: collector.name,
         ok: false,

@@ -1,5 +1,6 @@
 import type { Attributes, BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
 import type { NamingProfile } from '../config/types';
+import type { ObservedSeries } from './series';
 
 export type InstrumentKind = 'counter' | 'updowncounter' | 'gauge';
 
@@ -77,6 +78,10 @@ export function translateAttributes(profile: NamingProfile, attrs: Attributes | 
  */
 export class ProfileMetrics<K extends string> {
   private readonly instruments = new Map<K, Observable>();
+  /** Instrument name by key, for the observed-series record. */
+  private readonly names = new Map<K, string>();
+  /** Where observations are recorded while a collection runs (see ObservedSeries). */
+  series: ObservedSeries | undefined;
 
   constructor(meter: Meter, readonly profile: NamingProfile, defs: Record<K, MetricDef>, enabled?: (key: K) => boolean) {
     for (const key of Object.keys(defs) as K[]) {
@@ -91,7 +96,13 @@ export class ProfileMetrics<K extends string> {
             ? meter.createObservableUpDownCounter(name, options)
             : meter.createObservableGauge(name, options);
       this.instruments.set(key, instrument);
+      this.names.set(key, name);
     }
+  }
+
+  /** The names of the instruments created under this profile. */
+  get instrumentNames(): string[] {
+    return [...this.names.values()];
   }
 
   get observables(): Observable[] {
@@ -105,6 +116,8 @@ export class ProfileMetrics<K extends string> {
   observe(result: BatchObservableResult, key: K, value: number, attrs?: Attributes): void {
     const instrument = this.instruments.get(key);
     if (instrument === undefined || !Number.isFinite(value)) return;
-    result.observe(instrument, value, translateAttributes(this.profile, attrs));
+    const translated = translateAttributes(this.profile, attrs);
+    this.series?.record(this.names.get(key)!, translated);
+    result.observe(instrument, value, translated);
   }
 }

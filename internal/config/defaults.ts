@@ -87,7 +87,7 @@ export function defaultConfig(): AgentConfig {
           statfs_timeout: 2 * SECOND,
           utilization: true,
         },
-        network_options: { include: [], exclude: ['lo'], connections: true },
+        network_options: { include: [], exclude: ['lo'], connections: true, connections_interval: 1 * MINUTE },
       },
       process: {
         enabled: false,

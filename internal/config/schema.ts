@@ -112,7 +112,7 @@ export const CONFIG_SCHEMA: JsonSchema = section({
         statfs_timeout: duration,
         utilization: bool,
       }),
-      network_options: section({ ...filter, connections: bool }),
+      network_options: section({ ...filter, connections: bool, connections_interval: duration }),
     }),
     process: section({
       enabled: bool,

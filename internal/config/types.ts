@@ -106,7 +106,11 @@ export interface SystemCollectorsConfig {
     statfs_timeout: number;
     utilization: boolean;
   };
-  network_options: FilterConfig & { connections: boolean };
+  network_options: FilterConfig & {
+    connections: boolean;
+    /** How often the TCP tables are walked; the counts are reported every cycle. 0: every cycle. */
+    connections_interval: number;
+  };
 }
 
 export interface ProcessCollectorConfig {

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { factory } from '../../internal/collector/families/network';
 import { parseNetDev } from '../../internal/procfs/netdev';
-import { collectOnce, type Collection } from '../support/collect';
+import { ManualClock, collectOnce, startCollecting, type Collection } from '../support/collect';
 import { fixtureRoot, tempHostRoot } from '../support/host-root';
 
 const WEB = fixtureRoot('procfs/web-frontend-5.10');
@@ -76,5 +77,26 @@ describe('network collector', () => {
       const later = after.find((a) => a.name === n.name)?.rxBytes ?? Number.NaN;
       assert.ok(rx >= n.rxBytes && rx <= later, `${n.name}: ${n.rxBytes} <= ${rx} <= ${later}`);
     }
+  });
+  it('walks the TCP tables once per connections_interval and reports the counts every cycle', async (t) => {
+    const host = tempHostRoot('procfs/web-frontend-5.10');
+    const clock = new ManualClock();
+    const session = startCollecting(factory, { hostRoot: host.root, clock });
+    t.after(async () => {
+      await session.shutdown();
+      host.remove();
+    });
+    const established = (c: Collection): number | undefined =>
+      c.value('system.network.connection.count', { 'network.transport': 'tcp', 'network.connection.state': 'established' });
+    const before = established(await session.collect());
+    assert.ok(before !== undefined && before > 0);
+    // Every connection closes; the table is not walked again until the interval (1m) has passed.
+    const tcp = readFileSync(join(host.root, 'proc/net/tcp'), 'utf8');
+    host.write('/proc/net/tcp', tcp.split('\n')[0] + '\n');
+    host.write('/proc/net/tcp6', readFileSync(join(host.root, 'proc/net/tcp6'), 'utf8').split('\n')[0] + '\n');
+    clock.advance(30_000);
+    assert.equal(established(await session.collect()), before, 'reported from the last walk within the interval');
+    clock.advance(30_000);
+    assert.equal(established(await session.collect()), 0, 'walked again once the interval passed');
   });
 });
