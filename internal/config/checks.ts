@@ -3,6 +3,7 @@
 
 import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { patternProblems } from '../collector/match';
 import type { ConfigProblem, ConfigWarning } from './errors';
 import { formatDuration } from './duration';
 import type { AgentConfig } from './types';
@@ -158,4 +159,7 @@ export function checkConfig(config: AgentConfig, cwd: string, problems: ConfigPr
   checkCredentials(config, context);
   checkTimings(config, context);
   checkLocal(config, context);
+  // The collectors own the syntax of their filters; a bad pattern fails validation here rather
+  // than stopping one family at start.
+  problems.push(...patternProblems(config));
 }
