@@ -174,6 +174,17 @@ function buildProgram(): Command {
       process.stdout.write(renderConfigYaml(loaded.config));
     });
   addBufferCommands(program);
+  program
+    .command('inventory')
+    .description('print the heartbeat payload (the system information the TelemetryFlow API receives) once as JSON')
+    .action(async (_options, command: Command) => {
+      const loaded = loadOrExit(loadOptionsFrom(command.optsWithGlobals<GlobalOptions>()));
+      const { logging } = loaded.config;
+      // The JSON goes to stdout; log lines to stderr unless logging.file says otherwise.
+      const logger = createLogger({ level: logging.level, format: logging.format, file: logging.file, destination: logging.file ? undefined : process.stderr });
+      const { printInventory } = await import('../../internal/heartbeat/inventory');
+      await printInventory(loaded.config, { logger });
+    });
   return program;
 }
 

@@ -10,6 +10,7 @@ export const SELF_METRICS = {
   spilled: 'tfo_agent.points.spilled',
   replayed: 'tfo_agent.points.replayed',
   dropped: 'tfo_agent.points.dropped',
+  leftInBuffer: 'tfo_agent.points.left_in_buffer',
   backlogBatches: 'tfo_agent.buffer.backlog.batches',
   backlogPoints: 'tfo_agent.buffer.backlog.points',
   backlogBytes: 'tfo_agent.buffer.backlog.bytes',
@@ -27,7 +28,7 @@ export interface SelfMetricsSources {
  * Reports where every point went through the agent's own MeterProvider, so the numbers reach the
  * collector beside the host metrics. At each collection, from one consistent read:
  *
- *   produced + restored = exported + replayed + backlog.points + sum(dropped by reason)
+ *   produced + restored = exported + replayed + backlog.points + sum(dropped by reason) + left_in_buffer
  *
  * Returns the function that removes the callback.
  */
@@ -40,11 +41,12 @@ export function registerSelfMetrics(meter: Meter, sources: SelfMetricsSources): 
   const spilled = counter(SELF_METRICS.spilled, 'Data points written to the buffer after a retryable export failure.');
   const replayed = counter(SELF_METRICS.replayed, 'Data points delivered from the buffer and removed from it.');
   const dropped = counter(SELF_METRICS.dropped, 'Data points lost, by reason (rejected, evicted_size, evicted_age, memory_full, corrupt, shutdown).');
+  const leftInBuffer = counter(SELF_METRICS.leftInBuffer, 'Data points still in the buffer file when the buffer closed (restored by the next open).');
   const batches = meter.createObservableGauge(SELF_METRICS.backlogBatches, { description: 'Batches waiting in the buffer.', unit: '{batch}' });
   const points = meter.createObservableGauge(SELF_METRICS.backlogPoints, { description: 'Data points waiting in the buffer.', unit: '{point}' });
   const bytes = meter.createObservableGauge(SELF_METRICS.backlogBytes, { description: 'Stored (compressed) bytes of the batches waiting in the buffer.', unit: 'By' });
   const oldestAge = meter.createObservableGauge(SELF_METRICS.backlogOldestAge, { description: 'Age of the oldest batch in the buffer; 0 when empty.', unit: 's' });
-  const observables = [produced, restored, exported, spilled, replayed, dropped, batches, points, bytes, oldestAge];
+  const observables = [produced, restored, exported, spilled, replayed, dropped, leftInBuffer, batches, points, bytes, oldestAge];
 
   const callback = (result: BatchObservableResult): void => {
     const a = sources.accounting;
@@ -54,6 +56,7 @@ export function registerSelfMetrics(meter: Meter, sources: SelfMetricsSources): 
     result.observe(spilled, a.spilled);
     result.observe(replayed, a.replayed);
     for (const [reason, n] of a.dropped) result.observe(dropped, n, { reason });
+    result.observe(leftInBuffer, a.leftInBuffer);
     const stats = sources.backlog?.();
     result.observe(batches, stats?.batches ?? 0);
     result.observe(points, a.inBacklog);

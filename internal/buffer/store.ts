@@ -1,0 +1,209 @@
+import Database from 'better-sqlite3';
+import { deflateRawSync, inflateRawSync, constants as zlibConstants } from 'node:zlib';
+import type { EncodedBatch } from '../exporter/types';
+
+export const DB_FILE = 'buffer.db';
+
+/** How a stored body is encoded; kept per row so either kind of row replays. */
+const enum BodyEncoding {
+  Protobuf = 0,
+  DeflatedProtobuf = 1,
+}
+
+// Level 1 gets most of the gain on OTLP protobuf (metric names, attribute keys and values repeat
+// in every batch) at a fraction of level 6's CPU; docs/BUFFER.md has the measurements.
+const DEFLATE_LEVEL = 1;
+
+const SCHEMA_VERSION = 1;
+
+/** One stored batch, body decoded back to the serialized ExportMetricsServiceRequest. */
+export interface StoredBatch {
+  id: number;
+  createdAt: number;
+  points: number;
+  body: Uint8Array;
+}
+
+/** The backlog as `buffer status` and the self-metrics show it. */
+export interface BacklogStats {
+  batches: number;
+  points: number;
+  /** Stored body bytes (compressed), the quantity `buffer.max_size_mb` bounds. */
+  bytes: number;
+  /** created_at of the oldest and newest batch, epoch ms; undefined when empty. */
+  oldestAt?: number;
+  newestAt?: number;
+}
+
+/** Batches removed by an eviction. */
+export interface Evicted {
+  batches: number;
+  points: number;
+}
+
+interface Row {
+  id: number;
+  created_at: number;
+  points: number;
+  encoding: number;
+  body: Buffer;
+}
+
+export interface StoreOptions {
+  readonly?: boolean;
+}
+
+/**
+ * The SQLite file: one row per batch, rowid order is arrival order (oldest first). Every write is
+ * its own transaction, committed with synchronous=FULL before the call returns, so a batch the
+ * buffer accepted survives kill -9 and power loss (docs/BUFFER.md explains the choice).
+ * Callers handle SQLite errors; this class only knows the file.
+ */
+export class SqliteStore {
+  private readonly db: Database.Database;
+  private readonly insertRow: Database.Statement;
+  private readonly selectOldest: Database.Statement;
+  private readonly deleteRow: Database.Statement;
+  private readonly bumpAttempts: Database.Statement;
+  private readonly selectBefore: Database.Statement;
+  private readonly totals: BacklogStats;
+
+  constructor(readonly file: string, options: StoreOptions = {}) {
+    this.db = new Database(file, { readonly: options.readonly === true, fileMustExist: options.readonly === true });
+    try {
+      if (!options.readonly) this.prepareWritable();
+      this.totals = this.queryStats();
+      this.insertRow = this.db.prepare('INSERT INTO batches (created_at, points, encoding, body) VALUES (?, ?, ?, ?)');
+      this.selectOldest = this.db.prepare('SELECT id, created_at, points, encoding, body FROM batches ORDER BY id LIMIT ?');
+      this.deleteRow = this.db.prepare('DELETE FROM batches WHERE id = ? RETURNING points, length(body) AS bytes');
+      this.bumpAttempts = this.db.prepare('UPDATE batches SET attempts = attempts + 1 WHERE id = ?');
+      this.selectBefore = this.db.prepare('SELECT id FROM batches WHERE created_at < ? ORDER BY id');
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
+  }
+
+  private prepareWritable(): void {
+    // WAL: a reader (`buffer status`) never blocks the agent. FULL: the WAL is fsynced at every
+    // commit, so an acknowledged spill survives power loss, not only a process crash.
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    // Keep the WAL file from staying large after a long outage drains.
+    this.db.pragma('journal_size_limit = 4194304');
+    const check = this.db.pragma('quick_check', { simple: true });
+    if (check !== 'ok') throw Object.assign(new Error(`quick_check: ${String(check)}`), { code: 'SQLITE_CORRUPT' });
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw Object.assign(new Error(`buffer schema version ${version} is newer than this agent's ${SCHEMA_VERSION}`), { code: 'SQLITE_CORRUPT' });
+    }
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS batches (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at INTEGER NOT NULL,
+        points INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        encoding INTEGER NOT NULL,
+        body BLOB NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS batches_created_at ON batches (created_at);
+    `);
+    this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }
+
+  private queryStats(): BacklogStats {
+    const row = this.db
+      .prepare('SELECT count(*) AS batches, coalesce(sum(points), 0) AS points, coalesce(sum(length(body)), 0) AS bytes, min(created_at) AS oldest, max(created_at) AS newest FROM batches')
+      .get() as { batches: number; points: number; bytes: number; oldest: number | null; newest: number | null };
+    return { batches: row.batches, points: row.points, bytes: row.bytes, oldestAt: row.oldest ?? undefined, newestAt: row.newest ?? undefined };
+  }
+
+  /** Points stored, from the running totals (no query: usable on a file that just failed). */
+  get points(): number {
+    return this.totals.points;
+  }
+
+  /** Current totals; oldest/newest are read from the file (cheap: rowid and index ends). */
+  stats(): BacklogStats {
+    if (this.totals.batches === 0) return { batches: 0, points: 0, bytes: 0 };
+    const ends = this.db.prepare('SELECT min(created_at) AS oldest, max(created_at) AS newest FROM batches').get() as { oldest: number | null; newest: number | null };
+    return { ...this.totals, oldestAt: ends.oldest ?? undefined, newestAt: ends.newest ?? undefined };
+  }
+
+  /** Stores one batch durably; returns the bytes its body takes. */
+  insert(batch: EncodedBatch): number {
+    const deflated = deflateRawSync(batch.body, { level: DEFLATE_LEVEL, strategy: zlibConstants.Z_DEFAULT_STRATEGY });
+    const useDeflate = deflated.length < batch.body.length;
+    const body = useDeflate ? deflated : Buffer.from(batch.body.buffer, batch.body.byteOffset, batch.body.byteLength);
+    this.insertRow.run(batch.createdAt, batch.points, useDeflate ? BodyEncoding.DeflatedProtobuf : BodyEncoding.Protobuf, body);
+    this.totals.batches += 1;
+    this.totals.points += batch.points;
+    this.totals.bytes += body.length;
+    return body.length;
+  }
+
+  /**
+   * The oldest batches, in order, as many as fit `maxBytes` of serialized request and `maxPoints`
+   * points; always at least one when the store is not empty, so an oversized batch still goes.
+   */
+  oldest(maxBatches: number, maxBytes: number, maxPoints: number): StoredBatch[] {
+    const out: StoredBatch[] = [];
+    let bytes = 0;
+    let points = 0;
+    for (const row of this.selectOldest.iterate(maxBatches) as IterableIterator<Row>) {
+      if (out.length > 0 && points + row.points > maxPoints) break;
+      const body = row.encoding === BodyEncoding.DeflatedProtobuf ? inflateRawSync(row.body) : row.body;
+      // The limit is on what goes on the wire, so it counts decoded bytes.
+      if (out.length > 0 && bytes + body.length > maxBytes) break;
+      bytes += body.length;
+      points += row.points;
+      out.push({ id: row.id, createdAt: row.created_at, points: row.points, body });
+    }
+    return out;
+  }
+
+  /** Removes batches (acknowledged or dropped) in one transaction; returns the points removed. */
+  delete(ids: readonly number[]): number {
+    return this.db.transaction((list: readonly number[]) => {
+      let points = 0;
+      for (const id of list) {
+        const removed = this.deleteRow.get(id) as { points: number; bytes: number } | undefined;
+        if (removed === undefined) continue;
+        points += removed.points;
+        this.totals.batches -= 1;
+        this.totals.points -= removed.points;
+        this.totals.bytes -= removed.bytes;
+      }
+      return points;
+    })(ids);
+  }
+
+  markAttempt(ids: readonly number[]): void {
+    this.db.transaction((list: readonly number[]) => {
+      for (const id of list) this.bumpAttempts.run(id);
+    })(ids);
+  }
+
+  /** Evicts every batch created before `cutoff` (epoch ms). */
+  evictOlderThan(cutoff: number): Evicted {
+    const ids = (this.selectBefore.all(cutoff) as Array<{ id: number }>).map((r) => r.id);
+    return { batches: ids.length, points: ids.length === 0 ? 0 : this.delete(ids) };
+  }
+
+  /** Evicts oldest-first until the stored bytes are at most `maxBytes`. */
+  evictToSize(maxBytes: number): Evicted {
+    if (this.totals.bytes <= maxBytes) return { batches: 0, points: 0 };
+    const ids: number[] = [];
+    let excess = this.totals.bytes - maxBytes;
+    for (const row of this.db.prepare('SELECT id, length(body) AS bytes FROM batches ORDER BY id').iterate() as IterableIterator<{ id: number; bytes: number }>) {
+      if (excess <= 0) break;
+      ids.push(row.id);
+      excess -= row.bytes;
+    }
+    return { batches: ids.length, points: this.delete(ids) };
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,168 @@
+// End to end with the built CLI as a child process: the buffer across kill -9, a second agent
+// on the same directory, `buffer status` beside a running agent, and `buffer drain`.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { SpillBuffer } from '../../internal/buffer/buffer';
+import { LOCK_FILE } from '../../internal/buffer/lock';
+import { ExportAccounting } from '../../internal/exporter/accounting';
+import { silentLogger } from '../../internal/log/logger';
+import { CLI } from '../support/paths';
+import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver';
+import { BatchFactory, keysOf, pointKey } from './batches';
+import { bufferConfig, tempDir } from './helpers';
+
+interface Status {
+  batches: number;
+  points: number;
+  oldestAt?: number;
+}
+
+function writeConfig(dir: string, receiver: OtlpReceiver, protocol: 'grpc' | 'http'): string {
+  const file = join(dir, 'agent.yaml');
+  writeFileSync(
+    file,
+    [
+      'telemetryflow:',
+      `  endpoint: ${protocol === 'grpc' ? receiver.grpcAddress : receiver.httpUrl}`,
+      `  protocol: ${protocol}`,
+      '  timeout: 1s',
+      '  tls: { enabled: false }',
+      '  retry: { initial_interval: 200ms, max_interval: 1s }',
+      'agent:',
+      `  data_dir: ${join(dir, 'data')}`,
+      'collectors:',
+      '  system: { interval: 1s }',
+      'exporter:',
+      '  otlp: { endpoint_version: v1 }',
+      'buffer:',
+      `  path: ${join(dir, 'buffer')}`,
+      '  flush_interval: 500ms',
+      'health: { enabled: false }',
+      'heartbeat: { enabled: false }',
+      'logging: { level: info }',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+function startAgent(config: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [CLI, 'start', '-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+/** Runs the CLI without blocking the event loop: the receiver lives in this process. */
+function runCli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.once('exit', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+async function status(config: string): Promise<Status> {
+  const run = await runCli(['buffer', 'status', '--json', '-c', config]);
+  assert.equal(run.status, 0, run.stderr);
+  return JSON.parse(run.stdout) as Status;
+}
+
+async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('buffer with the agent CLI', () => {
+  let receiver: OtlpReceiver;
+  const children: ChildProcess[] = [];
+  before(async () => {
+    receiver = await startOtlpReceiver();
+  });
+  after(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    await receiver.close();
+  });
+
+  test('kill -9 during an outage, restart, collector back: the backlog arrives; a second agent is refused', async () => {
+    const { dir, cleanup } = tempDir('cli');
+    try {
+      const config = writeConfig(dir, receiver, 'grpc');
+      await receiver.down();
+      const first = startAgent(config);
+      children.push(first.child);
+      // `buffer status` reads the file while the agent writes it.
+      const before = await until(async () => {
+        const s = await status(config);
+        return s.batches >= 3 ? s : undefined;
+      }, 'three spilled batches');
+      const second = startAgent(config);
+      children.push(second.child);
+      assert.equal(await second.exited, 1, 'a second agent on the same buffer directory exits 1');
+      assert.match(second.output(), /buffer directory .* is in use by another tfo-agent \(pid \d+\)/);
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const killedAt = Date.now();
+      assert.equal(readFileSync(join(dir, 'buffer', LOCK_FILE), 'utf8').trim(), String(first.child.pid), 'kill -9 leaves its lock behind');
+      const left = await status(config);
+      assert.ok(left.points >= before.points, 'every accepted batch survived kill -9');
+      await receiver.up();
+      const restarted = startAgent(config);
+      children.push(restarted.child);
+      // Everything the killed agent had stored arrives, with its original (pre-kill) timestamps.
+      await receiver.waitFor((r) => r.points().filter((p) => p.timeUnixNano < BigInt(killedAt) * 1_000_000n).length >= left.points, 20_000);
+      await until(async () => ((await status(config)).batches === 0 ? true : undefined), 'backlog drained');
+      assert.match(restarted.output(), /"event":"buffer.restored"/);
+      restarted.child.kill('SIGTERM');
+      assert.equal(await restarted.exited, 0);
+    } finally {
+      cleanup();
+    }
+  });
+
+  test('buffer drain replays a backlog without collecting and exits 0 when empty', async () => {
+    const { dir, cleanup } = tempDir('cli');
+    const factory = new BatchFactory(25);
+    try {
+      const config = writeConfig(dir, receiver, 'http');
+      const buffer = SpillBuffer.open({ config: bufferConfig(join(dir, 'buffer')), accounting: new ExportAccounting(), logger: silentLogger() });
+      const batches = await factory.many(40);
+      for (const batch of batches) buffer.accept(batch);
+      buffer.close();
+      assert.deepEqual((await status(config)).points, 40 * 25);
+      receiver.reset();
+      const drain = await runCli(['buffer', 'drain', '-c', config, '--give-up-after', '20s']);
+      assert.equal(drain.status, 0, drain.stdout + drain.stderr);
+      assert.match(drain.stdout, /drain: 100% 1000\/1000 points/);
+      assert.match(drain.stdout, /replayed 1000 points/);
+      const expected = batches.flatMap(keysOf);
+      const received = receiver.points().map(pointKey);
+      assert.deepEqual([...received].sort(), [...expected].sort(), 'every stored point arrived once, as stored');
+      assert.equal(receiver.metricNames().some((n) => !n.startsWith('system.')), false, 'no collector ran');
+      assert.equal((await status(config)).batches, 0);
+      const again = await runCli(['buffer', 'drain', '-c', config]);
+      assert.equal(again.status, 0);
+      assert.match(again.stdout, /buffer is empty/);
+    } finally {
+      await factory.close();
+      cleanup();
+    }
+  });
+});
