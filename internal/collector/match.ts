@@ -1,6 +1,9 @@
+import type { ConfigProblem } from '../config/errors';
+import type { AgentConfig } from '../config/types';
+
 /** A config value that is neither a usable name nor a valid `/regex/`. */
 export class PatternError extends Error {
-  constructor(readonly key: string, readonly pattern: string, reason: string) {
+  constructor(readonly key: string, readonly pattern: string, readonly reason: string) {
     super(`${key}: ${JSON.stringify(pattern)} is not a valid pattern (expected a name or /regex/): ${reason}`);
     this.name = 'PatternError';
   }
@@ -58,4 +61,37 @@ export class NameFilter {
   accepts(...values: string[]): boolean {
     return (this.include.empty || this.include.matches(...values)) && !this.exclude.matches(...values);
   }
+}
+
+/**
+ * Every pattern list of the collectors' config that does not compile, for the config loader to
+ * report at load time (the collectors would otherwise refuse to start).
+ */
+export function patternProblems(config: AgentConfig): ConfigProblem[] {
+  const system = config.collectors.system;
+  const fs = system.filesystem_options;
+  const lists: Array<[string, readonly string[], PatternSyntax]> = [
+    ['collectors.system.disk_options.include', system.disk_options.include, 'names'],
+    ['collectors.system.disk_options.exclude', system.disk_options.exclude, 'names'],
+    ['collectors.system.network_options.include', system.network_options.include, 'names'],
+    ['collectors.system.network_options.exclude', system.network_options.exclude, 'names'],
+    ['collectors.system.filesystem_options.include_types', fs.include_types, 'names'],
+    ['collectors.system.filesystem_options.exclude_types', fs.exclude_types, 'names'],
+    ['collectors.system.filesystem_options.include_devices', fs.include_devices, 'names'],
+    ['collectors.system.filesystem_options.exclude_devices', fs.exclude_devices, 'names'],
+    ['collectors.system.filesystem_options.include_mountpoints', fs.include_mountpoints, 'regex'],
+    ['collectors.system.filesystem_options.exclude_mountpoints', fs.exclude_mountpoints, 'regex'],
+    ['collectors.process.processes', config.collectors.process.processes, 'names'],
+  ];
+  const problems: ConfigProblem[] = [];
+  for (const [key, patterns, syntax] of lists) {
+    patterns.forEach((pattern, i) => {
+      try {
+        compile(key, pattern, syntax);
+      } catch (err) {
+        problems.push({ path: `${key}.${i}`, value: pattern, message: `is not a valid ${syntax === 'regex' ? 'regular expression' : 'name or /regex/'}: ${(err as PatternError).reason}` });
+      }
+    });
+  }
+  return problems;
 }

@@ -1,3 +1,4 @@
+import { open, type FileHandle } from 'node:fs/promises';
 import { ParseError } from '../collector/collector';
 import type { HostFs } from '../collector/host';
 
@@ -28,34 +29,82 @@ function stateOfLine(text: string, start: number, end: number): string | undefin
   return pos + 2 <= end ? TCP_STATES[parseInt(text.slice(pos, pos + 2), 16)] : undefined;
 }
 
+const HEADER = /^\s*sl\s+local_address/;
+
 /**
- * Counts the sockets of a `/proc/net/tcp` or `/proc/net/tcp6` table by state (the `st` column,
- * two hex digits). A busy server has hundreds of thousands of lines, hence the scan by index.
+ * Counts the sockets of a `/proc/net/tcp` or `/proc/net/tcp6` table by state (the `st` column, two
+ * hex digits), fed in pieces as the table is read: a busy server's table has hundreds of thousands
+ * of lines and is never held whole. Each line is scanned by index, not split.
  */
-export function countTcpStates(text: string, source = '/proc/net/tcp', into: Map<string, number> = new Map()): Map<string, number> {
-  if (!/^\s*sl\s+local_address/.test(text)) throw new ParseError(source, 'missing the "sl local_address" header line');
-  let lineNumber = 1;
-  for (let start = text.indexOf('\n') + 1; start > 0 && start < text.length; lineNumber++) {
-    const newline = text.indexOf('\n', start);
-    const end = newline < 0 ? text.length : newline;
-    if (end > start) {
-      const state = stateOfLine(text, start, end);
-      if (state === undefined) {
-        throw new ParseError(source, `line ${lineNumber + 1}: no TCP state in ${JSON.stringify(text.slice(start, Math.min(end, start + 80)))}`);
-      }
-      into.set(state, (into.get(state) ?? 0) + 1);
-    }
-    start = end + 1;
+export class TcpStateCounter {
+  private pending = '';
+  private lineNumber = 0;
+
+  constructor(private readonly source: string, readonly counts: Map<string, number> = new Map()) {}
+
+  /** The next piece of the table; only its complete lines are counted now. */
+  push(text: string): void {
+    const data = this.pending + text;
+    const lastNewline = data.lastIndexOf('\n');
+    this.pending = data.slice(lastNewline + 1);
+    this.countLines(data, lastNewline);
   }
-  return into;
+
+  /** The table is complete: counts a last line without a newline, and checks there was a header. */
+  end(): Map<string, number> {
+    if (this.pending !== '') this.countLines(`${this.pending}\n`, this.pending.length);
+    this.pending = '';
+    if (this.lineNumber === 0) throw new ParseError(this.source, 'empty; expected the "sl local_address" header line');
+    return this.counts;
+  }
+
+  /** Counts the lines of `text` that end at or before `limit`, the index of a newline. */
+  private countLines(text: string, limit: number): void {
+    for (let start = 0; start < limit; ) {
+      const end = text.indexOf('\n', start);
+      this.lineNumber += 1;
+      if (this.lineNumber === 1) {
+        if (!HEADER.test(text.slice(start, end))) throw new ParseError(this.source, 'missing the "sl local_address" header line');
+      } else if (end > start) {
+        const state = stateOfLine(text, start, end);
+        if (state === undefined) {
+          throw new ParseError(this.source, `line ${this.lineNumber}: no TCP state in ${JSON.stringify(text.slice(start, Math.min(end, start + 80)))}`);
+        }
+        this.counts.set(state, (this.counts.get(state) ?? 0) + 1);
+      }
+      start = end + 1;
+    }
+  }
 }
+
+/** Counts a whole table by state; `into` accumulates over several tables (tcp and tcp6). */
+export function countTcpStates(text: string, source = '/proc/net/tcp', into: Map<string, number> = new Map()): Map<string, number> {
+  const counter = new TcpStateCounter(source, into);
+  counter.push(text);
+  return counter.end();
+}
+
+// procfs hands out these tables a page at a time whatever the buffer; 64 KiB is ample.
+const READ_CHUNK = 64 * 1024;
 
 /** TCP connections by state over IPv4 and IPv6; a table the kernel does not have counts nothing. */
 export async function readTcpStates(host: HostFs): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
+  const buffer = Buffer.allocUnsafe(READ_CHUNK);
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    const text = await host.readOptional(file);
-    if (text !== undefined) countTcpStates(text, file, counts);
+    let handle: FileHandle;
+    try {
+      handle = await open(host.resolve(file), 'r');
+    } catch {
+      continue; // no IPv6 in this kernel, or no such file under the host root
+    }
+    try {
+      const counter = new TcpStateCounter(file, counts);
+      for (let n = 0; (n = (await handle.read(buffer, 0, READ_CHUNK, null)).bytesRead) > 0; ) counter.push(buffer.toString('latin1', 0, n));
+      counter.end();
+    } finally {
+      await handle.close();
+    }
   }
   return counts;
 }

@@ -4,13 +4,15 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ParseError } from '../../internal/collector/collector';
 import { HostFs } from '../../internal/collector/host';
+import { patternProblems } from '../../internal/collector/match';
+import { defaultConfig } from '../../internal/config/defaults';
 import { classifyBlockDevice, readWholeDisks } from '../../internal/procfs/block';
 import { parseDiskstats } from '../../internal/procfs/diskstats';
 import { hostMounts, parseMountinfo } from '../../internal/procfs/mountinfo';
 import { parseNetDev } from '../../internal/procfs/netdev';
 import { parsePasswd } from '../../internal/procfs/passwd';
 import { parseCmdline, parsePidIo, parsePidStat, parsePidStatus } from '../../internal/procfs/pid';
-import { countTcpStates } from '../../internal/procfs/tcp';
+import { TcpStateCounter, countTcpStates, readTcpStates } from '../../internal/procfs/tcp';
 import { FIXTURES } from '../support/paths';
 
 const fixture = (machine: string, file: string): string => readFileSync(join(FIXTURES, 'procfs', machine, file), 'utf8');
@@ -165,6 +167,16 @@ describe('countTcpStates', () => {
     assert.equal(countTcpStates(fixture(VM, 'proc/net/tcp6'), '/proc/net/tcp6').size, 0);
   });
 
+  it('counts the same when the table arrives in pieces that cut lines anywhere', async () => {
+    const text = fixture('web-frontend-5.10', 'proc/net/tcp');
+    const counter = new TcpStateCounter('/proc/net/tcp');
+    for (let i = 0; i < text.length; i += 37) counter.push(text.slice(i, i + 37));
+    assert.deepEqual(counter.end(), countTcpStates(text));
+    const both = await readTcpStates(new HostFs(join(FIXTURES, 'procfs', 'web-frontend-5.10')));
+    assert.equal(both.get('established'), 412 + 96);
+    assert.deepEqual(Object.fromEntries(await readTcpStates(new HostFs('/nonexistent-host-root'))), {});
+  });
+
   it('finds the state when the slot number outgrows its four columns', () => {
     const header = fixture(VM, 'proc/net/tcp').split('\n')[0];
     const line = '10000: 1103000A:01BB BA7100CB:CF31 01 00000000:00000000 02:0000166B 00000000    33        0 100009 1 0000000000000000 20 4 30 10 -1';
@@ -231,5 +243,23 @@ describe('per-process files', () => {
   it('maps uids to user names', () => {
     const users = parsePasswd('root:x:0:0:root:/root:/bin/bash\n# comment\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\nbroken line\n\n');
     assert.deepEqual([...users], [[0, 'root'], [33, 'www-data']]);
+  });
+});
+
+describe('patternProblems', () => {
+  it('names every pattern that does not compile, with its key, index and value', () => {
+    const config = defaultConfig();
+    config.collectors.system.disk_options.exclude = ['sda', '/sd[/'];
+    config.collectors.system.filesystem_options.exclude_mountpoints = ['^/dev($|/)', '^/mnt/(nfs'];
+    config.collectors.process.processes = ['nginx', '/(?<x>y)/', '/a{2,1}/'];
+    const problems = patternProblems(config);
+    assert.deepEqual(problems.map((p) => [p.path, p.value]), [
+      ['collectors.system.disk_options.exclude.1', '/sd[/'],
+      ['collectors.system.filesystem_options.exclude_mountpoints.1', '^/mnt/(nfs'],
+      ['collectors.process.processes.2', '/a{2,1}/'],
+    ]);
+    assert.match(problems[1].message, /^is not a valid regular expression: /);
+    assert.match(problems[0].message, /^is not a valid name or \/regex\/: /);
+    assert.deepEqual(patternProblems(defaultConfig()), []);
   });
 });
