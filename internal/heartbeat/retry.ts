@@ -1,0 +1,112 @@
+import type { Clock } from '../collector/host';
+import { NetworkError, type HttpReply } from './http';
+
+export interface RetryPolicy {
+  /** Bounds the whole exchange, every attempt and every wait included. */
+  timeoutMs: number;
+  /** false: one attempt only. */
+  retry: boolean;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+  /** 0 ≤ x < 1; the jitter source, injectable for tests. */
+  random: () => number;
+}
+
+/** How one exchange with the API ended, after its retries. */
+export type SendOutcome =
+  | { kind: 'ok'; status: number; body: string; attempts: number }
+  /** 401/403: the key pair is wrong or lacks rights; retrying cannot help. */
+  | { kind: 'unauthorized'; status: number; message: string; attempts: number }
+  /** Any other 4xx (400, 404, …): the request itself is wrong; not retried. */
+  | { kind: 'rejected'; status: number; message: string; attempts: number }
+  /** Network errors, 408, 429 or 5xx until the time ran out. */
+  | { kind: 'gave_up'; reason: string; attempts: number }
+  /** The client was stopped mid-exchange. */
+  | { kind: 'stopped'; attempts: number };
+
+function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+/** Retry-After as milliseconds: delta-seconds or an HTTP date; undefined when absent or invalid. */
+export function parseRetryAfter(value: string | string[] | undefined, nowMs: number): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (text === undefined || text.trim() === '') return undefined;
+  if (/^\d+$/.test(text.trim())) return Number(text.trim()) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+
+/** The server's own words from an error reply: `error`/`message` of a JSON body, or its text. */
+export function serverMessage(reply: HttpReply): string {
+  try {
+    const parsed = JSON.parse(reply.body) as Record<string, unknown>;
+    const parts = [parsed.error, parsed.message, parsed.error_code].filter((p): p is string => typeof p === 'string' && p !== '');
+    if (parts.length > 0) return parts.join(' / ').slice(0, 300);
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  const text = reply.body.replace(/\s+/g, ' ').trim().slice(0, 300);
+  return text === '' ? `HTTP ${reply.status}` : text;
+}
+
+/** Exponential backoff with jitter: the n-th wait (n ≥ 1) lies in [base/2, base). */
+export function backoffDelay(policy: RetryPolicy, attempt: number): number {
+  const base = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** (attempt - 1));
+  return base / 2 + policy.random() * (base / 2);
+}
+
+function wait(ms: number, stop: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const onStop = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      stop.removeEventListener('abort', onStop);
+      resolve();
+    }, ms);
+    stop.addEventListener('abort', onStop, { once: true });
+  });
+}
+
+/**
+ * Runs `attempt` until it succeeds, fails for good, or `policy.timeoutMs` is used up. Each attempt
+ * gets the remaining time as its own deadline, so a slow or silent server cannot stretch the
+ * exchange beyond the bound. `stop` ends everything at once (agent shutdown).
+ */
+export async function sendWithRetry(
+  attempt: (signal: AbortSignal) => Promise<HttpReply>,
+  policy: RetryPolicy,
+  clock: Clock,
+  stop: AbortSignal,
+): Promise<SendOutcome> {
+  const deadline = clock.monotonic() + policy.timeoutMs;
+  let attempts = 0;
+  for (;;) {
+    const remaining = deadline - clock.monotonic();
+    if (stop.aborted) return { kind: 'stopped', attempts };
+    attempts += 1;
+    const signal = AbortSignal.any([stop, AbortSignal.timeout(Math.max(1, Math.ceil(remaining)))]);
+    let reason: string;
+    let retryAfterMs: number | undefined;
+    try {
+      const reply = await attempt(signal);
+      if (reply.status >= 200 && reply.status < 300) return { kind: 'ok', status: reply.status, body: reply.body, attempts };
+      if (reply.status === 401 || reply.status === 403) {
+        return { kind: 'unauthorized', status: reply.status, message: serverMessage(reply), attempts };
+      }
+      if (!isRetryableStatus(reply.status)) return { kind: 'rejected', status: reply.status, message: serverMessage(reply), attempts };
+      reason = `HTTP ${reply.status}: ${serverMessage(reply)}`;
+      retryAfterMs = parseRetryAfter(reply.headers['retry-after'], clock.now());
+    } catch (err) {
+      if (stop.aborted) return { kind: 'stopped', attempts };
+      reason = err instanceof NetworkError ? `${err.code}: ${err.message}` : String(err);
+    }
+    const delay = retryAfterMs ?? backoffDelay(policy, attempts);
+    const left = deadline - clock.monotonic();
+    // A wait that would end past the deadline cannot lead to an attempt in time: stop now.
+    if (!policy.retry || left <= 0 || delay >= left) return { kind: 'gave_up', reason, attempts };
+    await wait(delay, stop);
+  }
+}
