@@ -1,28 +1,8 @@
-import { promises as fs, type StatsFs } from 'node:fs';
 import type { DiskPartitionInfo, SystemInfo } from '../../pkg/heartbeat';
-import type { FsStats } from '../collector/families/filesystem';
+import { GuardedStatfs, type FsStats } from '../collector/statfs';
 import type { HostFs } from '../collector/host';
 import type { MountInfo } from '../procfs/mountinfo';
 import { percent, sumOf } from './fields';
-
-export class StatfsTimeoutError extends Error {
-  constructor(readonly mountpoint: string, timeoutMs: number) {
-    super(`statfs ${mountpoint}: no answer within ${timeoutMs} ms (hung network mount?)`);
-    this.name = 'StatfsTimeoutError';
-  }
-}
-
-async function statfsWithin(path: string, mountpoint: string, timeoutMs: number): Promise<StatsFs> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StatfsTimeoutError(mountpoint, timeoutMs)), timeoutMs);
-  });
-  try {
-    return await Promise.race([fs.statfs(path), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** One partition from statfs, df-style: usage is used / (used + available to users). */
 export function partitionInfo(mount: MountInfo, s: FsStats): DiskPartitionInfo {
@@ -44,22 +24,24 @@ export function partitionInfo(mount: MountInfo, s: FsStats): DiskPartitionInfo {
 }
 
 /**
- * statfs of every mount, each bounded by `timeoutMs`; a mount that fails or hangs is left out and
- * named in `problems`.
+ * statfs of every mount through `statfs` (bounded, never two calls stuck on one mount); a mount
+ * that fails or hangs is left out and named in `problems`.
  */
-export async function readPartitions(host: HostFs, mounts: readonly MountInfo[], timeoutMs: number): Promise<{ partitions: DiskPartitionInfo[]; problems: string[] }> {
+export async function readPartitions(
+  host: HostFs,
+  statfs: GuardedStatfs,
+  mounts: readonly MountInfo[],
+  timeoutMs: number,
+): Promise<{ partitions: DiskPartitionInfo[]; problems: string[] }> {
   const problems: string[] = [];
-  const results = await Promise.all(
-    mounts.map(async (m) => {
-      try {
-        return partitionInfo(m, await statfsWithin(host.resolve(m.mountpoint), m.mountpoint, timeoutMs));
-      } catch (err) {
-        problems.push(err instanceof Error ? err.message : String(err));
-        return undefined;
-      }
-    }),
-  );
-  return { partitions: results.filter((p): p is DiskPartitionInfo => p !== undefined), problems };
+  const outcomes = await Promise.all(mounts.map((m) => statfs.stat(host.resolve(m.mountpoint), m.mountpoint, timeoutMs)));
+  const partitions: DiskPartitionInfo[] = [];
+  mounts.forEach((m, i) => {
+    const outcome = outcomes[i]!;
+    if ('skip' in outcome) problems.push(outcome.why);
+    else partitions.push(partitionInfo(m, outcome));
+  });
+  return { partitions, problems };
 }
 
 type DiskSpaceFields = Pick<SystemInfo, 'diskTotal' | 'diskUsed' | 'diskAvailable' | 'diskUsage' | 'diskInodes' | 'diskInodesFree' | 'diskInodesUsed' | 'diskInodesUsage'>;

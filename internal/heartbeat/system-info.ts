@@ -22,6 +22,7 @@ import { lookupCloudMetadata } from './cloud-metadata';
 import { detectContainer, detectMachine, type ContainerInfo, type MachineInfo } from './detect';
 import { cpuFields, cpuPerCore, diskIoFields, diskRateFields, memoryFields, networkRateFields, networkTotals, percent, tcpFields } from './fields';
 import { MountSelector } from '../collector/families/filesystem';
+import { GuardedStatfs } from '../collector/statfs';
 import { diskSpaceFields, readPartitions } from './filesystems';
 import { readInterfaces } from './interfaces';
 import { readProcessFields } from './processes';
@@ -78,6 +79,8 @@ export class SystemInfoBuilder {
   private readonly clock: Clock;
   private readonly agentStartTime: number;
   private readonly mounts: MountSelector;
+  /** Kept for the builder's life: a mount stuck in statfs is not asked again until it answers. */
+  private readonly statfs = new GuardedStatfs();
   private previous: CounterReading | undefined;
   private facts: Promise<HostFacts> | undefined;
   private cpu: Promise<CpuIdentity> | undefined;
@@ -160,7 +163,7 @@ export class SystemInfoBuilder {
     const previous = this.previous;
     this.previous = counters;
     const [{ partitions, problems: statfsProblems }, interfaces, cloud] = await Promise.all([
-      readPartitions(this.host, mounts ? this.mounts.select(mounts) : [], config.collectors.system.filesystem_options.statfs_timeout),
+      readPartitions(this.host, this.statfs, mounts ? this.mounts.select(mounts) : [], config.collectors.system.filesystem_options.statfs_timeout),
       counters.netdev ? readInterfaces(this.host, counters.netdev) : Promise.resolve(undefined),
       settle('cloud metadata', lookupCloudMetadata(config.heartbeat.cloud_metadata, facts.machine.cloudProvider, this.options.logger)),
     ]);

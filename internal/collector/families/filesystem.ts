@@ -1,4 +1,3 @@
-import { promises as fs, type StatsFs } from 'node:fs';
 import type { BatchObservableResult } from '@opentelemetry/api';
 import type { Collector, CollectorContext, CollectorFactory } from '../collector';
 import { NameFilter, PatternList } from '../match';
@@ -6,6 +5,7 @@ import type { MetricDef, ProfileMetrics } from '../naming';
 import { readMountinfo, type MountInfo } from '../../procfs/mountinfo';
 import type { SystemCollectorsConfig } from '../../config/types';
 import { FailureStreak } from '../../log/streak';
+import { GuardedStatfs, type FsStats, type StatfsFunction } from '../statfs';
 
 export const metrics = {
   usage: { semconv: 'system.filesystem.usage', hostmetrics: 'system.filesystem.usage', kind: 'updowncounter', unit: 'By', description: 'File system space by state: used, free (available to users) and reserved (for root).' },
@@ -15,12 +15,6 @@ export const metrics = {
 } satisfies Record<string, MetricDef>;
 
 export type FilesystemMetric = keyof typeof metrics;
-
-/** What statfs(2) says of a file system; blocks are `bsize` bytes. */
-export type FsStats = Pick<StatsFs, 'bsize' | 'blocks' | 'bfree' | 'bavail' | 'files' | 'ffree'>;
-
-/** statfs(2) as Node exposes it; injectable so tests can model a hung network mount. */
-export type StatfsFunction = (path: string) => Promise<FsStats>;
 
 /** A file system as reported: the attributes every point carries, in semconv keys. */
 export interface FilesystemIdentity {
@@ -105,13 +99,6 @@ export class MountSelector {
   }
 }
 
-class StatfsTimeout extends Error {
-  constructor(readonly mountpoint: string, timeoutMs: number) {
-    super(`statfs ${mountpoint} took longer than ${timeoutMs} ms`);
-    this.name = 'StatfsTimeout';
-  }
-}
-
 /** Why mounts were skipped since the start; exposed for tests and self-metrics. */
 export interface FilesystemSkips {
   /** statfs did not answer within statfs_timeout. */
@@ -127,56 +114,35 @@ export class FilesystemCollector implements Collector {
   readonly metrics = metrics;
   readonly skipped: FilesystemSkips = { timeout: 0, pending: 0, error: 0 };
   private readonly selector: MountSelector;
-  // A statfs stuck on a dead NFS server holds one of libuv's few pool threads until the server
-  // answers; issuing another for the same mount every cycle would soon hold them all.
-  private readonly pending = new Map<string, Promise<unknown>>();
+  private readonly statfs: GuardedStatfs;
   private readonly streak: FailureStreak;
 
   constructor(
     private readonly ctx: CollectorContext,
-    private readonly statfs: StatfsFunction = (path) => fs.statfs(path),
+    statfs?: StatfsFunction,
     // The portable backend lists mounts through systeminformation instead of mountinfo.
     private readonly readMounts: () => Promise<MountInfo[]> = () => readMountinfo(ctx.host),
   ) {
     const system = ctx.config.collectors.system;
     this.selector = new MountSelector(system.filesystem_options, system.disk_paths);
     this.streak = new FailureStreak(ctx.logger, 'filesystem.statfs', () => ctx.clock.now());
+    this.statfs = new GuardedStatfs(statfs);
   }
 
   enabled(key: string): boolean {
     return key !== 'utilization' || this.ctx.config.collectors.system.filesystem_options.utilization;
   }
 
-  /** The file system's statistics within the timeout, or the reason it has none this cycle. */
-  private async statWithTimeout(mountpoint: string): Promise<FsStats | { skip: keyof FilesystemSkips; why: string }> {
-    if (this.pending.has(mountpoint)) return { skip: 'pending', why: 'statfs timed out' };
-    const timeoutMs = this.ctx.config.collectors.system.filesystem_options.statfs_timeout;
-    const call = this.statfs(this.ctx.host.resolve(mountpoint));
-    const settled = (): void => void this.pending.delete(mountpoint);
-    this.pending.set(mountpoint, call.then(settled, settled));
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StatfsTimeout(mountpoint, timeoutMs)), timeoutMs);
-    });
-    try {
-      return await Promise.race([call, timeout]);
-    } catch (err) {
-      if (err instanceof StatfsTimeout) return { skip: 'timeout', why: 'statfs timed out' };
-      return { skip: 'error', why: `statfs failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   async collect(result: BatchObservableResult, out: ProfileMetrics<string>): Promise<void> {
     const mounts = this.selector.select(await this.readMounts());
-    const outcomes = await Promise.all(mounts.map((m) => this.statWithTimeout(m.mountpoint)));
+    const timeoutMs = this.ctx.config.collectors.system.filesystem_options.statfs_timeout;
+    const outcomes = await Promise.all(mounts.map((m) => this.statfs.stat(this.ctx.host.resolve(m.mountpoint), m.mountpoint, timeoutMs)));
     const problems: string[] = [];
     mounts.forEach((m, i) => {
       const outcome = outcomes[i];
       if ('skip' in outcome) {
         this.skipped[outcome.skip] += 1;
-        problems.push(`${m.mountpoint}: ${outcome.why}`);
+        problems.push(outcome.why);
         return;
       }
       const attrs = filesystemAttributes({ device: m.source, mountpoint: m.mountpoint, type: m.fstype, mode: mountMode(m) });
