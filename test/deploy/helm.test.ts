@@ -97,6 +97,7 @@ test('the DaemonSet reports the node: host root, host PID and network, node name
   assert.equal(env(c, 'TELEMETRYFLOW_HOST_ROOT').value, '/hostfs');
   assert.equal(env(c, 'NODE_NAME').valueFrom.fieldRef.fieldPath, 'spec.nodeName');
   assert.equal(env(c, 'TELEMETRYFLOW_HOSTNAME').value, '$(NODE_NAME)');
+  assert.equal(env(c, 'TELEMETRYFLOW_CONTAINER_IMAGE').value, c.image, 'the heartbeat reports the image the pod runs');
   assert.deepEqual(c.args, ['start', '--config', '/etc/tfo-agent/tfo-agent.yaml']);
 });
 
