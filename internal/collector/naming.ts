@@ -48,10 +48,12 @@ const HOSTMETRICS_VALUES: Record<string, Record<string, string>> = {
   'system.memory.state': { buffers: 'buffered' },
   'system.paging.direction': { in: 'page_in', out: 'page_out' },
   'process.state': { defunct: 'zombies' },
-  // The Collector's names are the kernel's (tcp_states.h), upper case.
+  // The Collector reports gopsutil's names: the kernel's (tcp_states.h) upper case, but FIN_WAIT1
+  // and FIN_WAIT2 without the underscore. (Its FIN_WAIT_1, FIN_WAIT_2 and DELETE series are
+  // placeholders that stay at zero on Linux; they are not reproduced.)
   'network.connection.state': {
-    established: 'ESTABLISHED', syn_sent: 'SYN_SENT', syn_received: 'SYN_RECV', fin_wait_1: 'FIN_WAIT_1',
-    fin_wait_2: 'FIN_WAIT_2', time_wait: 'TIME_WAIT', closed: 'CLOSE', close_wait: 'CLOSE_WAIT',
+    established: 'ESTABLISHED', syn_sent: 'SYN_SENT', syn_received: 'SYN_RECV', fin_wait_1: 'FIN_WAIT1',
+    fin_wait_2: 'FIN_WAIT2', time_wait: 'TIME_WAIT', closed: 'CLOSE', close_wait: 'CLOSE_WAIT',
     last_ack: 'LAST_ACK', listen: 'LISTEN', closing: 'CLOSING',
   },
 };

@@ -35,13 +35,20 @@ describe('memory collector', () => {
     });
   }
 
-  it('hostmetrics: the Collector\'s six states and names, summing to total', async () => {
+  it('hostmetrics: the Collector\'s six states, valued as its gopsutil computes them', async () => {
     const m = meminfo('vm-6.18-2cpu');
     const c = await collectOnce(factory, { hostRoot: fixtureRoot('procfs/vm-6.18-2cpu'), naming: 'hostmetrics' });
     const states = c.get('system.memory.usage').points.map((p) => p.attributes['state']).sort();
     assert.deepEqual(states, ['buffered', 'cached', 'free', 'slab_reclaimable', 'slab_unreclaimable', 'used']);
-    assert.equal(c.value('system.memory.usage', { state: 'cached' }), m.get('Cached'));
-    assert.equal(c.get('system.memory.usage').points.reduce((a, p) => a + p.value, 0), m.get('MemTotal'));
+    // gopsutil (and free(1)) count reclaimable slab as cache, and used is what the rest leaves.
+    const cached = m.get('Cached')! + m.get('SReclaimable')!;
+    assert.equal(c.value('system.memory.usage', { state: 'cached' }), cached);
+    assert.equal(c.value('system.memory.usage', { state: 'used' }), m.get('MemTotal')! - m.get('MemFree')! - m.get('Buffers')! - cached);
+    assert.equal(c.value('system.memory.usage', { state: 'slab_reclaimable' }), m.get('SReclaimable'));
+    assert.equal(c.value('system.memory.usage', { state: 'slab_unreclaimable' }), m.get('SUnreclaim'));
+    // used, free, buffered and cached sum to total; the slab states overlap them, as in the Collector.
+    const main = ['used', 'free', 'buffered', 'cached'].reduce((a, state) => a + c.value('system.memory.usage', { state }), 0);
+    assert.equal(main, m.get('MemTotal'));
     assert.equal(c.value('system.linux.memory.available'), m.get('MemAvailable'));
     assert.equal(c.has('system.memory.linux.slab.usage'), false);
   });
@@ -63,6 +70,13 @@ describe('memory collector', () => {
     assert.equal(states.reduce((a, [, v]) => a + v, 0), 1000 * 1024);
     assert.ok(states.every(([, v]) => v >= 0));
     assert.deepEqual(Object.fromEntries(states), { used: 700 * 1024, free: 300 * 1024, cached: 0, buffers: 0 });
+  });
+
+  it('hostmetrics: used is never negative when the kernel\'s figures overlap', () => {
+    const m = parseMeminfo('MemTotal: 1000 kB\nMemFree: 500 kB\nBuffers: 100 kB\nCached: 350 kB\nSReclaimable: 80 kB\nSUnreclaim: 20 kB\n');
+    assert.deepEqual(Object.fromEntries(memoryStates(m, 'hostmetrics')), {
+      used: 0, free: 500 * 1024, buffers: 100 * 1024, cached: 430 * 1024, slab_reclaimable: 80 * 1024, slab_unreclaimable: 20 * 1024,
+    });
   });
 
   it('agrees with this machine\'s /proc/meminfo', async () => {

@@ -24,7 +24,7 @@ const DETAILED_FIELDS = [
 
 /**
  * Usage by state, in the profile's vocabulary (semconv keys; `buffers` becomes `buffered` by
- * translation). The states always sum to MemTotal (system.memory.limit).
+ * translation). Under semconv the states sum to MemTotal (system.memory.limit).
  *
  * semconv: used = MemTotal - MemAvailable, as the spec asks (the honest figure: what cannot be
  * had back without swapping). The available part is then split into free, buffers and cached,
@@ -42,14 +42,14 @@ export function memoryStates(m: Meminfo, profile: NamingProfile): Array<[string,
     const buffersShare = Math.min(buffers, available - freeShare);
     return [['used', total - available], ['free', freeShare], ['cached', available - freeShare - buffersShare], ['buffers', buffersShare]];
   }
-  // The Collector's states, with kernel slab split out of "used". Unlike the Collector (whose
-  // gopsutil folds SReclaimable into cached as well), slab is counted once, so they sum to total.
+  // The Collector's states, valued as its gopsutil computes them (so that its dashboards read the
+  // same numbers): cached includes reclaimable slab, as in free(1), and used is the rest. used,
+  // free, buffers and cached sum to total; the two slab states overlap cached and used.
   const sreclaimable = m.get('SReclaimable') ?? 0;
-  const sunreclaim = m.get('SUnreclaim') ?? 0;
-  const legacyUsed = Math.max(0, total - free - buffers - cached - sreclaimable - sunreclaim);
+  const pageCache = cached + sreclaimable;
   return [
-    ['used', legacyUsed], ['free', free], ['buffers', buffers], ['cached', cached],
-    ['slab_reclaimable', sreclaimable], ['slab_unreclaimable', sunreclaim],
+    ['used', Math.max(0, total - free - buffers - pageCache)], ['free', free], ['buffers', buffers], ['cached', pageCache],
+    ['slab_reclaimable', sreclaimable], ['slab_unreclaimable', m.get('SUnreclaim') ?? 0],
   ];
 }
 
