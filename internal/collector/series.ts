@@ -2,13 +2,14 @@ import type { Attributes } from '@opentelemetry/api';
 import type { ExportResult } from '@opentelemetry/core';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 
-/** A stable key for one attribute set, independent of key order. */
+/**
+ * A key for one attribute set. Insertion order is kept rather than sorted (sorting was half the
+ * cost with 100 processes tracked): each instrument's attribute objects are built by the same code
+ * every cycle, and the SDK exports an object that was observed, so the order is the same.
+ */
 function seriesKey(attrs: Attributes | undefined): string {
-  if (attrs === undefined) return '';
-  const keys = Object.keys(attrs);
-  if (keys.length > 1) keys.sort();
   let key = '';
-  for (const k of keys) key += `${k}\u0000${String(attrs[k])}\u0001`;
+  if (attrs !== undefined) for (const k in attrs) key += `${k}\u0000${String(attrs[k])}\u0001`;
   return key;
 }
 
