@@ -143,7 +143,12 @@ function buildProgram(): Command {
   program
     .command('start', { isDefault: true })
     .description('run the agent (the default when no command is given)')
-    .action(async (_options, command: Command) => runAgent(command.optsWithGlobals<GlobalOptions>()));
+    // A mistyped command lands here as an argument of the default command: name it as such.
+    .allowExcessArguments()
+    .action(async (_options, command: Command) => {
+      if (command.args.length > 0) program.error(`error: unknown command '${command.args[0]}' (see tfo-agent --help)`, { exitCode: EXIT_CONFIG });
+      await runAgent(command.optsWithGlobals<GlobalOptions>());
+    });
 
   program
     .command('version')

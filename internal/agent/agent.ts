@@ -10,6 +10,7 @@ import type { AgentConfig } from '../config/types';
 import { BufferRuntime } from '../buffer/runtime';
 import { ExportAccounting } from '../exporter/accounting';
 import { createMetricExporter } from '../exporter/metric-exporter';
+import { stoppableTransport } from '../exporter/stoppable-transport';
 import { createTransport } from '../exporter/transport';
 import { HealthStatus, startHealthServer, type HealthServer } from '../health/server';
 import { startHeartbeat } from '../heartbeat/client';
@@ -26,6 +27,8 @@ import { buildResource, readHostFacts, resourceAttributes } from './resource';
  * for a second CPU snapshot, so that the first export already carries utilization.
  */
 const FIRST_EXPORT_DELAY_MS = 1_000;
+// The share of agent.shutdown_timeout the last sends may take; the rest spills and closes.
+const SEND_SHARE_OF_SHUTDOWN = 0.8;
 
 /** What a pipeline needs from the agent that outlives it across reloads. */
 interface PipelineDeps {
@@ -86,7 +89,7 @@ export class Pipeline {
     // One send never outlasts most of the interval, so two exports never overlap, and the
     // reader waits the whole interval: a send that times out still has time to spill.
     const timeoutMs = Math.min(config.telemetryflow.timeout, Math.floor(interval * 0.8));
-    const transport = createTransport(config, this.agentId);
+    const transport = stoppableTransport(createTransport(config, this.agentId));
     // The buffer opens before the exporter so that the first failed cycle can already spill.
     const spill = config.buffer.enabled ? BufferRuntime.start(config, transport, accounting, logger) : undefined;
     if (spill) {
@@ -106,6 +109,7 @@ export class Pipeline {
     this.unregister.push(registerSelfMetrics(provider.getMeter('tfo-agent', VERSION), { accounting, backlog: spill ? () => spill.buffer.stats() : undefined }));
     this.onStop(async () => {
       clearTimeout(this.firstExport);
+      transport.stopWithin(Math.floor(config.agent.shutdown_timeout * SEND_SHARE_OF_SHUTDOWN));
       // The reader's shutdown runs one final collection and export, then shuts the exporter (and
       // its transport) down; only then do the collectors go.
       await provider.shutdown();
@@ -244,8 +248,10 @@ export class Agent {
       `tfo-agent ${VERSION} starting`,
     );
     logConfigWarnings(this.logger, loaded.warnings);
-    this.pipeline = await Pipeline.start(this.config, this.deps());
+    // The probe port first: an agent that cannot have it (another one holds it) must fail before
+    // it collects, exports or touches the buffer.
     await this.startHealth();
+    this.pipeline = await Pipeline.start(this.config, this.deps());
     // The SDK's timers are unref'd; this one keeps the process alive until stop().
     this.keepAlive = setInterval(() => undefined, 1 << 30);
     this.logger.info({ event: 'agent.started', agent_id: this.pipeline.agentId }, 'agent started');
@@ -286,11 +292,20 @@ export class Agent {
     }
     this.logger.info({ event: 'config.reloading', changed }, `config changed (${changed.join(', ')}): rebuilding the pipeline`);
     const previous = this.config;
+    const leftBefore = this.accounting.leftInBuffer;
     await this.pipeline.stop();
     this.pipeline = undefined;
+    const leftBehind = this.accounting.leftInBuffer - leftBefore;
     try {
       this.pipeline = await Pipeline.start(next.config, this.deps());
       this.config = next.config;
+      if (leftBehind > 0 && (!next.config.buffer.enabled || next.config.buffer.path !== previous.buffer.path)) {
+        // The new pipeline does not open the old file: nothing would replay it, and nobody would know.
+        this.logger.warn(
+          { event: 'buffer.left_behind', path: previous.buffer.path, points: leftBehind },
+          `${leftBehind} points stay in ${previous.buffer.path}, which the new configuration does not use; replay them with tfo-agent buffer drain, or move the file (docs/BUFFER.md)`,
+        );
+      }
     } catch (err) {
       this.logger.error({ event: 'config.reload_failed', err: errorMessage(err) }, `new configuration failed to start, back to the previous one: ${errorMessage(err)}`);
       this.pipeline = await Pipeline.start(previous, this.deps());

@@ -1,11 +1,15 @@
 // Checks the schema cannot express: relations between keys, files that must exist, address forms,
 // and warnings for values that are legal but probably not what the operator meant.
 
-import { accessSync, constants, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { patternProblems } from '../collector/match';
 import type { ConfigProblem, ConfigWarning } from './errors';
 import { formatDuration } from './duration';
+import { DURATION_PATHS } from './schema';
+import { getAt, type Tree } from './tree';
 import type { AgentConfig } from './types';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
@@ -61,15 +65,48 @@ interface CheckContext {
   warnings: ConfigWarning[];
 }
 
-function checkReadableFile(path: string, file: string, context: CheckContext): void {
-  if (file === '') return;
+function isReadable(file: string): boolean {
+  try {
+    accessSync(file, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The file's content when it is set and readable; otherwise undefined (and a problem when set). */
+function readableFile(path: string, file: string, context: CheckContext): Buffer | undefined {
+  if (file === '') return undefined;
   const full = isAbsolute(file) ? file : resolve(context.cwd, file);
   try {
     if (!statSync(full).isFile()) throw new Error('not a regular file');
-    accessSync(full, constants.R_OK);
+    return readFileSync(full);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     context.problems.push({ path, value: file, message: `must be a readable file (${reason})` });
+    return undefined;
+  }
+}
+
+/**
+ * What the files hold, checked as the transport will use them: a CA file that is not a
+ * certificate, or a cert and key that do not load together, would otherwise pass here and then
+ * fail every export (HTTP) or the start (gRPC) with a bare OpenSSL message.
+ */
+function checkTlsContent(tls: AgentConfig['telemetryflow']['tls'], ca: Buffer | undefined, cert: Buffer | undefined, key: Buffer | undefined, { problems }: CheckContext): void {
+  if (ca !== undefined) {
+    try {
+      new X509Certificate(ca);
+    } catch (error) {
+      problems.push({ path: 'telemetryflow.tls.ca_file', value: tls.ca_file, message: `must hold a PEM certificate (${(error as Error).message})` });
+    }
+  }
+  if (cert !== undefined && key !== undefined) {
+    try {
+      createSecureContext({ cert, key });
+    } catch (error) {
+      problems.push({ path: 'telemetryflow.tls.cert_file', value: tls.cert_file, message: `and key_file must hold a PEM certificate and its private key (${(error as Error).message})` });
+    }
   }
 }
 
@@ -94,9 +131,10 @@ function checkTls(config: AgentConfig, context: CheckContext): void {
     const missing = tls.cert_file === '' ? 'cert_file' : 'key_file';
     context.problems.push({ path: `telemetryflow.tls.${missing}`, message: 'cert_file and key_file must be set together (client certificate for mTLS)' });
   }
-  checkReadableFile('telemetryflow.tls.ca_file', tls.ca_file, context);
-  checkReadableFile('telemetryflow.tls.cert_file', tls.cert_file, context);
-  checkReadableFile('telemetryflow.tls.key_file', tls.key_file, context);
+  const ca = readableFile('telemetryflow.tls.ca_file', tls.ca_file, context);
+  const cert = readableFile('telemetryflow.tls.cert_file', tls.cert_file, context);
+  const key = readableFile('telemetryflow.tls.key_file', tls.key_file, context);
+  if (tls.enabled) checkTlsContent(tls, ca, cert, key, context);
   if (tls.enabled && tls.skip_verify) {
     context.warnings.push({ path: 'telemetryflow.tls.skip_verify', message: 'the collector certificate is not verified; anyone on the path can read the credentials' });
   }
@@ -134,10 +172,28 @@ function checkTimings(config: AgentConfig, { problems, warnings }: CheckContext)
   }
 }
 
-function checkLocal(config: AgentConfig, { problems, warnings, cwd }: CheckContext): void {
-  if (parseHostPort(config.health.address) === undefined) {
-    problems.push({ path: 'health.address', value: config.health.address, message: 'must be host:port, e.g. "127.0.0.1:13133"' });
+// A Node.js timer holds at most 2^31-1 ms (24.8 days); a longer delay fires after 1 ms, so an
+// interval of "999h" would export in a tight loop. 596h is the whole hour below that.
+const MAX_TIMER_MS = 596 * 3_600_000;
+// Compared with timestamps, never handed to a timer: these may be longer.
+const UNTIMED_DURATIONS = new Set(['buffer.max_age']);
+// Zero would fail every export, stop with exit 1 at once, or collect in a loop.
+const POSITIVE_DURATIONS = ['telemetryflow.timeout', 'agent.shutdown_timeout', 'heartbeat.timeout', 'collectors.system.interval'];
+
+function checkDurationRanges(config: AgentConfig, { problems }: CheckContext): void {
+  const tree = config as unknown as Tree;
+  for (const path of DURATION_PATHS) {
+    const ms = getAt(tree, path.split('.'));
+    if (typeof ms !== 'number') continue;
+    if (ms > MAX_TIMER_MS && !UNTIMED_DURATIONS.has(path)) {
+      problems.push({ path, value: formatDuration(ms), message: `must be at most "${formatDuration(MAX_TIMER_MS)}"` });
+    } else if (ms === 0 && POSITIVE_DURATIONS.includes(path)) {
+      problems.push({ path, value: formatDuration(ms), message: 'must be longer than "0s"' });
+    }
   }
+}
+
+function checkHostRoot(config: AgentConfig, { problems, warnings, cwd }: CheckContext): void {
   const root = isAbsolute(config.host_root) ? config.host_root : resolve(cwd, config.host_root);
   try {
     if (!statSync(root).isDirectory()) throw new Error('not a directory');
@@ -145,7 +201,23 @@ function checkLocal(config: AgentConfig, { problems, warnings, cwd }: CheckConte
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     problems.push({ path: 'host_root', value: config.host_root, message: `must be a readable directory holding the host's /proc and /sys (${reason})` });
+    return;
   }
+  // The systeminformation fallback reads this process's own /proc: inside a container that is
+  // the container, not the host someone meant to mount at host_root.
+  if (process.platform === 'linux' && config.collectors.system.backend === 'auto' && root !== '/' && !isReadable(join(root, 'proc', 'stat'))) {
+    warnings.push({
+      path: 'host_root',
+      message: `${root} has no readable proc/stat, so metrics come from this process's own view (systeminformation), not from the host at ${root}: mount the host's / there, or set collectors.system.backend`,
+    });
+  }
+}
+
+function checkLocal(config: AgentConfig, { problems, warnings, cwd }: CheckContext): void {
+  if (parseHostPort(config.health.address) === undefined) {
+    problems.push({ path: 'health.address', value: config.health.address, message: 'must be host:port, e.g. "127.0.0.1:13133"' });
+  }
+  checkHostRoot(config, { problems, warnings, cwd });
   if (config.collectors.logs.enabled) {
     warnings.push({ path: 'collectors.logs', message: 'log collection is not implemented yet; collectors.logs is ignored' });
   }
@@ -158,6 +230,7 @@ export function checkConfig(config: AgentConfig, cwd: string, problems: ConfigPr
   checkTls(config, context);
   checkCredentials(config, context);
   checkTimings(config, context);
+  checkDurationRanges(config, context);
   checkLocal(config, context);
   // The collectors own the syntax of their filters; a bad pattern fails validation here rather
   // than stopping one family at start.

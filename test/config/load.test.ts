@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { defaultConfig } from '../../internal/config/defaults';
 import { ConfigError, type ConfigProblem } from '../../internal/config/errors';
 import { loadConfig, type LoadOptions } from '../../internal/config/load';
+import { FIXTURES } from '../support/paths';
 import { tempDir } from './temp';
 
 const temp = tempDir();
@@ -258,9 +259,10 @@ describe('TLS settings', () => {
   it('requires CA and client files to exist and be readable, relative to cwd', () => {
     const { problems } = problemsOf(() => load('telemetryflow:\n  tls:\n    ca_file: missing-ca.pem\n'));
     assert.deepEqual(problems, [{ path: 'telemetryflow.tls.ca_file', value: 'missing-ca.pem', message: 'must be a readable file (ENOENT)' }]);
-    temp.write('certs/ca.pem', 'not checked for content here\n');
-    temp.write('certs/client.crt', 'x\n');
-    temp.write('certs/client.key', 'x\n');
+    const fixture = (name: string): string => readFileSync(join(FIXTURES, 'tls', name), 'utf8');
+    temp.write('certs/ca.pem', fixture('ca.crt'));
+    temp.write('certs/client.crt', fixture('client.crt'));
+    temp.write('certs/client.key', fixture('client.key'));
     const loaded = load('telemetryflow:\n  tls:\n    ca_file: certs/ca.pem\n    cert_file: certs/client.crt\n    key_file: certs/client.key\n');
     assert.equal(loaded.config.telemetryflow.tls.ca_file, 'certs/ca.pem');
     const dir = problemsOf(() => load('telemetryflow:\n  tls:\n    ca_file: certs\n'));
@@ -289,6 +291,25 @@ describe('semantic checks', () => {
     assert.equal(load('heartbeat: {interval: 1s}\n').config.heartbeat.interval, 1000);
     const { problems } = problemsOf(() => load('heartbeat: {interval: 999ms}\n'));
     assert.deepEqual(problems, [{ path: 'heartbeat.interval', value: '999ms', message: 'must be at least "1s"' }]);
+  });
+
+  it('rejects durations longer than a Node.js timer holds, except buffer.max_age', () => {
+    assert.equal(load('collectors: {system: {interval: 596h}}\n').config.collectors.system.interval, 596 * 3_600_000);
+    const { problems } = problemsOf(() => load('collectors: {system: {interval: 999h}}\nagent: {shutdown_timeout: 100000h}\n'));
+    assert.deepEqual(sortByPath(problems), [
+      { path: 'agent.shutdown_timeout', value: '100000h', message: 'must be at most "596h"' },
+      { path: 'collectors.system.interval', value: '999h', message: 'must be at most "596h"' },
+    ]);
+    assert.equal(load('buffer: {max_age: 8760h}\n').config.buffer.max_age, 8760 * 3_600_000);
+  });
+
+  it('rejects a zero export timeout, shutdown timeout or collection interval', () => {
+    const { problems } = problemsOf(() => load('telemetryflow: {timeout: 0s}\nagent: {shutdown_timeout: "0"}\ncollectors: {system: {interval: 0s}}\n'));
+    assert.deepEqual(sortByPath(problems), [
+      { path: 'agent.shutdown_timeout', value: '0s', message: 'must be longer than "0s"' },
+      { path: 'collectors.system.interval', value: '0s', message: 'must be longer than "0s"' },
+      { path: 'telemetryflow.timeout', value: '0s', message: 'must be longer than "0s"' },
+    ]);
   });
 
   it('requires an http(s) scheme on backend_endpoint', () => {
@@ -325,6 +346,34 @@ describe('semantic checks', () => {
     const { problems } = problemsOf(() => load('', {}, { flags: { hostRoot: join(temp.dir, 'no-such-root') } }));
     assert.equal(problems[0].path, 'host_root');
     assert.match(problems[0].message, /readable directory .*\(ENOENT\)/);
+  });
+
+  it('requires TLS files that hold what the transport will load', () => {
+    const tlsDir = join(FIXTURES, 'tls');
+    const junk = temp.write('junk.pem', 'not a certificate\n');
+    const tls = (files: string) => `telemetryflow: {endpoint: "127.0.0.1:4317", tls: {enabled: true, ${files}}}\n`;
+    const good = load(tls(`ca_file: ${join(tlsDir, 'ca.crt')}, cert_file: ${join(tlsDir, 'client.crt')}, key_file: ${join(tlsDir, 'client.key')}`));
+    assert.equal(good.config.telemetryflow.tls.cert_file, join(tlsDir, 'client.crt'));
+    const { problems } = problemsOf(() => load(tls(`ca_file: ${junk}, cert_file: ${junk}, key_file: ${junk}`)));
+    assert.deepEqual(problems.map((p) => p.path).sort(), ['telemetryflow.tls.ca_file', 'telemetryflow.tls.cert_file']);
+    assert.match(problems.find((p) => p.path === 'telemetryflow.tls.ca_file')!.message, /must hold a PEM certificate/);
+    const mismatched = problemsOf(() => load(tls(`cert_file: ${join(tlsDir, 'server.crt')}, key_file: ${join(tlsDir, 'client.key')}`))).problems;
+    assert.equal(mismatched.length, 1);
+    assert.match(mismatched[0].message, /and key_file must hold a PEM certificate and its private key \(.*\)/);
+    assert.equal(load(tls('enabled: false, ca_file: ' + junk).replace('enabled: true, ', '')).config.telemetryflow.tls.enabled, false, 'unused with TLS off');
+  });
+
+  it('warns when host_root has no /proc and the backend would read this process instead', { skip: process.platform !== 'linux' }, () => {
+    const bare = join(temp.dir, 'root-without-proc');
+    temp.write('root-without-proc/etc/hostname', 'node-1\n');
+    const warned = load('', {}, { flags: { hostRoot: bare } }).warnings.filter((w) => w.path === 'host_root');
+    assert.equal(warned.length, 1);
+    assert.match(warned[0].message, /no readable proc\/stat.*mount the host's \/ there/);
+    const withProc = join(temp.dir, 'root-with-proc');
+    temp.write('root-with-proc/proc/stat', 'cpu  1 2 3 4\n');
+    assert.deepEqual(load('', {}, { flags: { hostRoot: withProc } }).warnings, []);
+    const chosen = load('collectors: {system: {backend: systeminformation}}\n', {}, { flags: { hostRoot: bare } });
+    assert.deepEqual(chosen.warnings, [], 'a configured backend is a decision, not a mistake');
   });
 
   it('warns about suspicious but legal values', () => {

@@ -91,3 +91,11 @@ test('an unknown flag is a usage error (exit 2), not a crash', () => {
   assert.equal(result.status, 2);
   assert.match(result.stderr, /unknown option '--no-such-flag'/);
 });
+
+test('a mistyped command is named as an unknown command (exit 2), not as an argument of start', () => {
+  for (const [args, word] of [[['conifg', 'validate'], 'conifg'], [['start', 'extra'], 'extra']] as const) {
+    const result = runCli([...args]);
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr, new RegExp(`unknown command '${word}'`));
+  }
+});

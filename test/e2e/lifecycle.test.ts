@@ -2,10 +2,11 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver';
-import { agentConfig, tempWorkspace, withAgent, type AgentConfigOptions, type AgentProcess } from './agent-process';
+import { agentConfig, runCli, tempWorkspace, withAgent, type AgentConfigOptions, type AgentProcess } from './agent-process';
 
 const workspace = tempWorkspace('tfo-lifecycle-');
 after(() => workspace.cleanup());
@@ -61,6 +62,27 @@ test('/health and /ready on the configured address', async () => {
   });
 });
 
+test('a health port in use ends the start with exit 1 before anything is collected or exported', async () => {
+  const receiver = await startOtlpReceiver();
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  const address = `127.0.0.1:${(blocker.address() as AddressInfo).port}`;
+  const settings = grpcConfig(receiver, 'port-in-use', { health: { enabled: true, address } }) as { buffer: { enabled: boolean } };
+  settings.buffer.enabled = true;
+  const config = workspace.file('port-in-use.yaml', stringify(settings));
+  try {
+    await withAgent(['start', '-c', config], receiver, async (agent) => {
+      const exit = await agent.exited;
+      assert.equal(exit.code, 1, agent.transcript());
+      assert.ok(agent.lines.some((l) => l.event === 'agent.start_failed' && /already in use/.test(String(l.err))), agent.transcript());
+      assert.equal(receiver.requests.length, 0, 'a failed start sends nothing: a restart loop would duplicate the series');
+      assert.ok(!agent.lines.some((l) => l.event === 'collectors.started'), agent.transcript());
+    });
+  } finally {
+    await new Promise<void>((resolve) => blocker.close(() => resolve()));
+  }
+});
+
 test('an unreachable collector: the agent keeps running, logs the outage once with its reason, and its end', async () => {
   const receiver = await startOtlpReceiver();
   await receiver.down();
@@ -109,17 +131,48 @@ test('SIGHUP: a broken file is rejected with its reason and the agent keeps expo
   });
 });
 
-test('a final export that outlasts agent.shutdown_timeout ends the process with exit 1 and says why', async () => {
+test('SIGHUP moving buffer.path during an outage names the backlog left in the old file', async () => {
   const receiver = await startOtlpReceiver();
-  const config = workspace.file('slow-stop.yaml', stringify(grpcConfig(receiver, 'slow-stop', { interval: '60s', shutdownTimeout: '1s' })));
+  await receiver.down();
+  const withBuffer = (path: string): Record<string, unknown> => {
+    const settings = grpcConfig(receiver, 'moved-buffer') as { buffer: { enabled: boolean; path: string } };
+    settings.buffer = { enabled: true, path: join(workspace.dir, 'moved-buffer', path) };
+    return settings;
+  };
+  const config = workspace.file('moved-buffer.yaml', stringify(withBuffer('first')));
+  await withAgent(['start', '-c', config], receiver, async (agent) => {
+    await agent.waitForLog((l) => l.event === 'export.failing');
+    writeFileSync(config, stringify(withBuffer('second')));
+    agent.signal('SIGHUP');
+    const left = await agent.waitForEvent('buffer.left_behind');
+    assert.equal(left.path, join(workspace.dir, 'moved-buffer', 'first'));
+    assert.ok(Number(left.points) > 0, JSON.stringify(left));
+    await agent.waitForEvent('config.reloaded');
+    await stopCleanly(agent);
+  });
+});
+
+test('SIGTERM while the collector hangs: the sends are cut short within agent.shutdown_timeout, the batches spill, exit 0', async () => {
+  const receiver = await startOtlpReceiver();
+  const options = { interval: '60s', shutdownTimeout: '1s' };
+  const settings = grpcConfig(receiver, 'slow-stop', options) as { buffer: { enabled: boolean; path: string } };
+  settings.buffer.enabled = true;
+  const config = workspace.file('slow-stop.yaml', stringify(settings));
   await withAgent(['start', '-c', config], receiver, async (agent) => {
     await receiver.waitFor((r) => r.accepted().length >= 1, 15_000);
-    // The collector now takes every request and never answers: the final export hangs for its
+    // The collector now takes every request and never answers: the final export would wait its
     // 5 s timeout, longer than the 1 s the agent may take to stop.
     receiver.hang();
     agent.signal('SIGTERM');
     const exit = await agent.exited;
-    assert.equal(exit.code, 1, agent.transcript());
-    assert.ok(agent.lines.some((l) => l.event === 'agent.shutdown_timeout'), agent.transcript());
+    assert.equal(exit.code, 0, agent.transcript());
+    assert.ok(!agent.lines.some((l) => l.event === 'agent.shutdown_timeout'), agent.transcript());
+    const stopped = agent.lines.find((l) => l.event === 'agent.stopped');
+    const accounting = stopped?.accounting as { produced: number; exported_live: number; left_in_buffer: number } | undefined;
+    assert.ok(accounting && accounting.produced > accounting.exported_live, agent.transcript());
+    assert.equal(accounting.left_in_buffer, accounting.produced - accounting.exported_live, 'the final batch is in the buffer');
   });
+  const status = runCli(['buffer', 'status', '--json', '-c', config]);
+  assert.equal(status.status, 0, status.stderr);
+  assert.ok((JSON.parse(status.stdout) as { points: number }).points > 0, status.stdout);
 });
