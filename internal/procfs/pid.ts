@@ -1,9 +1,8 @@
 import { promises as fs, readdirSync } from 'node:fs';
 import { ParseError } from '../collector/collector';
 import type { HostFs } from '../collector/host';
+import { USER_HZ } from './stat';
 
-/** Clock ticks per second of `/proc/<pid>/stat` times: USER_HZ, 100 on every Linux ABI. */
-export const USER_HZ = 100;
 
 const PF_KTHREAD = 0x00200000;
 

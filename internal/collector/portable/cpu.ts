@@ -2,7 +2,7 @@ import type { BatchObservableResult } from '@opentelemetry/api';
 import { cpus, type CpuInfo } from 'node:os';
 import { cpu as siCpu } from 'systeminformation';
 import type { Collector, CollectorContext } from '../collector';
-import { cpuModes, cpuUtilization, factory as procfs, metrics } from '../families/cpu';
+import { cpuMetricEnabled, cpuModes, cpuUtilization, factory as procfs, metrics } from '../families/cpu';
 import type { ProfileMetrics } from '../naming';
 import type { PortableFactory } from '../registry';
 import type { CpuTimes } from '../../procfs/stat';
@@ -39,10 +39,7 @@ class PortableCpuCollector implements Collector {
   constructor(private readonly ctx: CollectorContext) {}
 
   enabled(key: string): boolean {
-    const options = this.ctx.config.collectors.system.cpu_options;
-    if (key === 'utilization') return options.utilization;
-    if (key === 'frequency') return options.frequency;
-    return true;
+    return cpuMetricEnabled(this.ctx.config, key);
   }
 
   async collect(result: BatchObservableResult, out: ProfileMetrics<string>): Promise<void> {

@@ -1,7 +1,7 @@
 import type { BatchObservableResult } from '@opentelemetry/api';
 import { mem, type Systeminformation } from 'systeminformation';
 import type { Collector, CollectorContext } from '../collector';
-import { factory as procfs, metrics, observeMeminfo } from '../families/memory';
+import { factory as procfs, memoryMetricEnabled, metrics, observeMeminfo } from '../families/memory';
 import type { ProfileMetrics } from '../naming';
 import type { PortableFactory } from '../registry';
 import type { Meminfo } from '../../procfs/meminfo';
@@ -40,7 +40,7 @@ class PortableMemoryCollector implements Collector {
     // Detailed mode lists /proc/meminfo fields, which only procfs has; slab is Linux's alone.
     if (key === 'detail') return false;
     if (key === 'slab') return process.platform === 'linux';
-    return key !== 'utilization' || this.ctx.config.collectors.system.memory_options.utilization;
+    return memoryMetricEnabled(this.ctx.config, key);
   }
 
   async collect(result: BatchObservableResult, out: ProfileMetrics<string>): Promise<void> {
