@@ -1,7 +1,7 @@
 import type { Resource } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { registerCollector, type CollectionResult } from '../collector/collector';
-import { HostFs, systemClock, type Clock } from '../collector/host';
+import { HostFs, systemClock, type Clock } from '../procfs/host';
 import { enabledFactories } from '../collector/registry';
 import { exportObservedOnly, ObservedSeries } from '../collector/series';
 import { ConfigError, formatWarning, type ConfigWarning } from '../config/errors';

@@ -4,7 +4,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HostFs } from '../collector/host';
+import type { HostFs } from '../procfs/host';
+import { readMachineId } from '../procfs/machine-id';
 import type { AgentConfig } from '../config/types';
 import type { Logger } from '../log/logger';
 
@@ -19,8 +20,6 @@ export interface AgentId {
 
 /** Namespace of ids derived from machine ids, so they never collide with other v5-style ids. */
 const MACHINE_ID_NAMESPACE = Buffer.from('5c0a1e7e9d8b4f0a8c3e2b7d6f4a1c90', 'hex');
-const MACHINE_ID_FILES = ['/etc/machine-id', '/var/lib/dbus/machine-id'];
-const MACHINE_ID = /^[0-9a-f]{32}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const AGENT_ID_FILE = 'agent-id';
 
@@ -35,22 +34,6 @@ export function uuidFromMachineId(machineId: string): string {
   bytes[8] = (bytes[8] & 0x3f) | 0x80;
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-/** The host's machine id (32 lowercase hex digits), read under the host root; undefined if none. */
-export function readMachineId(host: HostFs): string | undefined {
-  for (const file of MACHINE_ID_FILES) {
-    let text: string;
-    try {
-      text = host.readTextSync(file);
-    } catch {
-      continue;
-    }
-    const id = text.trim().toLowerCase();
-    // systemd writes "uninitialized" during first boot; all zeros appears in some images.
-    if (MACHINE_ID.test(id) && !/^0+$/.test(id)) return id;
-  }
-  return undefined;
 }
 
 /** The id kept in the data directory, creating and storing one on first use. */

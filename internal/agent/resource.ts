@@ -1,10 +1,10 @@
 import { hostname as osHostname, release as osRelease } from 'node:os';
 import type { Attributes } from '@opentelemetry/api';
 import { defaultResource, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
-import type { HostFs } from '../collector/host';
+import type { HostFs } from '../procfs/host';
 import type { AgentConfig } from '../config/types';
 import { VERSION, hostArch, osType } from '../version/version';
-import { readMachineId } from './identity';
+import { readMachineId } from '../procfs/machine-id';
 
 /** What the resource says about the machine, read once at start through the host root. */
 export interface HostFacts {

@@ -3,7 +3,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveAgentId } from '../agent/identity';
-import { HostFs } from '../collector/host';
+import { HostFs } from '../procfs/host';
 import type { AgentConfig } from '../config/types';
 import { ExportAccounting } from '../exporter/accounting';
 import { createTransport } from '../exporter/transport';

@@ -1,7 +1,7 @@
 import type { BatchObservableResult, Meter } from '@opentelemetry/api';
 import type { AgentConfig, NamingProfile } from '../config/types';
 import type { Logger } from '../log/logger';
-import type { Clock, HostFs } from './host';
+import type { Clock, HostFs } from '../procfs/host';
 import { ProfileMetrics, type MetricDef } from './naming';
 import type { ObservedSeries } from './series';
 
@@ -45,14 +45,6 @@ export interface CollectorFactory {
   readonly name: string;
   enabled(config: AgentConfig): boolean;
   create(context: CollectorContext): Collector;
-}
-
-/** Thrown by parsers for input they cannot make sense of; carries the source for context. */
-export class ParseError extends Error {
-  constructor(readonly source: string, message: string) {
-    super(`${source}: ${message}`);
-    this.name = 'ParseError';
-  }
 }
 
 /**

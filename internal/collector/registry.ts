@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { AgentConfig } from '../config/types';
 import { silentLogger, type Logger } from '../log/logger';
 import type { CollectorFactory } from './collector';
-import { HostFs } from './host';
+import { HostFs } from '../procfs/host';
 
 /** A portable (systeminformation) family: it may be unable to serve some platforms. */
 export interface PortableFactory extends CollectorFactory {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CollectionResult } from '../collector/collector';
-import type { Clock } from '../collector/host';
+import type { Clock } from '../procfs/host';
 import type { Logger } from '../log/logger';
 
 /** The last export as /health reports it. */

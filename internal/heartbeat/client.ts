@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HeartbeatBody, HeartbeatReply, RegistrationRequest } from '../../pkg/heartbeat';
-import { HostFs, systemClock, type Clock } from '../collector/host';
+import { HostFs, systemClock, type Clock } from '../procfs/host';
 import type { AgentConfig, TelemetryFlowConfig } from '../config/types';
 import type { Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';

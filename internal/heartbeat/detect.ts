@@ -1,4 +1,4 @@
-import type { HostFs } from '../collector/host';
+import type { HostFs } from '../procfs/host';
 import type { ContainerRuntime } from '../../pkg/heartbeat';
 
 // Detection that never touches the network: what kind of container the agent runs in, whether

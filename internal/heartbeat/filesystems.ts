@@ -1,6 +1,6 @@
 import type { DiskPartitionInfo, SystemInfo } from '../../pkg/heartbeat';
 import { GuardedStatfs, type FsStats } from '../collector/statfs';
-import type { HostFs } from '../collector/host';
+import type { HostFs } from '../procfs/host';
 import type { MountInfo } from '../procfs/mountinfo';
 import { percent, sumOf } from './fields';
 

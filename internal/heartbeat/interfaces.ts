@@ -1,6 +1,6 @@
 import { networkInterfaces, type NetworkInterfaceInfo as OsAddress } from 'node:os';
 import type { NetworkInterfaceInfo } from '../../pkg/heartbeat';
-import type { HostFs } from '../collector/host';
+import type { HostFs } from '../procfs/host';
 import type { NetDevStat } from '../procfs/netdev';
 
 // include/uapi/linux/if.h

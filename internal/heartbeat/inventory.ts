@@ -1,5 +1,5 @@
 import type { HeartbeatBody } from '../../pkg/heartbeat';
-import type { HostFs } from '../collector/host';
+import type { HostFs } from '../procfs/host';
 import type { AgentConfig } from '../config/types';
 import type { Logger } from '../log/logger';
 import { SystemInfoBuilder } from './system-info';

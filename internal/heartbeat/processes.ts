@@ -1,5 +1,5 @@
 import type { SystemInfo } from '../../pkg/heartbeat';
-import type { HostFs } from '../collector/host';
+import type { HostFs } from '../procfs/host';
 import { listPids, readPidStat, type PidStat } from '../procfs/pid';
 
 export type ProcessFields = Pick<SystemInfo, 'processCount' | 'processRunning' | 'processSleeping' | 'processStopped' | 'processZombie' | 'processBlocked' | 'threadCount'>;

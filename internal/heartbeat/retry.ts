@@ -1,4 +1,4 @@
-import type { Clock } from '../collector/host';
+import type { Clock } from '../procfs/host';
 import { NetworkError, type HttpReply } from './http';
 
 export interface RetryPolicy {

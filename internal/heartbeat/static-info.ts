@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { release } from 'node:os';
-import type { HostFs } from '../collector/host';
-import { readMachineId } from '../agent/identity';
+import type { HostFs } from '../procfs/host';
+import { readMachineId } from '../procfs/machine-id';
 import type { CpuInfo } from '../procfs/cpuinfo';
 
 // Facts that do not change while the agent runs: read once per process and cached by the caller.

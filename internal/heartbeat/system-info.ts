@@ -1,6 +1,6 @@
 import { hostname as osHostname } from 'node:os';
 import type { SystemInfo } from '../../pkg/heartbeat';
-import { HostFs, systemClock, type Clock } from '../collector/host';
+import { HostFs, systemClock, type Clock } from '../procfs/host';
 import type { AgentConfig } from '../config/types';
 import type { Logger } from '../log/logger';
 import { classifyBlockDevice, readWholeDisks } from '../procfs/block';

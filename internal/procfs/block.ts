@@ -1,4 +1,4 @@
-import type { HostFs } from '../collector/host';
+import type { HostFs } from './host';
 
 /**
  * What a block device is, as far as counting I/O goes. `disk` is a whole physical (or

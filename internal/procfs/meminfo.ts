@@ -1,5 +1,5 @@
-import { ParseError } from '../collector/collector';
-import type { HostFs } from '../collector/host';
+import { ParseError } from './errors';
+import type { HostFs } from './host';
 
 /** `/proc/meminfo` as bytes by field name (`MemTotal`, `SReclaimable`, …). */
 export type Meminfo = Map<string, number>;

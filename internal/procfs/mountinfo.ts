@@ -1,5 +1,5 @@
-import { ParseError } from '../collector/collector';
-import type { HostFs } from '../collector/host';
+import { ParseError } from './errors';
+import type { HostFs } from './host';
 
 /** One line of `/proc/<pid>/mountinfo` (proc(5)), with the kernel's octal escapes decoded. */
 export interface MountInfo {

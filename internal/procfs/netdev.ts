@@ -1,5 +1,5 @@
-import { ParseError } from '../collector/collector';
-import type { HostFs } from '../collector/host';
+import { ParseError } from './errors';
+import type { HostFs } from './host';
 
 /** One interface of `/proc/net/dev`: the kernel's counters since the interface was created. */
 export interface NetDevStat {

@@ -1,4 +1,4 @@
-import type { HostFs } from '../collector/host';
+import type { HostFs } from './host';
 
 /** User names by uid from an `/etc/passwd` file ("name:x:uid:gid:…"); odd lines are ignored. */
 export function parsePasswd(text: string): Map<number, string> {

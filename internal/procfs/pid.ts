@@ -1,6 +1,6 @@
 import { promises as fs, readdirSync } from 'node:fs';
-import { ParseError } from '../collector/collector';
-import type { HostFs } from '../collector/host';
+import { ParseError } from './errors';
+import type { HostFs } from './host';
 import { USER_HZ } from './stat';
 
 

@@ -1,5 +1,5 @@
-import { ParseError } from '../collector/collector';
-import type { HostFs } from '../collector/host';
+import { ParseError } from './errors';
+import type { HostFs } from './host';
 
 /** One line of a PSI file: the recent averages (percent) and the cumulative stall time. */
 export interface PressureLine {

@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import type { HostFs } from '../collector/host';
+import type { HostFs } from './host';
 import { listPids } from './pid';
 
 // The state sits right after "(comm)", within the first bytes of /proc/<pid>/stat; comm is at

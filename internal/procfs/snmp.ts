@@ -1,5 +1,5 @@
-import { ParseError } from '../collector/collector';
-import type { HostFs } from '../collector/host';
+import { ParseError } from './errors';
+import type { HostFs } from './host';
 
 /** `/proc/net/snmp` as `Protocol.Field` → value, e.g. `Tcp.RetransSegs`. */
 export type SnmpCounters = Map<string, number>;

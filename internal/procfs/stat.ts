@@ -1,5 +1,5 @@
-import { ParseError } from '../collector/collector';
-import type { HostFs } from '../collector/host';
+import { ParseError } from './errors';
+import type { HostFs } from './host';
 
 /** Clock ticks per second of /proc/stat (USER_HZ): 100 on every Linux architecture in use. */
 export const USER_HZ = 100;

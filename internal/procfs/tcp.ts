@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { ParseError } from '../collector/collector';
-import type { HostFs } from '../collector/host';
+import { ParseError } from './errors';
+import type { HostFs } from './host';
 
 /**
  * TCP states as `/proc/net/tcp` numbers them (include/net/tcp_states.h), named with the

@@ -1,5 +1,5 @@
-import { ParseError } from '../collector/collector';
-import type { HostFs } from '../collector/host';
+import { ParseError } from './errors';
+import type { HostFs } from './host';
 
 export interface Uptime {
   /** Seconds since boot. */

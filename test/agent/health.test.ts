@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { HealthListenError, HealthStatus, parseListenAddress, startHealthServer } from '../../internal/health/server';
 import { silentLogger } from '../../internal/log/logger';
-import type { Clock } from '../../internal/collector/host';
+import type { Clock } from '../../internal/procfs/host';
 
 /** A clock the test moves by hand. */
 function manualClock(start = Date.parse('2026-11-22T00:00:00Z')): Clock & { advance(ms: number): void } {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HostFs } from '../../internal/collector/host';
+import { HostFs } from '../../internal/procfs/host';
 import { defaultConfig } from '../../internal/config/defaults';
 import { buildResource, kubernetesNodeName, parseOsRelease, readHostFacts, resourceAttributes, type HostFacts } from '../../internal/agent/resource';
 import { changedSections } from '../../internal/agent/config-diff';

@@ -10,7 +10,7 @@ import { Session } from 'node:inspector';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { buildResource, readHostFacts, resourceAttributes } from '../../internal/agent/resource';
 import { registerCollector } from '../../internal/collector/collector';
-import { HostFs, systemClock } from '../../internal/collector/host';
+import { HostFs, systemClock } from '../../internal/procfs/host';
 import { selectFactories } from '../../internal/collector/registry';
 import { defaultConfig } from '../../internal/config/defaults';
 import type { AgentConfig, CollectorBackend } from '../../internal/config/types';

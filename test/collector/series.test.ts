@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Attributes, BatchObservableResult } from '@opentelemetry/api';
 import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { registerCollector, type Collector } from '../../internal/collector/collector';
-import { systemClock } from '../../internal/collector/host';
+import { systemClock } from '../../internal/procfs/host';
 import type { ProfileMetrics } from '../../internal/collector/naming';
 import { ObservedSeries } from '../../internal/collector/series';
 

@@ -7,7 +7,7 @@ import { REGISTERED_ID_FILE, startHeartbeat, type Heartbeat, type HeartbeatOptio
 import type { AgentConfig } from '../../internal/config/types';
 import { VERSION } from '../../internal/version/version';
 import { answers, startFakeTelemetryFlowApi, type ApiRequest, type FakeTelemetryFlowApi } from '../support/fake-telemetryflow-api';
-import { HostFs } from '../../internal/collector/host';
+import { HostFs } from '../../internal/procfs/host';
 import { FIXTURES } from '../support/paths';
 import { captureLogger, delay, heartbeatConfig, tempDir } from './helpers';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { SystemInfo } from '../../pkg/heartbeat';
-import { HostFs } from '../../internal/collector/host';
+import { HostFs } from '../../internal/procfs/host';
 import type { HeartbeatConfig } from '../../internal/config/types';
 import { startHeartbeat } from '../../internal/heartbeat/client';
 import { fetchCloudMetadata, lookupCloudMetadata } from '../../internal/heartbeat/cloud-metadata';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { HostFs } from '../../internal/collector/host';
+import { HostFs } from '../../internal/procfs/host';
 import { classifyMachine, detectContainer, detectMachine, parseCgroupContainer, parseContainerenv } from '../../internal/heartbeat/detect';
 import { FIXTURES } from '../support/paths';
 

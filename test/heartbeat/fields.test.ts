@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ParseError } from '../../internal/collector/collector';
+import { ParseError } from '../../internal/procfs/errors';
 import { cpuFields, cpuPerCore, diskRateFields, memoryFields, networkRateFields, percent, tcpFields } from '../../internal/heartbeat/fields';
 import { diskSpaceFields, partitionInfo } from '../../internal/heartbeat/filesystems';
 import { interfaceInfo, primaryInterface } from '../../internal/heartbeat/interfaces';

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import Ajv2020 from 'ajv/dist/2020';
 import type { HeartbeatBody } from '../../pkg/heartbeat';
-import { HostFs } from '../../internal/collector/host';
+import { HostFs } from '../../internal/procfs/host';
 import { printInventory } from '../../internal/heartbeat/inventory';
 import { heartbeatSchema } from '../../internal/heartbeat/schema';
 import { startFakeTelemetryFlowApi } from '../support/fake-telemetryflow-api';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { systemClock } from '../../internal/collector/host';
+import { systemClock } from '../../internal/procfs/host';
 import { defaultConfig } from '../../internal/config/defaults';
 import { apiHeaders, apiUrl, nextIntervalMs } from '../../internal/heartbeat/client';
 import type { HttpReply } from '../../internal/heartbeat/http';

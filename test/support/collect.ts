@@ -1,7 +1,7 @@
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import { DataPointType, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { registerCollector, type CollectionResult, type Collector, type CollectorContext, type CollectorFactory } from '../../internal/collector/collector';
-import { HostFs, systemClock, type Clock } from '../../internal/collector/host';
+import { HostFs, systemClock, type Clock } from '../../internal/procfs/host';
 import type { InstrumentKind } from '../../internal/collector/naming';
 import { defaultConfig } from '../../internal/config/defaults';
 import type { AgentConfig, NamingProfile } from '../../internal/config/types';

@@ -1,7 +1,7 @@
 import { fsSize, type Systeminformation } from 'systeminformation';
 import type { CollectorContext } from '../collector';
 import { FilesystemCollector, factory as procfs } from '../families/filesystem';
-import { HostFs } from '../host';
+import { HostFs } from '../../procfs/host';
 import type { PortableFactory } from '../registry';
 import type { MountInfo } from '../../procfs/mountinfo';
 

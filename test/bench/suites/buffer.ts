@@ -13,7 +13,7 @@ import { SpillBuffer } from '../../../internal/buffer/buffer';
 import { BufferRuntime } from '../../../internal/buffer/runtime';
 import { Replayer } from '../../../internal/buffer/replayer';
 import { registerCollector } from '../../../internal/collector/collector';
-import { HostFs, systemClock } from '../../../internal/collector/host';
+import { HostFs, systemClock } from '../../../internal/procfs/host';
 import { enabledFactories } from '../../../internal/collector/registry';
 import { defaultConfig } from '../../../internal/config/defaults';
 import type { AgentConfig } from '../../../internal/config/types';

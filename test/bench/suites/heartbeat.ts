@@ -1,6 +1,6 @@
 // What one heartbeat costs: CPU to build the payload from the kernel files (goal ≤ 50 ms; no sleep
 // or blocking sample inside a build), and CPU to build and POST it to a loopback API.
-import { HostFs, systemClock } from '../../../internal/collector/host';
+import { HostFs, systemClock } from '../../../internal/procfs/host';
 import { defaultConfig } from '../../../internal/config/defaults';
 import { apiHeaders, apiUrl } from '../../../internal/heartbeat/client';
 import { httpRequest } from '../../../internal/heartbeat/http';
