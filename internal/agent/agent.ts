@@ -2,6 +2,7 @@ import type { Resource } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { registerCollector, type CollectionResult } from '../collector/collector';
 import { HostFs, systemClock, type Clock } from '../procfs/host';
+import { DirectProducer } from '../collector/direct';
 import { enabledFactories } from '../collector/registry';
 import { exportObservedOnly, ObservedSeries } from '../collector/series';
 import { ConfigError, formatWarning, type ConfigWarning } from '../config/errors';
@@ -104,7 +105,10 @@ export class Pipeline {
     health.setExportSource(() => exporter.lastResult());
 
     const series = new ObservedSeries();
-    const reader = new PeriodicExportingMetricReader({ exporter: exportObservedOnly(exporter, series), exportIntervalMillis: interval, exportTimeoutMillis: interval });
+    const direct = new DirectProducer();
+    const reader = new PeriodicExportingMetricReader({
+      exporter: exportObservedOnly(exporter, series), exportIntervalMillis: interval, exportTimeoutMillis: interval, metricProducers: [direct],
+    });
     const provider = new MeterProvider({ resource, readers: [reader] });
     this.unregister.push(registerSelfMetrics(provider.getMeter('tfo-agent', VERSION), { accounting, backlog: spill ? () => spill.buffer.stats() : undefined }));
     this.onStop(async () => {
@@ -120,7 +124,7 @@ export class Pipeline {
       `exporting to ${transport.target} over ${transport.protocol} every ${interval} ms`,
     );
 
-    this.startCollectors(provider, host, series);
+    this.startCollectors(provider, host, series, direct);
     // A collection now gives every collector its first snapshot (and /ready its answer); the
     // forced flush a moment later is the first export.
     await reader.collect();
@@ -129,7 +133,7 @@ export class Pipeline {
     }
   }
 
-  private startCollectors(provider: MeterProvider, host: HostFs, series: ObservedSeries): void {
+  private startCollectors(provider: MeterProvider, host: HostFs, series: ObservedSeries, direct: DirectProducer): void {
     const { logger, clock, health } = this.deps;
     const naming = this.config.collectors.system.naming;
     const meter = provider.getMeter('tfo-agent', VERSION);
@@ -144,7 +148,7 @@ export class Pipeline {
           else streak.failure(result.error ?? 'failed', { collector: result.collector });
           logger.debug({ event: 'collection', ...result }, 'collection');
         };
-        this.unregister.push(registerCollector(meter, collector, naming, clock, onResult, series));
+        this.unregister.push(registerCollector(meter, collector, naming, clock, onResult, series, direct));
         names.push(factory.name);
       } catch (err) {
         // One family that cannot start must not take the others down with it.

@@ -2,7 +2,8 @@ import type { BatchObservableResult, Meter } from '@opentelemetry/api';
 import type { AgentConfig, NamingProfile } from '../config/types';
 import type { Logger } from '../log/logger';
 import type { Clock, HostFs } from '../procfs/host';
-import { ProfileMetrics, type MetricDef } from './naming';
+import { DirectMetrics, type DirectProducer } from './direct';
+import { ProfileMetrics, type MetricDef, type MetricSink } from './naming';
 import type { ObservedSeries } from './series';
 
 /** What every collector is handed: where the host is, what time it is, and its settings. */
@@ -34,8 +35,21 @@ export interface Collector {
   readonly metrics: Record<string, MetricDef>;
   /** Which of `metrics` are on under the current config (default: all). */
   enabled?(key: string): boolean;
-  /** Read the sources and observe every value through `metrics.observe`. */
-  collect(result: BatchObservableResult, metrics: ProfileMetrics<string>): Promise<void>;
+  /**
+   * Its points bypass the SDK's aggregation (DirectMetrics): for many series that need none, such
+   * as per-process metrics.
+   */
+  readonly direct?: boolean;
+  /**
+   * False when this cycle is not one to read in (a family on a slower schedule than the system
+   * interval): the previous values stand, in the export too.
+   */
+  due?(): boolean;
+  /**
+   * Read the sources and observe every value through `metrics.observe`. `result` is the SDK's
+   * batch result, undefined for a direct collector.
+   */
+  collect(result: BatchObservableResult | undefined, metrics: MetricSink<string>): Promise<void>;
   /** Release whatever the collector holds (timers, caches). */
   close?(): void;
 }
@@ -47,9 +61,29 @@ export interface CollectorFactory {
   create(context: CollectorContext): Collector;
 }
 
+/** Runs one collection, timed, and reports its outcome; true when it succeeded. */
+async function runCollection(collector: Collector, clock: Clock, onResult: (result: CollectionResult) => void, collect: () => Promise<void>): Promise<boolean> {
+  const started = clock.monotonic();
+  try {
+    await collect();
+    onResult({ collector: collector.name, ok: true, durationMs: clock.monotonic() - started, at: clock.now() });
+    return true;
+  } catch (err) {
+    onResult({
+      collector: collector.name,
+      ok: false,
+      error: err instanceof Error ? err.message : String(err),
+      durationMs: clock.monotonic() - started,
+      at: clock.now(),
+    });
+    return false;
+  }
+}
+
 /**
  * Creates the collector's instruments on `meter` and one batch callback that collects all of
- * them. Failures are reported to `onResult`, never thrown into the SDK.
+ * them; a `direct` collector goes to `direct` instead, when given. Failures are reported to
+ * `onResult`, never thrown into the SDK.
  */
 export function registerCollector(
   meter: Meter,
@@ -58,27 +92,30 @@ export function registerCollector(
   clock: Clock,
   onResult: (result: CollectionResult) => void,
   series?: ObservedSeries,
+  direct?: DirectProducer,
 ): () => void {
-  const metrics = new ProfileMetrics<string>(meter, naming, collector.metrics, collector.enabled?.bind(collector));
+  const enabled = collector.enabled?.bind(collector);
+  if (collector.direct === true && direct !== undefined) {
+    const metrics = new DirectMetrics<string>(naming, collector.metrics, enabled);
+    const remove = direct.add(async () => {
+      if (collector.due?.() === false) return metrics.repeat(clock.now());
+      metrics.begin(clock.now());
+      return metrics.end(await runCollection(collector, clock, onResult, () => collector.collect(undefined, metrics)));
+    });
+    return () => {
+      remove();
+      collector.close?.();
+    };
+  }
+  const metrics = new ProfileMetrics<string>(meter, naming, collector.metrics, enabled);
   metrics.series = series;
   const instruments = metrics.instrumentNames;
   const callback = async (result: BatchObservableResult): Promise<void> => {
-    const started = clock.monotonic();
+    // Not observing leaves the SDK exporting the last values, and the observed series as they were.
+    if (collector.due?.() === false) return;
     series?.begin(instruments);
-    try {
-      await collector.collect(result, metrics);
-      series?.end(instruments, true);
-      onResult({ collector: collector.name, ok: true, durationMs: clock.monotonic() - started, at: clock.now() });
-    } catch (err) {
-      series?.end(instruments, false);
-      onResult({
-        collector: collector.name,
-        ok: false,
-        error: err instanceof Error ? err.message : String(err),
-        durationMs: clock.monotonic() - started,
-        at: clock.now(),
-      });
-    }
+    const ok = await runCollection(collector, clock, onResult, () => collector.collect(result, metrics));
+    series?.end(instruments, ok);
   };
   meter.addBatchObservableCallback(callback, metrics.observables);
   return () => {

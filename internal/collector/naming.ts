@@ -1,4 +1,4 @@
-import type { Attributes, BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
+import type { Attributes, BatchObservableResult, HrTime, Meter, Observable } from '@opentelemetry/api';
 import type { NamingProfile } from '../config/types';
 import type { ObservedSeries } from './series';
 
@@ -74,11 +74,22 @@ export function translateAttributes(profile: NamingProfile, attrs: Attributes | 
   return out;
 }
 
+/** Where a collector's values go: SDK instruments (ProfileMetrics) or direct points (DirectMetrics). */
+export interface MetricSink<K extends string> {
+  /** Whether the metric is reported under the current profile and config. */
+  has(key: K): boolean;
+  /**
+   * One value. `startTime` is when the series began, where the collector knows it; the SDK's
+   * instruments set their own (the first collection that saw the series).
+   */
+  observe(result: BatchObservableResult | undefined, key: K, value: number, attrs?: Attributes, startTime?: HrTime): void;
+}
+
 /**
  * The instruments of one collector under the configured profile, created once. `observe` is
  * called from the collector's single batch callback.
  */
-export class ProfileMetrics<K extends string> {
+export class ProfileMetrics<K extends string> implements MetricSink<K> {
   private readonly instruments = new Map<K, Observable>();
   /** Instrument name by key, for the observed-series record. */
   private readonly names = new Map<K, string>();
@@ -115,9 +126,9 @@ export class ProfileMetrics<K extends string> {
     return this.instruments.has(key);
   }
 
-  observe(result: BatchObservableResult, key: K, value: number, attrs?: Attributes): void {
+  observe(result: BatchObservableResult | undefined, key: K, value: number, attrs?: Attributes): void {
     const instrument = this.instruments.get(key);
-    if (instrument === undefined || !Number.isFinite(value)) return;
+    if (instrument === undefined || result === undefined || !Number.isFinite(value)) return;
     const translated = translateAttributes(this.profile, attrs);
     this.series?.record(this.names.get(key)!, translated);
     result.observe(instrument, value, translated);

@@ -1,4 +1,4 @@
-import { promises as fs, readdirSync } from 'node:fs';
+import { closeSync, openSync, promises as fs, readdirSync, readSync, statfsSync, statSync } from 'node:fs';
 import { ParseError } from './errors';
 import type { HostFs } from './host';
 import { USER_HZ } from './stat';
@@ -153,9 +153,64 @@ export function readPidIo(host: HostFs, pid: number): PidIo {
   return parsePidIo(host.readTextSync(file), file);
 }
 
-/** Open file descriptors: the entries of `/proc/<pid>/fd` (owner or privileges needed). */
-export function countPidFds(host: HostFs, pid: number): number {
-  return readdirSync(host.resolve(`/proc/${pid}/fd`)).length;
+const PROC_SUPER_MAGIC = 0x9fa0;
+
+/**
+ * Whether the host's /proc is the kernel's procfs, which generates a file anew on every read,
+ * rather than a captured tree of ordinary files (tests, a copied host).
+ */
+export function isProcfs(host: HostFs): boolean {
+  try {
+    return statfsSync(host.resolve('/proc')).type === PROC_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Counts a process's open file descriptors. Since Linux 6.2 stat(2) of `/proc/<pid>/fd` on procfs
+ * gives the count as the directory's size, one call instead of opening and listing the directory
+ * (100 processes: 0.29 ms against 0.84 ms here). Older kernels say 0, and a captured tree's
+ * directory has a size of its own, so listing stays the fallback.
+ */
+export function countPidFds(host: HostFs, pid: number, procfs: boolean): number {
+  const dir = host.resolve(`/proc/${pid}/fd`);
+  if (procfs) {
+    const size = statSync(dir).size;
+    if (size > 0) return size;
+  }
+  return readdirSync(dir).length;
+}
+
+/**
+ * A `/proc/<pid>` file held open between cycles. Reading it again from offset 0 makes the kernel
+ * generate it afresh, for a third of the cost of open, read and close (100 stat files: 0.39 ms
+ * against 1.08 ms here). The handle stays with the process it was opened for: once that process
+ * has exited a read fails with ESRCH, so a reused pid is never read through an old handle.
+ */
+export class PidFile {
+  private buffer = Buffer.allocUnsafe(1024);
+  private fd: number | undefined;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'r');
+  }
+
+  read(): string {
+    if (this.fd === undefined) throw new Error(`${this.path} is closed`);
+    let length = 0;
+    for (;;) {
+      if (length === this.buffer.length) this.buffer = Buffer.concat([this.buffer, Buffer.allocUnsafe(this.buffer.length)]);
+      const n = readSync(this.fd, this.buffer, length, this.buffer.length - length, length);
+      if (n === 0) return this.buffer.toString('utf8', 0, length);
+      length += n;
+    }
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
 }
 
 /** Asynchronous: reading the arguments reads the process's memory, which can wait on its locks. */

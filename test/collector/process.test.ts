@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
@@ -185,6 +185,8 @@ describe('process collector', () => {
     const current = c.points('process.cpu.time', { 'process.pid': 400, 'cpu.mode': 'user', 'process.executable.name': 'python3' });
     assert.equal(current.length, 1);
     assert.equal(current[0].value, 2);
+    // No /proc/stat in this tree, so no boot time: a series starts when the process was first seen.
+    assert.deepEqual(current[0].startTime, [Math.floor(clock.now() / 1000), (clock.now() % 1000) * 1e6]);
     assert.deepEqual(
       [current[0].attributes['process.executable.path'], current[0].attributes['process.command_line'], current[0].attributes['process.owner']],
       ['/usr/bin/python3.11', 'python3 job.py', 'www-data'],
@@ -239,15 +241,54 @@ describe('process collector', () => {
     assert.ok(!lines.some((l) => JSON.stringify(l).includes('short-lived')), 'exits are not logged');
   });
 
-  it('reads this machine\'s processes: a child it started, by name', async (t) => {
-    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+  it('reads this machine\'s processes: a child it started, by command line, through files it keeps open', async (t) => {
+    // A command line no other process on the machine has.
+    const seconds = `30.${process.pid}`;
+    const child = spawn('sleep', [seconds], { stdio: 'ignore' });
     t.after(() => child.kill());
     await new Promise((resolve) => child.once('spawn', resolve));
-    const c = await collectOnce(factory, { config: processConfig({ processes: ['sleep'] }) });
-    const point = c.point('process.memory.usage', { 'process.pid': child.pid ?? -1 });
+    const pid = child.pid ?? -1;
+    const ownFds = (): number => readdirSync('/proc/self/fd').length;
+    const before = ownFds();
+    const clock = new ManualClock(Date.now(), performance.now());
+    const session = startCollecting(factory, { clock, config: processConfig({ processes: [`/^sleep ${seconds.replace('.', '\\.')}$/`], interval: 1_000 }) });
+    const first = await session.collect();
+    const point = first.point('process.memory.usage', { 'process.pid': pid });
     assert.equal(point.attributes['process.parent_pid'], process.pid);
-    assert.equal(point.attributes['process.command_line'], 'sleep 30');
+    assert.equal(point.attributes['process.command_line'], `sleep ${seconds}`);
     assert.ok(point.value > 0);
-    assert.ok(c.value('process.unix.file_descriptor.count', { 'process.pid': child.pid ?? -1 }) >= 0);
+    assert.equal(first.value('process.unix.file_descriptor.count', { 'process.pid': pid }), readdirSync(`/proc/${pid}/fd`).length);
+    // The series start when the process did: boot time plus its start in clock ticks.
+    const btime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+    const startTicks = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[19]);
+    assert.deepEqual(point.startTime, [btime + Math.floor(startTicks / 100), (startTicks % 100) * 10_000_000]);
+    assert.equal(ownFds(), before + 2, 'stat and io of the one process stay open');
+
+    clock.advance(1_000);
+    const second = await session.collect();
+    assert.deepEqual(second.point('process.memory.usage', { 'process.pid': pid }).startTime, point.startTime);
+    assert.equal(ownFds(), before + 2, 'read again through the same two files');
+
+    child.kill();
+    await new Promise((resolve) => child.once('exit', resolve));
+    clock.advance(1_000);
+    const gone = await session.collect();
+    assert.equal(gone.has('process.memory.usage'), false, 'an exited process is not exported');
+    assert.equal(ownFds(), before, 'its files are closed');
+    await session.shutdown();
+  });
+
+  it('closes the files it keeps open when the collector is removed', async (t) => {
+    const seconds = `31.${process.pid}`;
+    const child = spawn('sleep', [seconds], { stdio: 'ignore' });
+    t.after(() => child.kill());
+    await new Promise((resolve) => child.once('spawn', resolve));
+    const before = readdirSync('/proc/self/fd').length;
+    const session = startCollecting(factory, { config: processConfig({ processes: [`/^sleep ${seconds.replace('.', '\\.')}$/`] }) });
+    const c = await session.collect();
+    assert.equal(c.points('process.memory.usage').length, 1);
+    assert.equal(readdirSync('/proc/self/fd').length, before + 2);
+    await session.shutdown();
+    assert.equal(readdirSync('/proc/self/fd').length, before);
   });
 });

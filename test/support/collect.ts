@@ -1,6 +1,7 @@
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import { DataPointType, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { registerCollector, type CollectionResult, type Collector, type CollectorContext, type CollectorFactory } from '../../internal/collector/collector';
+import { DirectProducer } from '../../internal/collector/direct';
 import { HostFs, systemClock, type Clock } from '../../internal/procfs/host';
 import type { InstrumentKind } from '../../internal/collector/naming';
 import { defaultConfig } from '../../internal/config/defaults';
@@ -134,10 +135,11 @@ export function startCollecting(source: CollectorFactory | Collector | ((ctx: Co
   };
   const collector =
     typeof source === 'function' ? source(context) : 'create' in source ? source.create(context) : source;
-  const reader = new OnDemandReader();
+  const direct = new DirectProducer();
+  const reader = new OnDemandReader({ metricProducers: [direct] });
   const provider = new MeterProvider({ readers: [reader] });
   const results: CollectionResult[] = [];
-  const unregister = registerCollector(provider.getMeter('tfo-agent-test'), collector, context.naming, clock, (r) => results.push(r));
+  const unregister = registerCollector(provider.getMeter('tfo-agent-test'), collector, context.naming, clock, (r) => results.push(r), undefined, direct);
   return {
     collector,
     context,

@@ -1,12 +1,14 @@
 import { posix as path } from 'node:path';
-import type { Attributes, BatchObservableResult } from '@opentelemetry/api';
+import type { Attributes, BatchObservableResult, HrTime } from '@opentelemetry/api';
+import { millisToHrTime } from '@opentelemetry/core';
 import type { Collector, CollectorContext, CollectorFactory } from '../collector';
 import { PatternList } from '../match';
-import type { MetricDef, ProfileMetrics } from '../naming';
+import type { MetricDef, MetricSink } from '../naming';
 import { readPasswd } from '../../procfs/passwd';
+import { readStat, USER_HZ } from '../../procfs/stat';
 import {
-  countPidFds, listPids, pageSizeFrom, readCmdline, readExecutablePath, readPidIo, readPidStat, readPidStatus,
-  type PidIo, type PidStat, type PidStatus,
+  countPidFds, isProcfs, listPids, pageSizeFrom, parsePidIo, parsePidStat, PidFile, readCmdline, readExecutablePath, readPidIo, readPidStat,
+  readPidStatus, type PidIo, type PidStat, type PidStatus,
 } from '../../procfs/pid';
 import { FailureStreak } from '../../log/streak';
 
@@ -32,19 +34,26 @@ export interface ProcessSample {
   fds?: number;
 }
 
+// The attributes a point carries beside the process's own, one object each so that the merged
+// sets can be kept per process rather than rebuilt every cycle.
+const USER = { 'cpu.mode': 'user' } as const;
+const SYSTEM = { 'cpu.mode': 'system' } as const;
+const READ = { 'disk.io.direction': 'read' } as const;
+const WRITE = { 'disk.io.direction': 'write' } as const;
+const NO_EXTRA = {} as const;
+type PointExtra = typeof USER | typeof SYSTEM | typeof READ | typeof WRITE | typeof NO_EXTRA;
+
 /** The points of one process sample, attributes beside the process's own in semconv keys. */
-export function processPoints(s: ProcessSample): Array<[ProcessMetric, number, Record<string, string>?]> {
-  const points: Array<[ProcessMetric, number, Record<string, string>?]> = [
-    ['cpuTime', s.userSeconds, { 'cpu.mode': 'user' }],
-    ['cpuTime', s.systemSeconds, { 'cpu.mode': 'system' }],
-    ['memoryUsage', s.rssBytes],
-    ['memoryVirtual', s.virtualBytes],
-    ['threads', s.threads],
+export function processPoints(s: ProcessSample): Array<[ProcessMetric, number, PointExtra]> {
+  const points: Array<[ProcessMetric, number, PointExtra]> = [
+    ['cpuTime', s.userSeconds, USER],
+    ['cpuTime', s.systemSeconds, SYSTEM],
+    ['memoryUsage', s.rssBytes, NO_EXTRA],
+    ['memoryVirtual', s.virtualBytes, NO_EXTRA],
+    ['threads', s.threads, NO_EXTRA],
   ];
-  if (s.io !== undefined) {
-    points.push(['diskIo', s.io.readBytes, { 'disk.io.direction': 'read' }], ['diskIo', s.io.writeBytes, { 'disk.io.direction': 'write' }]);
-  }
-  if (s.fds !== undefined) points.push(['fds', s.fds]);
+  if (s.io !== undefined) points.push(['diskIo', s.io.readBytes, READ], ['diskIo', s.io.writeBytes, WRITE]);
+  if (s.fds !== undefined) points.push(['fds', s.fds, NO_EXTRA]);
   return points;
 }
 
@@ -68,6 +77,18 @@ interface Known {
   owner?: string;
   /** CPU seconds at the previous cycle, for top-N by CPU. */
   cpuSeconds?: number;
+  /** Its points' attribute sets, built for this parent pid (a process can be re-parented). */
+  attributes?: { parentPid: number; byExtra: Map<PointExtra, Attributes> };
+  /** When the process started: the start time of its cumulative series. */
+  startTime?: HrTime;
+  /** Its stat and io files, kept open once it has been reported. */
+  files?: KeptFiles;
+}
+
+interface KeptFiles {
+  stat: PidFile;
+  /** Absent when io could not be opened (another user's process): then it is read by path. */
+  io?: PidFile;
 }
 
 /** Processes skipped since the start, by reason; exposed for tests and self-metrics. */
@@ -87,6 +108,8 @@ const TRUNCATED_COMM = 15;
 // reused by a matching program is found.
 const RECHECK_EVERY_CYCLES = 10;
 const PASSWD_RELOAD_MS = 60_000;
+// Reported processes whose files stay open (two descriptors each); more are read by path.
+const MAX_KEPT_PROCESSES = 256;
 
 function isGone(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
@@ -101,6 +124,8 @@ function isGone(err: unknown): boolean {
 export class ProcessCollector implements Collector {
   readonly name = 'process';
   readonly metrics = metrics;
+  // Hundreds of series a cycle, each already cumulative, each starting with its process.
+  readonly direct = true;
   readonly skipped: ProcessSkips = { exited: 0, unreadable: 0, ioUnreadable: 0, fdsUnreadable: 0 };
   /** The pids reported by the last cycle that read processes. */
   reported: number[] = [];
@@ -113,10 +138,19 @@ export class ProcessCollector implements Collector {
   private cycles = 0;
   // Learnt once, so that a known process costs no status read per cycle: stat gives its RSS in pages.
   private pageSize: number | undefined;
+  private keptProcesses = 0;
+  /** Whether /proc is the kernel's: only then are files kept open and fds counted by stat. */
+  private procfs: boolean | undefined;
+  /** Boot time, epoch seconds, that process start times count from; null when /proc/stat cannot be read. */
+  private bootTime: number | null | undefined;
 
   constructor(private readonly ctx: CollectorContext) {
     this.patterns = new PatternList('collectors.process.processes', ctx.config.collectors.process.processes);
     this.streak = new FailureStreak(ctx.logger, 'process.read', () => ctx.clock.now());
+  }
+
+  close(): void {
+    for (const pid of [...this.known.keys()]) this.forget(pid);
   }
 
   private get options(): CollectorContext['config']['collectors']['process'] {
@@ -127,13 +161,14 @@ export class ProcessCollector implements Collector {
    * The batch callback runs every system interval; process metrics are read on the first cycle
    * at least collectors.process.interval after the last (within half a system interval).
    */
-  private due(): boolean {
+  due(): boolean {
     const slack = this.ctx.config.collectors.system.interval / 2;
     return this.ctx.clock.monotonic() - this.lastRunAt >= this.options.interval - slack;
   }
 
-  async collect(result: BatchObservableResult, out: ProfileMetrics<string>): Promise<void> {
-    if (!this.due()) return;
+  async collect(result: BatchObservableResult | undefined, out: MetricSink<string>): Promise<void> {
+    this.procfs ??= isProcfs(this.ctx.host);
+    if (this.bootTime === undefined) this.bootTime = await readStat(this.ctx.host).then((stat) => stat.bootTime, () => null);
     this.lastRunAt = this.ctx.clock.monotonic();
     this.cycles += 1;
     const unreadableKinds = new Set<string>();
@@ -157,7 +192,7 @@ export class ProcessCollector implements Collector {
     const readAll = everyProcess || topN > 0 || this.cycles % RECHECK_EVERY_CYCLES === 0;
     const pids = await listPids(this.ctx.host);
     const alive = new Set(pids);
-    for (const pid of this.known.keys()) if (!alive.has(pid)) this.known.delete(pid);
+    for (const pid of [...this.known.keys()]) if (!alive.has(pid)) this.forget(pid);
 
     const candidates: Array<[number, PidStat, Known]> = [];
     for (const pid of pids) {
@@ -165,10 +200,10 @@ export class ProcessCollector implements Collector {
       if (!readAll && known !== undefined && !known.byName) continue;
       let stat: PidStat;
       try {
-        stat = readPidStat(this.ctx.host, pid);
+        stat = this.readStat(pid, known);
       } catch (err) {
         this.countFailure(err, 'stat', unreadableKinds);
-        this.known.delete(pid);
+        this.forget(pid);
         continue;
       }
       // A pid whose start time changed is another process, and one whose name changed has run
@@ -176,6 +211,7 @@ export class ProcessCollector implements Collector {
       const same = known !== undefined && known.startTicks === stat.startTicks && known.comm === stat.comm;
       let current = same ? known : undefined;
       if (current === undefined) {
+        if (known !== undefined) this.closeFiles(known);
         current = { startTicks: stat.startTicks, comm: stat.comm, kernelThread: stat.kernelThread, byName: false };
         if (!stat.kernelThread && !this.patterns.empty) {
           current.details = await this.describe(pid, stat.comm);
@@ -196,6 +232,57 @@ export class ProcessCollector implements Collector {
     }
     for (const [, stat, k] of candidates) k.cpuSeconds = stat.userSeconds + stat.systemSeconds;
     return [...chosen];
+  }
+
+  /** Through the kept handle while the process it was opened for lives, otherwise by path. */
+  private readStat(pid: number, known: Known | undefined): PidStat {
+    if (known?.files !== undefined) {
+      try {
+        return parsePidStat(known.files.stat.read(), `/proc/${pid}/stat`);
+      } catch (err) {
+        if (!isGone(err)) throw err;
+        // That process exited; the pid may already be another's.
+        this.closeFiles(known);
+      }
+    }
+    return readPidStat(this.ctx.host, pid);
+  }
+
+  private readIo(pid: number, known: Known): PidIo {
+    const io = known.files?.io;
+    return io === undefined ? readPidIo(this.ctx.host, pid) : parsePidIo(io.read(), `/proc/${pid}/io`);
+  }
+
+  private keepFiles(pid: number, withIo: boolean): KeptFiles | undefined {
+    if (this.procfs !== true || this.keptProcesses >= MAX_KEPT_PROCESSES) return undefined;
+    let stat: PidFile;
+    try {
+      stat = new PidFile(this.ctx.host.resolve(`/proc/${pid}/stat`));
+    } catch {
+      return undefined;
+    }
+    let io: PidFile | undefined;
+    try {
+      io = withIo ? new PidFile(this.ctx.host.resolve(`/proc/${pid}/io`)) : undefined;
+    } catch {
+      // Not ours to open: read by path, which fails and is counted, like before.
+    }
+    this.keptProcesses += 1;
+    return { stat, io };
+  }
+
+  private closeFiles(known: Known): void {
+    if (known.files === undefined) return;
+    known.files.stat.close();
+    known.files.io?.close();
+    known.files = undefined;
+    this.keptProcesses -= 1;
+  }
+
+  private forget(pid: number): void {
+    const known = this.known.get(pid);
+    if (known !== undefined) this.closeFiles(known);
+    this.known.delete(pid);
   }
 
   /** Executable name and path, command and command line; read once per process. */
@@ -236,7 +323,7 @@ export class ProcessCollector implements Collector {
   }
 
   /** Observes one process; false when it could not be read (exited, or no access). */
-  private async report(result: BatchObservableResult, out: ProfileMetrics<string>, pid: number, stat: PidStat, known: Known, unreadableKinds: Set<string>): Promise<boolean> {
+  private async report(result: BatchObservableResult | undefined, out: MetricSink<string>, pid: number, stat: PidStat, known: Known, unreadableKinds: Set<string>): Promise<boolean> {
     // status is read the first time a process is reported (its owner), and until the page size is known.
     let status: PidStatus | undefined;
     if (known.owner === undefined || this.pageSize === undefined) {
@@ -250,19 +337,19 @@ export class ProcessCollector implements Collector {
     }
     let io: PidIo | undefined;
     let fds: number | undefined;
+    known.files ??= this.keepFiles(pid, out.has('diskIo'));
     try {
-      io = out.has('diskIo') ? readPidIo(this.ctx.host, pid) : undefined;
+      io = out.has('diskIo') ? this.readIo(pid, known) : undefined;
     } catch (err) {
       this.countFailure(err, 'io', unreadableKinds);
     }
     try {
-      fds = out.has('fds') ? countPidFds(this.ctx.host, pid) : undefined;
+      fds = out.has('fds') ? countPidFds(this.ctx.host, pid, this.procfs === true) : undefined;
     } catch (err) {
       this.countFailure(err, 'fd', unreadableKinds);
     }
     known.details ??= await this.describe(pid, stat.comm);
     if (status !== undefined) known.owner ??= await this.ownerName(status.uid);
-    const attrs = this.attributes(pid, stat.ppid, known.details, known.owner ?? '');
     const sample: ProcessSample = {
       userSeconds: stat.userSeconds,
       systemSeconds: stat.systemSeconds,
@@ -272,7 +359,19 @@ export class ProcessCollector implements Collector {
       io,
       fds,
     };
-    for (const [key, value, extra] of processPoints(sample)) out.observe(result, key, value, extra === undefined ? attrs : { ...attrs, ...extra });
+    known.startTime ??= millisToHrTime(this.bootTime === null || this.bootTime === undefined
+      ? this.ctx.clock.now()
+      : (this.bootTime + stat.startTicks / USER_HZ) * 1000);
+    if (known.attributes?.parentPid !== stat.ppid) {
+      known.attributes = { parentPid: stat.ppid, byExtra: new Map([[NO_EXTRA, this.attributes(pid, stat.ppid, known.details, known.owner ?? '')]]) };
+    }
+    const { byExtra } = known.attributes;
+    const own = byExtra.get(NO_EXTRA)!;
+    for (const [key, value, extra] of processPoints(sample)) {
+      let attrs = byExtra.get(extra);
+      if (attrs === undefined) byExtra.set(extra, (attrs = { ...own, ...extra }));
+      out.observe(result, key, value, attrs, known.startTime);
+    }
     return true;
   }
 

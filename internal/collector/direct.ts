@@ -1,0 +1,120 @@
+import { ValueType, type Attributes, type BatchObservableResult, type HrTime } from '@opentelemetry/api';
+import { millisToHrTime } from '@opentelemetry/core';
+import { emptyResource } from '@opentelemetry/resources';
+import {
+  AggregationTemporality, DataPointType,
+  type CollectionResult, type MetricCollectOptions, type MetricData, type MetricDescriptor, type MetricProducer,
+} from '@opentelemetry/sdk-metrics';
+import type { NamingProfile } from '../config/types';
+import { VERSION } from '../version/version';
+import { translateAttributes, type MetricDef, type MetricSink } from './naming';
+
+/** A data point as built here: its end time moves when a collection repeats it. */
+interface Point {
+  startTime: HrTime;
+  endTime: HrTime;
+  attributes: Attributes;
+  value: number;
+}
+
+interface DirectMetric {
+  descriptor: MetricDescriptor;
+  def: MetricDef;
+  points: Point[];
+}
+
+/**
+ * A collector's metrics as data points built the moment they are observed, outside the SDK.
+ *
+ * An asynchronous instrument costs the SDK a sorted attribute hash and several map operations per
+ * point and cycle, to keep state that metrics of this kind do not need: each point already is a
+ * cumulative value or a gauge, and the collector knows when its series started. With 100 processes
+ * tracked that state was most of the cycle's extra cost. What a collection observed is what
+ * is exported, so a series that was not observed (an exited process) is not.
+ */
+export class DirectMetrics<K extends string> implements MetricSink<K> {
+  private readonly byKey = new Map<K, DirectMetric>();
+  private now: HrTime = [0, 0];
+  private last: MetricData[] = [];
+  private lastPoints: Point[] = [];
+
+  constructor(readonly profile: NamingProfile, defs: Record<K, MetricDef>, enabled?: (key: K) => boolean) {
+    for (const key of Object.keys(defs) as K[]) {
+      const def = defs[key];
+      const name = profile === 'semconv' ? def.semconv : def.hostmetrics;
+      if (name === undefined || (enabled !== undefined && !enabled(key))) continue;
+      const descriptor: MetricDescriptor = { name, description: def.description, unit: def.unit, valueType: ValueType.DOUBLE };
+      this.byKey.set(key, { descriptor, def, points: [] });
+    }
+  }
+
+  has(key: K): boolean {
+    return this.byKey.has(key);
+  }
+
+  /** `startTime` is when the series began; without it, the collection's own time. */
+  observe(_result: BatchObservableResult | undefined, key: K, value: number, attrs?: Attributes, startTime?: HrTime): void {
+    const metric = this.byKey.get(key);
+    if (metric === undefined || !Number.isFinite(value)) return;
+    const attributes = translateAttributes(this.profile, attrs) ?? {};
+    metric.points.push({ startTime: startTime ?? this.now, endTime: this.now, attributes, value });
+  }
+
+  /** A collection starts at `nowMs` (epoch milliseconds). */
+  begin(nowMs: number): void {
+    this.now = millisToHrTime(nowMs);
+    for (const metric of this.byKey.values()) metric.points = [];
+  }
+
+  /** What the collection observed; after a failed one, what the last good one did. */
+  end(ok: boolean): MetricData[] {
+    if (!ok) return this.last;
+    const data: MetricData[] = [];
+    this.lastPoints = [];
+    for (const { descriptor, def, points } of this.byKey.values()) {
+      if (points.length === 0) continue;
+      this.lastPoints.push(...points);
+      data.push(def.kind === 'gauge'
+        ? { descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.GAUGE, dataPoints: points }
+        : { descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.SUM, isMonotonic: def.kind === 'counter', dataPoints: points });
+    }
+    this.last = data;
+    return data;
+  }
+
+  /** A cycle that does not read: the last values stand, as of `nowMs`. */
+  repeat(nowMs: number): MetricData[] {
+    const now = millisToHrTime(nowMs);
+    for (const point of this.lastPoints) point.endTime = now;
+    return this.last;
+  }
+}
+
+/** One direct collection: runs the collector and returns its metrics. */
+export type DirectSource = (options?: MetricCollectOptions) => Promise<MetricData[]>;
+
+/**
+ * The direct collectors, handed to the periodic reader as one MetricProducer: the reader collects
+ * it beside the SDK's instruments and exports both in one request, under the SDK's resource.
+ */
+export class DirectProducer implements MetricProducer {
+  private readonly sources = new Set<DirectSource>();
+
+  add(source: DirectSource): () => void {
+    this.sources.add(source);
+    return () => {
+      this.sources.delete(source);
+    };
+  }
+
+  async collect(options?: MetricCollectOptions): Promise<CollectionResult> {
+    const metrics = (await Promise.all([...this.sources].map((source) => source(options)))).flat();
+    return {
+      resourceMetrics: {
+        resource: emptyResource(),
+        scopeMetrics: metrics.length > 0 ? [{ scope: { name: 'tfo-agent', version: VERSION }, metrics }] : [],
+      },
+      errors: [],
+    };
+  }
+}
