@@ -4,15 +4,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { checkConfig, schemeTls } from './checks';
 import { defaultConfig } from './defaults';
-import { tryParseDuration } from './duration';
 import { applyEnvironment, type Origins } from './env';
 import { ConfigError, type ConfigProblem, type ConfigWarning } from './errors';
 import { expandTree } from './expand';
-import { CONFIG_SCHEMA, DURATION_FORMAT, DURATION_PATHS, INERT_SECTIONS, type JsonSchema } from './schema';
+import { tryParseDuration } from './duration';
+import { CONFIG_SCHEMA, DURATION_PATHS, INERT_SECTIONS, type JsonSchema } from './schema';
 import { isSecretPath, MASK } from './secrets';
 import { closestMatch } from './suggest';
 import { deepMerge, deleteAt, getAt, isTree, setAt, withoutNulls, type Tree } from './tree';
@@ -96,13 +96,12 @@ function schemaMessage(error: ErrorObject): string {
 
 let compiledSchema: ValidateFunction | undefined;
 
-/** The schema validator, compiled on first use: compiling costs ~100 ms that `version` need not pay. */
+/**
+ * The validator of CONFIG_SCHEMA, generated as code at build time (scripts/build-config-validator.mjs)
+ * so that the agent never loads ajv; loaded on first use, which `version` does not make.
+ */
 function schemaValidator(): ValidateFunction {
-  if (compiledSchema === undefined) {
-    const ajv = new Ajv({ allErrors: true, coerceTypes: 'array', verbose: true, strict: true });
-    ajv.addFormat(DURATION_FORMAT, { type: 'string', validate: (text: string) => (tryParseDuration(text) ?? -1) >= 0 });
-    compiledSchema = ajv.compile(CONFIG_SCHEMA);
-  }
+  compiledSchema ??= require('./config-validator') as ValidateFunction;
   return compiledSchema;
 }
 

