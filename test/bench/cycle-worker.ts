@@ -3,9 +3,9 @@
 // suite with a JSON job in argv[2]; prints one JSON CycleReport line on stdout.
 //
 // The pipeline is the agent's: the registry's collectors (procfs or systeminformation backend),
-// registerCollector, one MeterProvider with the agent's resource, the agent's exporter and gRPC
-// transport to a real OTLP receiver. The periodic reader's interval is far away; each cycle is a
-// forceFlush (collect + encode + send + wait for the answer).
+// registerCollector, one MeterProvider with the agent's resource, the agent's exporter and
+// transport (gRPC unless the job says HTTP) to a real OTLP receiver. The periodic reader's
+// interval is far away; each cycle is a forceFlush (collect + encode + send + wait for the answer).
 import { Session } from 'node:inspector';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { buildResource, readHostFacts, resourceAttributes } from '../../internal/agent/resource';
@@ -22,8 +22,10 @@ import { silentLogger } from '../../internal/log/logger';
 import { ownCpuMs } from './stats';
 
 export interface CycleJob {
-  /** 127.0.0.1:port of the OTLP/gRPC receiver. */
+  /** 127.0.0.1:port of the OTLP/gRPC receiver, or its http:// URL with `protocol: 'http'`. */
   endpoint: string;
+  /** Default grpc, as shipped. */
+  protocol?: 'grpc' | 'http';
   /** `issue2`: cpu, memory, load, system only; `full`: the default set; or one family alone. */
   families: 'issue2' | 'full' | SystemFamily;
   backend: CollectorBackend;
@@ -60,7 +62,7 @@ const ISSUE2: readonly SystemFamily[] = ['cpu', 'memory', 'load', 'system'];
 function jobConfig(job: CycleJob): AgentConfig {
   const config = defaultConfig();
   config.telemetryflow.endpoint = job.endpoint;
-  config.telemetryflow.protocol = 'grpc';
+  config.telemetryflow.protocol = job.protocol ?? 'grpc';
   config.telemetryflow.tls.enabled = false;
   config.buffer.enabled = false;
   config.heartbeat.enabled = false;

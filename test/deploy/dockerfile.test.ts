@@ -21,7 +21,7 @@ test('multi-stage: a full build stage and a slim runtime on a current LTS', () =
   assert.ok(major >= 22 && major % 2 === 0, `NODE_VERSION ${major} is not an LTS line this agent supports`);
   assert.match(dockerfile, /npm prune --omit=dev/);
   // The small young generation that keeps the peak RSS near the steady state (docs/PERFORMANCE.md).
-  assert.match(dockerfile, /NODE_OPTIONS=--max-semi-space-size=1/);
+  assert.match(dockerfile, /NODE_OPTIONS="--max-semi-space-size=1 --v8-pool-size=1"/);
 });
 
 test('every file the Dockerfile copies from the context exists', () => {

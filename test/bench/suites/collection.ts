@@ -96,12 +96,20 @@ export async function run(): Promise<BenchSection> {
     const sleepers = spawnSleepers(TRACKED_PROCESSES);
     let tracked: CycleReport;
     let untracked: CycleReport;
+    let untrackedHttp: CycleReport;
+    let trackedHttp: CycleReport;
     try {
       // The same host both times: the processes family counts the sleepers either way, so the
       // difference is what tracking them costs.
       untracked = await runWorker(job('full'));
       receiver.reset();
       tracked = await runWorker(job('full', { processes: [SLEEPER] }));
+      receiver.reset();
+      // OTLP/HTTP compresses in the agent at zlib level 1; grpc-js compresses at zlib's default.
+      const http = { protocol: 'http' as const, endpoint: receiver.httpUrl };
+      untrackedHttp = await runWorker(job('full', http));
+      receiver.reset();
+      trackedHttp = await runWorker(job('full', { ...http, processes: [SLEEPER] }));
     } finally {
       await stopSleepers(sleepers);
     }
@@ -124,6 +132,8 @@ export async function run(): Promise<BenchSection> {
     figures.push(...cycleFigures('full default set', full));
     figures.push(...cycleFigures(`full set, ${TRACKED_PROCESSES} more processes on the host, untracked`, untracked));
     figures.push(...cycleFigures(`full set + ${TRACKED_PROCESSES} tracked processes`, tracked));
+    figures.push(...cycleFigures(`OTLP/HTTP: full set, ${TRACKED_PROCESSES} more processes, untracked`, untrackedHttp));
+    figures.push(...cycleFigures(`OTLP/HTTP: full set + ${TRACKED_PROCESSES} tracked processes`, trackedHttp));
     figures.push(...cycleFigures('4 families, systeminformation backend', portable));
     figures.push(...peerFigures(`collectd (${COLLECTD_ISSUE2.join(' ')})`, collectd2, notes));
     figures.push(...peerFigures(`collectd (${COLLECTD_FULL.join(' ')})`, collectdFull, notes));
@@ -135,6 +145,7 @@ export async function run(): Promise<BenchSection> {
     figures.push(...ratio('full set / node_exporter per scrape', mean(full), nodeExporter, '< 1x'));
     figures.push({ name: `with ${TRACKED_PROCESSES} processes tracked / untracked`, value: round(mean(tracked) / mean(untracked), 2), unit: 'x', detail: 'goal < 2x' });
     figures.push({ name: `with ${TRACKED_PROCESSES} processes tracked / full set on the quieter host`, value: round(mean(tracked) / mean(full), 2), unit: 'x' });
+    figures.push({ name: `OTLP/HTTP: with ${TRACKED_PROCESSES} processes tracked / untracked`, value: round(mean(trackedHttp) / mean(untrackedHttp), 2), unit: 'x', detail: 'goal < 2x' });
     if (full.skipped.length > 0) notes.push(`full set skipped: ${full.skipped.join('; ')}`);
     if (portable.skipped.length > 0) notes.push(`portable backend skipped: ${portable.skipped.join('; ')}`);
     notes.push(`collectd: its own config, interval ${COLLECTD_INTERVAL_SECONDS} s for ${PEER_SECONDS} s (same work per cycle as at 1 s, more cycles per tick), logfile only`);
