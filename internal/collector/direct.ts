@@ -66,9 +66,9 @@ export class DirectMetrics<K extends string> implements MetricSink<K> {
     for (const metric of this.byKey.values()) metric.points = [];
   }
 
-  /** What the collection observed; after a failed one, what the last good one did. */
+  /** What the collection observed; after a failed one, what the last good one did, as of now. */
   end(ok: boolean): MetricData[] {
-    if (!ok) return this.last;
+    if (!ok) return this.restamp(this.now);
     const data: MetricData[] = [];
     this.lastPoints = [];
     for (const { descriptor, def, points } of this.byKey.values()) {
@@ -84,7 +84,10 @@ export class DirectMetrics<K extends string> implements MetricSink<K> {
 
   /** A cycle that does not read: the last values stand, as of `nowMs`. */
   repeat(nowMs: number): MetricData[] {
-    const now = millisToHrTime(nowMs);
+    return this.restamp(millisToHrTime(nowMs));
+  }
+
+  private restamp(now: HrTime): MetricData[] {
     for (const point of this.lastPoints) point.endTime = now;
     return this.last;
   }
