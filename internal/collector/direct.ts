@@ -9,6 +9,8 @@ import type { NamingProfile } from '../config/types';
 import { VERSION } from '../version/version';
 import { translateAttributes, type MetricDef, type MetricSink } from './naming';
 
+const NO_ATTRIBUTES: Attributes = Object.freeze({});
+
 /** A data point as built here: its end time moves when a collection repeats it. */
 interface Point {
   startTime: HrTime;
@@ -37,6 +39,11 @@ export class DirectMetrics<K extends string> implements MetricSink<K> {
   private now: HrTime = [0, 0];
   private last: MetricData[] = [];
   private lastPoints: Point[] = [];
+  /**
+   * Each attribute object's translation, kept so that a series hands the exporter the same object
+   * every cycle (the exporter keeps the encoded bytes of an attribute set by object).
+   */
+  private readonly translated = new WeakMap<Attributes, Attributes>();
 
   constructor(readonly profile: NamingProfile, defs: Record<K, MetricDef>, enabled?: (key: K) => boolean) {
     for (const key of Object.keys(defs) as K[]) {
@@ -56,8 +63,17 @@ export class DirectMetrics<K extends string> implements MetricSink<K> {
   observe(_result: BatchObservableResult | undefined, key: K, value: number, attrs?: Attributes, startTime?: HrTime): void {
     const metric = this.byKey.get(key);
     if (metric === undefined || !Number.isFinite(value)) return;
-    const attributes = translateAttributes(this.profile, attrs) ?? {};
+    const attributes = attrs === undefined ? NO_ATTRIBUTES : this.translate(attrs);
     metric.points.push({ startTime: startTime ?? this.now, endTime: this.now, attributes, value });
+  }
+
+  private translate(attrs: Attributes): Attributes {
+    let translated = this.translated.get(attrs);
+    if (translated === undefined) {
+      translated = translateAttributes(this.profile, attrs) ?? NO_ATTRIBUTES;
+      this.translated.set(attrs, translated);
+    }
+    return translated;
   }
 
   /** A collection starts at `nowMs` (epoch milliseconds). */

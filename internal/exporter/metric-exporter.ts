@@ -4,11 +4,11 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { AggregationTemporalityPreference, OTLPMetricExporterBase } from '@opentelemetry/exporter-metrics-otlp-http';
 import type { IOtlpExportDelegate } from '@opentelemetry/otlp-exporter-base';
-import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
 import type { ExportAccounting } from './accounting';
+import { MetricsEncoder } from './encode';
 import type { EncodedBatch, ExportStatus, OtlpTransport, SendResult, SpillSink } from './types';
 
 export interface MetricExporterOptions {
@@ -54,6 +54,7 @@ class LiveExportDelegate implements IOtlpExportDelegate<ResourceMetrics> {
   private readonly rejections = new OncePerMessage();
   private readonly partials = new OncePerMessage();
   private readonly clock: () => number;
+  private readonly encoder = new MetricsEncoder();
   private last: ExportStatus | undefined;
   private isShutdown = false;
 
@@ -84,7 +85,7 @@ class LiveExportDelegate implements IOtlpExportDelegate<ResourceMetrics> {
 
     let body: Uint8Array | undefined;
     try {
-      body = ProtobufMetricsSerializer.serializeRequest(metrics);
+      body = this.encoder.encode(metrics);
     } catch (error) {
       logger.error({ event: 'export.encode_failed', points, err: error }, 'could not serialize metrics; batch dropped');
     }

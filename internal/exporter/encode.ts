@@ -1,0 +1,277 @@
+import { ValueType, type Attributes, type AttributeValue, type HrTime } from '@opentelemetry/api';
+import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
+import type { Resource } from '@opentelemetry/resources';
+import {
+  AggregationTemporality, DataPointType, type DataPoint, type MetricData, type MetricDescriptor, type ResourceMetrics,
+  type ScopeMetrics,
+} from '@opentelemetry/sdk-metrics';
+
+// Wire types.
+const VARINT = 0;
+const FIXED64 = 1;
+const LEN = 2;
+
+const tag = (field: number, wireType: number): number => (field << 3) | wireType;
+
+/** Something the fast path does not encode (a histogram, an integer-valued metric, an array attribute). */
+class NotEncodable extends Error {}
+
+function varintSize(value: number): number {
+  let size = 1;
+  while (value > 0x7f) {
+    value = Math.floor(value / 128);
+    size += 1;
+  }
+  return size;
+}
+
+/** A growable buffer of protobuf, written front to back; lengths are known before their messages. */
+class Writer {
+  buf: Buffer;
+  pos = 0;
+
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  varint(value: number): void {
+    while (value > 0x7f) {
+      this.buf[this.pos++] = (value % 128) | 0x80;
+      value = Math.floor(value / 128);
+    }
+    this.buf[this.pos++] = value;
+  }
+
+  bytes(bytes: Uint8Array): void {
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  /** Nanoseconds since the epoch as fixed64. seconds × 1e9 exceeds 2^53, so it is split to stay exact. */
+  nanos([seconds, nanos]: HrTime): void {
+    const high = Math.floor(seconds / 65536) * 1e9;
+    const low = (high % 65536) * 65536 + (seconds % 65536) * 1e9 + nanos;
+    this.buf.writeUInt32LE(low % 2 ** 32, this.pos);
+    this.buf.writeUInt32LE(Math.floor(high / 65536) + Math.floor(low / 2 ** 32), this.pos + 4);
+    this.pos += 8;
+  }
+
+  double(value: number): void {
+    this.buf.writeDoubleLE(value, this.pos);
+    this.pos += 8;
+  }
+
+  finish(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
+/** One field of a message, built once: a tag, then a string or message body with its length. */
+function lengthDelimited(field: number, body: Uint8Array): Buffer {
+  const w = new Writer(body.length + 10);
+  w.varint(tag(field, LEN));
+  w.varint(body.length);
+  w.bytes(body);
+  return Buffer.from(w.finish());
+}
+
+function stringField(field: number, text: string): Buffer {
+  return lengthDelimited(field, Buffer.from(text, 'utf8'));
+}
+
+function anyValue(value: AttributeValue | undefined): Buffer {
+  if (typeof value === 'string') return stringField(1, value);
+  if (typeof value === 'boolean') return Buffer.from([tag(2, VARINT), value ? 1 : 0]);
+  if (typeof value === 'number') {
+    // As the transformer does: int_value for integers that fit, double_value otherwise.
+    if (Number.isInteger(value) && value >= 0 && value <= Number.MAX_SAFE_INTEGER) {
+      const w = new Writer(12);
+      w.varint(tag(3, VARINT));
+      w.varint(value);
+      return Buffer.from(w.finish());
+    }
+    if (Number.isInteger(value)) throw new NotEncodable('negative or huge integer attribute');
+    const w = new Writer(9);
+    w.varint(tag(4, FIXED64));
+    w.double(value);
+    return Buffer.from(w.finish());
+  }
+  throw new NotEncodable(`attribute value of type ${Array.isArray(value) ? 'array' : typeof value}`);
+}
+
+/** The repeated KeyValue field `field` for every attribute, in the object's order. */
+function attributesField(field: number, attributes: Attributes): Buffer {
+  const parts: Buffer[] = [];
+  for (const key in attributes) {
+    if (!Object.prototype.hasOwnProperty.call(attributes, key)) continue;
+    parts.push(lengthDelimited(field, Buffer.concat([stringField(1, key), lengthDelimited(2, anyValue(attributes[key]))])));
+  }
+  return Buffer.concat(parts);
+}
+
+interface PlannedMetric {
+  metric: MetricData;
+  header: Buffer;
+  dataField: number;
+  /** Size of each point's message, in order. */
+  pointSizes: number[];
+  /** Sum or gauge body: the points, temporality, monotonic flag. */
+  bodySize: number;
+  size: number;
+}
+
+interface PlannedScope {
+  scope: Buffer;
+  metrics: PlannedMetric[];
+  size: number;
+}
+
+/**
+ * OTLP protobuf (ExportMetricsServiceRequest) for sums and gauges of double values: byte for byte
+ * what the OTLP transformer writes, without writing every string anew each cycle. The bytes of a
+ * resource, a scope, a metric's name, description and unit, and an attribute set are kept, by
+ * object, for as long as the object lives: the SDK and the direct collectors hand over the same
+ * attribute object for a series at every export. With 100 processes tracked, whose 800 points
+ * each carry seven identifying attributes (paths and command lines among them), the transformer
+ * spent about 2.4 µs a point writing those strings character by character. A request with
+ * anything else (histograms, integer metrics, array attributes) goes to the transformer whole.
+ */
+export class MetricsEncoder {
+  private readonly pointAttributes = new WeakMap<Attributes, Buffer>();
+  private readonly resources = new WeakMap<Resource, Buffer>();
+  private readonly headers = new WeakMap<MetricDescriptor, Buffer>();
+  private readonly scopes = new WeakMap<ScopeMetrics['scope'], Buffer>();
+
+  /** The request's bytes; undefined when the transformer, given what the fast path does not encode, cannot either. */
+  encode(metrics: ResourceMetrics): Uint8Array | undefined {
+    try {
+      return this.encodeFast(metrics);
+    } catch (err) {
+      if (!(err instanceof NotEncodable)) throw err;
+      return ProtobufMetricsSerializer.serializeRequest(metrics);
+    }
+  }
+
+  private encodeFast({ resource, scopeMetrics }: ResourceMetrics): Uint8Array {
+    const resourceField = this.resourceField(resource);
+    const scopes = scopeMetrics.map((scope) => this.planScope(scope));
+    let resourceMetricsSize = resourceField.length;
+    for (const scope of scopes) resourceMetricsSize += 1 + varintSize(scope.size) + scope.size;
+    if (resource.schemaUrl) throw new NotEncodable('resource schema URL');
+
+    const w = new Writer(1 + varintSize(resourceMetricsSize) + resourceMetricsSize);
+    w.varint(tag(1, LEN));
+    w.varint(resourceMetricsSize);
+    w.bytes(resourceField);
+    for (const scope of scopes) {
+      w.varint(tag(2, LEN));
+      w.varint(scope.size);
+      w.bytes(scope.scope);
+      for (const planned of scope.metrics) this.writeMetric(w, planned);
+    }
+    return w.finish();
+  }
+
+  private resourceField(resource: Resource): Buffer {
+    let bytes = this.resources.get(resource);
+    if (bytes === undefined) {
+      // Resource: attributes (1), dropped_attributes_count (2) written as 0, as the transformer does.
+      bytes = lengthDelimited(1, Buffer.concat([attributesField(1, resource.attributes), Buffer.from([tag(2, VARINT), 0])]));
+      this.resources.set(resource, bytes);
+    }
+    return bytes;
+  }
+
+  private planScope({ scope, metrics }: ScopeMetrics): PlannedScope {
+    const { attributes } = scope as { attributes?: Attributes };
+    if (scope.schemaUrl || (attributes !== undefined && Object.keys(attributes).length > 0)) throw new NotEncodable('scope schema URL or attributes');
+    let scopeField = this.scopes.get(scope);
+    if (scopeField === undefined) {
+      const parts = [stringField(1, scope.name)];
+      if (scope.version) parts.push(stringField(2, scope.version));
+      scopeField = lengthDelimited(1, Buffer.concat(parts));
+      this.scopes.set(scope, scopeField);
+    }
+    const planned = metrics.map((metric) => this.planMetric(metric));
+    let size = scopeField.length;
+    for (const metric of planned) size += 1 + varintSize(metric.size) + metric.size;
+    return { scope: scopeField, metrics: planned, size };
+  }
+
+  private planMetric(metric: MetricData): PlannedMetric {
+    if (metric.dataPointType !== DataPointType.SUM && metric.dataPointType !== DataPointType.GAUGE) {
+      throw new NotEncodable('not a sum or gauge');
+    }
+    if (metric.descriptor.valueType !== ValueType.DOUBLE) throw new NotEncodable('integer values');
+    let header = this.headers.get(metric.descriptor);
+    if (header === undefined) {
+      const { name, description, unit } = metric.descriptor;
+      const parts = [stringField(1, name)];
+      if (description) parts.push(stringField(2, description));
+      if (unit) parts.push(stringField(3, unit));
+      header = Buffer.concat(parts);
+      this.headers.set(metric.descriptor, header);
+    }
+    const pointSizes: number[] = [];
+    let bodySize = 0;
+    for (const point of metric.dataPoints as Array<DataPoint<number>>) {
+      // start_time (2) and time (3) fixed64, as_double (4): 9 bytes each, then the attributes (7).
+      const pointSize = 27 + this.attributesOf(point.attributes).length;
+      pointSizes.push(pointSize);
+      bodySize += 1 + varintSize(pointSize) + pointSize;
+    }
+    if (metric.dataPointType === DataPointType.SUM) {
+      if (temporalityOf(metric.aggregationTemporality) !== 0) bodySize += 2;
+      if (metric.isMonotonic) bodySize += 2;
+    }
+    const size = header.length + 1 + varintSize(bodySize) + bodySize;
+    return { metric, header, dataField: metric.dataPointType === DataPointType.SUM ? 7 : 5, pointSizes, bodySize, size };
+  }
+
+  private attributesOf(attributes: Attributes): Buffer {
+    let bytes = this.pointAttributes.get(attributes);
+    if (bytes === undefined) {
+      bytes = attributesField(7, attributes);
+      this.pointAttributes.set(attributes, bytes);
+    }
+    return bytes;
+  }
+
+  private writeMetric(w: Writer, { metric, header, dataField, pointSizes, bodySize, size }: PlannedMetric): void {
+    w.varint(tag(2, LEN));
+    w.varint(size);
+    w.bytes(header);
+    w.varint(tag(dataField, LEN));
+    w.varint(bodySize);
+    const points = metric.dataPoints as Array<DataPoint<number>>;
+    for (let i = 0; i < points.length; i++) {
+      const point = points[i];
+      w.varint(tag(1, LEN));
+      w.varint(pointSizes[i]);
+      w.varint(tag(2, FIXED64));
+      w.nanos(point.startTime);
+      w.varint(tag(3, FIXED64));
+      w.nanos(point.endTime);
+      w.varint(tag(4, FIXED64));
+      w.double(point.value);
+      w.bytes(this.attributesOf(point.attributes));
+    }
+    if (metric.dataPointType === DataPointType.SUM) {
+      const temporality = temporalityOf(metric.aggregationTemporality);
+      if (temporality !== 0) {
+        w.varint(tag(2, VARINT));
+        w.varint(temporality);
+      }
+      if (metric.isMonotonic) {
+        w.varint(tag(3, VARINT));
+        w.varint(1);
+      }
+    }
+  }
+}
+
+function temporalityOf(temporality: AggregationTemporality): number {
+  if (temporality === AggregationTemporality.DELTA) return 1;
+  if (temporality === AggregationTemporality.CUMULATIVE) return 2;
+  return 0;
+}

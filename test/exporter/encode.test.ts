@@ -1,0 +1,128 @@
+// The agent's OTLP encoder must write exactly the bytes the OpenTelemetry transformer writes, for
+// every collection the agent makes, and hand what it does not encode to the transformer.
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ValueType, type Attributes } from '@opentelemetry/api';
+import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AggregationTemporality, DataPointType, MeterProvider, MetricReader, type MetricData, type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
+import { buildResource, readHostFacts, resourceAttributes } from '../../internal/agent/resource';
+import { registerCollector } from '../../internal/collector/collector';
+import { DirectProducer } from '../../internal/collector/direct';
+import { enabledFactories } from '../../internal/collector/registry';
+import { MetricsEncoder } from '../../internal/exporter/encode';
+import { HostFs, systemClock } from '../../internal/procfs/host';
+import { silentLogger } from '../../internal/log/logger';
+import { testConfig } from '../support/collect';
+
+class OnDemandReader extends MetricReader {
+  protected override async onShutdown(): Promise<void> {}
+  protected override async onForceFlush(): Promise<void> {}
+}
+
+const transformer = (metrics: ResourceMetrics): Buffer => Buffer.from(ProtobufMetricsSerializer.serializeRequest(metrics)!);
+
+/** Counts the requests the encoder hands to the transformer. */
+function watchFallbacks(): { count: () => number; restore: () => void } {
+  const original = ProtobufMetricsSerializer.serializeRequest;
+  let calls = 0;
+  ProtobufMetricsSerializer.serializeRequest = (metrics) => {
+    calls += 1;
+    return original(metrics);
+  };
+  return { count: () => calls, restore: () => { ProtobufMetricsSerializer.serializeRequest = original; } };
+}
+
+const T: [number, number] = [1_795_000_000, 123_456_789];
+
+function sum(name: string, points: Array<[Attributes, number]>, extra: Partial<MetricData> = {}): MetricData {
+  return {
+    descriptor: { name, description: `The ${name}.`, unit: 'By', valueType: ValueType.DOUBLE },
+    aggregationTemporality: AggregationTemporality.CUMULATIVE,
+    dataPointType: DataPointType.SUM,
+    isMonotonic: true,
+    dataPoints: points.map(([attributes, value]) => ({ startTime: [T[0] - 3600, 5], endTime: T, attributes, value })),
+    ...extra,
+  } as MetricData;
+}
+
+function request(metrics: MetricData[], attributes: Attributes = { 'host.name': 'node-1', 'service.name': 'tfo-agent' }): ResourceMetrics {
+  return { resource: resourceFromAttributes(attributes), scopeMetrics: [{ scope: { name: 'tfo-agent', version: '0.1.0' }, metrics }] };
+}
+
+describe('metrics encoder', () => {
+  let fallbacks: ReturnType<typeof watchFallbacks>;
+  beforeEach(() => { fallbacks = watchFallbacks(); });
+  afterEach(() => fallbacks.restore());
+
+  it('writes the transformer\'s bytes for every family this machine reports, processes included, cycle after cycle', async () => {
+    const config = testConfig({ collectors: { process: { enabled: true, processes: ['node'], interval: 0 } } });
+    const host = new HostFs('/');
+    const direct = new DirectProducer();
+    const reader = new OnDemandReader({ metricProducers: [direct] });
+    const resource = buildResource(resourceAttributes(config, 'agent-1', await readHostFacts(host), {}));
+    const provider = new MeterProvider({ resource, readers: [reader] });
+    for (const factory of enabledFactories(config)) {
+      const collector = factory.create({ host, clock: systemClock, config, naming: 'semconv', logger: silentLogger() });
+      registerCollector(provider.getMeter('tfo-agent'), collector, 'semconv', systemClock, () => undefined, undefined, direct);
+    }
+    const encoder = new MetricsEncoder();
+    try {
+      for (let cycle = 0; cycle < 3; cycle++) {
+        const { resourceMetrics } = await reader.collect();
+        const names = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.descriptor.name));
+        assert.ok(names.includes('process.cpu.time') && names.includes('system.cpu.time'), names.join(', '));
+        const ours = Buffer.from(encoder.encode(resourceMetrics)!);
+        fallbacks.restore();
+        assert.ok(ours.equals(transformer(resourceMetrics)), `cycle ${cycle}: bytes differ`);
+        fallbacks = watchFallbacks();
+      }
+      assert.equal(fallbacks.count(), 0, 'encoded without the transformer');
+    } finally {
+      await provider.shutdown();
+    }
+  });
+
+  it('writes long and non-ASCII strings, every attribute type, gauges, deltas and odd values as the transformer does', () => {
+    const long = 'x'.repeat(200);
+    const huge = 'java -cp '.repeat(3000);
+    const metrics = request([
+      sum('a.sum', [
+        [{ 'process.command_line': huge, 'process.pid': 4_294_967_296, ratio: 0.25, on: true, off: false }, 1.5],
+        [{ unit: 'µs', emoji: '🚀 ok', empty: '' }, 0],
+        [{}, -3],
+        [{ n: 0 }, Number.NaN],
+      ]),
+      sum('a.delta', [[{ k: long }, 7]], { aggregationTemporality: AggregationTemporality.DELTA, isMonotonic: false } as Partial<MetricData>),
+      { ...sum('a.gauge', [[{ k: 'v' }, Number.POSITIVE_INFINITY]]), dataPointType: DataPointType.GAUGE, descriptor: { name: 'a.gauge', description: '', unit: '', valueType: ValueType.DOUBLE } } as MetricData,
+      sum('a.empty', []),
+    ], { 'host.name': 'nœud-1', 'os.description': long });
+    const ours = Buffer.from(new MetricsEncoder().encode(metrics)!);
+    assert.equal(fallbacks.count(), 0);
+    fallbacks.restore();
+    assert.ok(ours.equals(transformer(metrics)));
+  });
+
+  it('hands what it does not encode to the transformer: integer metrics, histograms, array and negative attributes', () => {
+    const cases: Array<[string, ResourceMetrics]> = [
+      ['integer values', request([{ ...sum('i', [[{}, 3]]), descriptor: { name: 'i', description: '', unit: '', valueType: ValueType.INT } } as MetricData])],
+      ['negative integer attribute', request([sum('n', [[{ offset: -5 }, 1]])])],
+      ['array attribute', request([sum('r', [[{ list: ['a', 'b'] }, 1]])])],
+      ['histogram', request([{
+        descriptor: { name: 'h', description: '', unit: 'ms', valueType: ValueType.DOUBLE },
+        aggregationTemporality: AggregationTemporality.CUMULATIVE,
+        dataPointType: DataPointType.HISTOGRAM,
+        dataPoints: [{ startTime: T, endTime: T, attributes: {}, value: { buckets: { boundaries: [1], counts: [1, 0] }, sum: 0.5, count: 1, min: 0.5, max: 0.5 } }],
+      } as MetricData])],
+    ];
+    const encoder = new MetricsEncoder();
+    for (const [what, metrics] of cases) {
+      const before = fallbacks.count();
+      const ours = Buffer.from(encoder.encode(metrics)!);
+      assert.equal(fallbacks.count(), before + 1, `${what}: through the transformer`);
+      assert.ok(ours.equals(transformer(metrics)), what);
+    }
+  });
+});
