@@ -7,7 +7,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import type { NamingProfile } from '../config/types';
 import { VERSION } from '../version/version';
-import { translateAttributes, type MetricDef, type MetricSink } from './naming';
+import { reportedMetrics, translateAttributes, type MetricDef, type MetricSink } from './naming';
 
 const NO_ATTRIBUTES: Attributes = Object.freeze({});
 
@@ -40,16 +40,13 @@ export class DirectMetrics<K extends string> implements MetricSink<K> {
   private last: MetricData[] = [];
   private lastPoints: Point[] = [];
   /**
-   * Each attribute object's translation, kept so that a series hands the exporter the same object
-   * every cycle (the exporter keeps the encoded bytes of an attribute set by object).
+   * Each attribute object's hostmetrics translation, kept so that a series hands the exporter the
+   * same object every cycle (the exporter keeps the encoded bytes of an attribute set by object).
    */
   private readonly translated = new WeakMap<Attributes, Attributes>();
 
   constructor(readonly profile: NamingProfile, defs: Record<K, MetricDef>, enabled?: (key: K) => boolean) {
-    for (const key of Object.keys(defs) as K[]) {
-      const def = defs[key];
-      const name = profile === 'semconv' ? def.semconv : def.hostmetrics;
-      if (name === undefined || (enabled !== undefined && !enabled(key))) continue;
+    for (const [key, name, def] of reportedMetrics(profile, defs, enabled)) {
       const descriptor: MetricDescriptor = { name, description: def.description, unit: def.unit, valueType: ValueType.DOUBLE };
       this.byKey.set(key, { descriptor, def, points: [] });
     }
@@ -68,6 +65,7 @@ export class DirectMetrics<K extends string> implements MetricSink<K> {
   }
 
   private translate(attrs: Attributes): Attributes {
+    if (this.profile === 'semconv') return attrs;
     let translated = this.translated.get(attrs);
     if (translated === undefined) {
       translated = translateAttributes(this.profile, attrs) ?? NO_ATTRIBUTES;

@@ -74,6 +74,15 @@ export function translateAttributes(profile: NamingProfile, attrs: Attributes | 
   return out;
 }
 
+/** The metrics of `defs` reported under `profile` and on under the config, with their names there. */
+export function* reportedMetrics<K extends string>(profile: NamingProfile, defs: Record<K, MetricDef>, enabled?: (key: K) => boolean): Generator<[K, string, MetricDef]> {
+  for (const key of Object.keys(defs) as K[]) {
+    const def = defs[key];
+    const name = profile === 'semconv' ? def.semconv : def.hostmetrics;
+    if (name !== undefined && (enabled === undefined || enabled(key))) yield [key, name, def];
+  }
+}
+
 /** Where a collector's values go: SDK instruments (ProfileMetrics) or direct points (DirectMetrics). */
 export interface MetricSink<K extends string> {
   /** Whether the metric is reported under the current profile and config. */
@@ -97,10 +106,7 @@ export class ProfileMetrics<K extends string> implements MetricSink<K> {
   series: ObservedSeries | undefined;
 
   constructor(meter: Meter, readonly profile: NamingProfile, defs: Record<K, MetricDef>, enabled?: (key: K) => boolean) {
-    for (const key of Object.keys(defs) as K[]) {
-      const def = defs[key];
-      const name = profile === 'semconv' ? def.semconv : def.hostmetrics;
-      if (name === undefined || (enabled !== undefined && !enabled(key))) continue;
+    for (const [key, name, def] of reportedMetrics(profile, defs, enabled)) {
       const options = { unit: def.unit, description: def.description };
       const instrument =
         def.kind === 'counter'

@@ -13,6 +13,9 @@ const LEN = 2;
 
 const tag = (field: number, wireType: number): number => (field << 3) | wireType;
 
+// A NumberDataPoint before its attributes: start_time (2), time (3), as_double (4), each a tag and 8 bytes.
+const POINT_FIXED_BYTES = 27;
+
 /** Something the fast path does not encode (a histogram, an integer-valued metric, an array attribute). */
 class NotEncodable extends Error {}
 
@@ -113,8 +116,8 @@ interface PlannedMetric {
   metric: MetricData;
   header: Buffer;
   dataField: number;
-  /** Size of each point's message, in order. */
-  pointSizes: number[];
+  /** Each point's encoded attributes, in order (a point's message is 27 bytes more). */
+  pointAttributes: Buffer[];
   /** Sum or gauge body: the points, temporality, monotonic flag. */
   bodySize: number;
   size: number;
@@ -154,11 +157,11 @@ export class MetricsEncoder {
   }
 
   private encodeFast({ resource, scopeMetrics }: ResourceMetrics): Uint8Array {
+    if (resource.schemaUrl) throw new NotEncodable('resource schema URL');
     const resourceField = this.resourceField(resource);
     const scopes = scopeMetrics.map((scope) => this.planScope(scope));
     let resourceMetricsSize = resourceField.length;
     for (const scope of scopes) resourceMetricsSize += 1 + varintSize(scope.size) + scope.size;
-    if (resource.schemaUrl) throw new NotEncodable('resource schema URL');
 
     const w = new Writer(1 + varintSize(resourceMetricsSize) + resourceMetricsSize);
     w.varint(tag(1, LEN));
@@ -213,12 +216,12 @@ export class MetricsEncoder {
       header = Buffer.concat(parts);
       this.headers.set(metric.descriptor, header);
     }
-    const pointSizes: number[] = [];
+    const pointAttributes: Buffer[] = [];
     let bodySize = 0;
     for (const point of metric.dataPoints as Array<DataPoint<number>>) {
-      // start_time (2) and time (3) fixed64, as_double (4): 9 bytes each, then the attributes (7).
-      const pointSize = 27 + this.attributesOf(point.attributes).length;
-      pointSizes.push(pointSize);
+      const attributes = this.attributesOf(point.attributes);
+      pointAttributes.push(attributes);
+      const pointSize = POINT_FIXED_BYTES + attributes.length;
       bodySize += 1 + varintSize(pointSize) + pointSize;
     }
     if (metric.dataPointType === DataPointType.SUM) {
@@ -226,7 +229,7 @@ export class MetricsEncoder {
       if (metric.isMonotonic) bodySize += 2;
     }
     const size = header.length + 1 + varintSize(bodySize) + bodySize;
-    return { metric, header, dataField: metric.dataPointType === DataPointType.SUM ? 7 : 5, pointSizes, bodySize, size };
+    return { metric, header, dataField: metric.dataPointType === DataPointType.SUM ? 7 : 5, pointAttributes, bodySize, size };
   }
 
   private attributesOf(attributes: Attributes): Buffer {
@@ -238,7 +241,7 @@ export class MetricsEncoder {
     return bytes;
   }
 
-  private writeMetric(w: Writer, { metric, header, dataField, pointSizes, bodySize, size }: PlannedMetric): void {
+  private writeMetric(w: Writer, { metric, header, dataField, pointAttributes, bodySize, size }: PlannedMetric): void {
     w.varint(tag(2, LEN));
     w.varint(size);
     w.bytes(header);
@@ -248,14 +251,14 @@ export class MetricsEncoder {
     for (let i = 0; i < points.length; i++) {
       const point = points[i];
       w.varint(tag(1, LEN));
-      w.varint(pointSizes[i]);
+      w.varint(POINT_FIXED_BYTES + pointAttributes[i].length);
       w.varint(tag(2, FIXED64));
       w.nanos(point.startTime);
       w.varint(tag(3, FIXED64));
       w.nanos(point.endTime);
       w.varint(tag(4, FIXED64));
       w.double(point.value);
-      w.bytes(this.attributesOf(point.attributes));
+      w.bytes(pointAttributes[i]);
     }
     if (metric.dataPointType === DataPointType.SUM) {
       const temporality = temporalityOf(metric.aggregationTemporality);

@@ -200,10 +200,13 @@ export class PidFile {
     if (this.fd === undefined) throw new Error(`${this.path} is closed`);
     let length = 0;
     for (;;) {
-      if (length === this.buffer.length) this.buffer = Buffer.concat([this.buffer, Buffer.allocUnsafe(this.buffer.length)]);
-      const n = readSync(this.fd, this.buffer, length, this.buffer.length - length, length);
-      if (n === 0) return this.buffer.toString('utf8', 0, length);
+      const room = this.buffer.length - length;
+      const n = readSync(this.fd, this.buffer, length, room, length);
       length += n;
+      // procfs hands over the whole file in one read when it fits: a read that leaves room is the
+      // end, and the second read that would say so is a syscall saved per file and cycle.
+      if (n < room) return this.buffer.toString('utf8', 0, length);
+      this.buffer = Buffer.concat([this.buffer, Buffer.allocUnsafe(this.buffer.length)]);
     }
   }
 
