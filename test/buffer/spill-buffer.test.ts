@@ -210,9 +210,15 @@ describe('spill buffer (memory fallback)', () => {
       mkdirSync(bufferDir);
       chmodSync(dir, 0o755);
       chmodSync(bufferDir, 0o555);
-      // root writes through file modes: run the agent side as an unprivileged user then.
-      const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-      const child = spawnSync(process.execPath, [join(__dirname, 'fallback-child.js'), bufferDir, '3', '8'], { ...asUser, encoding: 'utf8', timeout: 20_000 });
+      // root writes through file modes. Run the agent side without the capabilities that let it
+      // (setpriv, util-linux), so it still reads a checkout only root can enter (a 0700 temp dir);
+      // without setpriv, as an unprivileged user.
+      const args = [join(__dirname, 'fallback-child.js'), bufferDir, '3', '8'];
+      const asRoot = process.getuid?.() === 0;
+      const setpriv = asRoot ? ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p)) : undefined;
+      const child = setpriv !== undefined
+        ? spawnSync(setpriv, ['--bounding-set=-dac_override,-dac_read_search,-fowner', process.execPath, ...args], { encoding: 'utf8', timeout: 20_000 })
+        : spawnSync(process.execPath, args, { ...(asRoot ? { uid: 65534, gid: 65534 } : {}), encoding: 'utf8', timeout: 20_000 });
       if (child.error && (child.error as NodeJS.ErrnoException).code === 'EPERM') {
         t.skip('cannot switch to an unprivileged user here');
         return;
