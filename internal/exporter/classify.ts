@@ -1,7 +1,7 @@
 // Turns what a send ended with (a socket error, an HTTP status, a gRPC status) into a SendResult:
 // retryable or rejected, with a reason an operator can act on and the collector's own words.
-import { status as GrpcStatus } from '@grpc/grpc-js';
 import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
+import { GrpcStatus } from './grpc-status';
 import type { FailureReason, SendResult } from './types';
 
 export type FailureResult = Extract<SendResult, { outcome: 'retryable' | 'rejected' }>;
@@ -112,8 +112,8 @@ const GRPC_REJECTED = new Set<number>([
 ]);
 
 /**
- * A gRPC UNAVAILABLE from grpc-js carries the connection error in its text ("No connection
- * established. Last error: connect ECONNREFUSED …"); that text is the only place the reason is.
+ * A gRPC UNAVAILABLE carries the cause only in its text (a proxy's "upstream connect error",
+ * a collector's "connection refused" to its own backend).
  */
 function unavailableReason(details: string): FailureReason {
   if (/ECONNREFUSED/.test(details)) return 'connection_refused';
@@ -127,8 +127,6 @@ export interface GrpcFailure {
   code: number;
   details: string;
   retryAfterMs?: number;
-  /** Whether our own deadline expired, as opposed to the collector answering DEADLINE_EXCEEDED. */
-  ownDeadline: boolean;
 }
 
 /**
@@ -145,7 +143,7 @@ export function classifyGrpcStatus(failure: GrpcFailure, scrub: Scrubber): Failu
     case GrpcStatus.PERMISSION_DENIED:
       return retryable('credentials', message, extra);
     case GrpcStatus.DEADLINE_EXCEEDED:
-      return retryable(failure.ownDeadline ? 'timeout' : 'request_timeout', message, extra);
+      return retryable('request_timeout', message, extra);
     case GrpcStatus.RESOURCE_EXHAUSTED:
       return retryable('throttled', message, extra);
     case GrpcStatus.UNAVAILABLE:

@@ -37,8 +37,7 @@ const CODE_AREAS: Array<[string, RegExp]> = [
   ['systeminformation', /node_modules\/systeminformation\//],
   ['OTel SDK (metrics)', /node_modules\/@opentelemetry\/(sdk-metrics|api|core|resources)\//],
   ['OTLP encoding (transformer, protobuf)', /node_modules\/(@opentelemetry\/otlp-transformer|protobufjs|@protobufjs)\//],
-  ['OTel exporter base', /node_modules\/@opentelemetry\/(otlp-exporter-base|exporter-metrics|otlp-grpc)/],
-  ['gRPC', /node_modules\/@grpc\//],
+  ['OTel exporter base', /node_modules\/@opentelemetry\/(otlp-exporter-base|exporter-metrics)/],
 ];
 const IDLE = /^\((idle|program)\)$/;
 
@@ -53,6 +52,7 @@ function codeArea(url: string): string | undefined {
 function internalArea(url: string): string {
   if (/^node:(internal\/)?fs/.test(url)) return 'async fs reads (fs.promises: open, fstat, read, close)';
   if (url.startsWith('node:zlib')) return 'zlib (gzip of the export)';
+  if (url.startsWith('node:internal/http2') || url.startsWith('node:http2')) return 'HTTP/2 (the gRPC call)';
   return url.startsWith('node:') ? 'node internals' : 'V8 / native';
 }
 

@@ -1,11 +1,12 @@
 // Pure parts of the exporter: where exports go, which headers they carry, how failures are read.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { status as GrpcStatus } from '@grpc/grpc-js';
+import { status as grpcJsStatus } from '@grpc/grpc-js';
 import { defaultConfig } from '../../internal/config/defaults';
 import type { AgentConfig } from '../../internal/config/types';
 import { classifyGrpcStatus, classifyHttpStatus, createScrubber, MAX_MESSAGE_CHARS, parseRetryAfter, reasonForErrorCode } from '../../internal/exporter/classify';
 import { EndpointError, resolveExportTarget } from '../../internal/exporter/endpoint';
+import { GrpcStatus, grpcStatusOfHttp } from '../../internal/exporter/grpc-status';
 import { checkHeaders, exportHeaders, HeaderError, secretHeaderValues } from '../../internal/exporter/headers';
 import { decodeRpcStatus } from '../../internal/exporter/rpc-status';
 import { VERSION } from '../../internal/version/version';
@@ -135,7 +136,11 @@ describe('failure classification', () => {
     }
   });
 
-  it('gRPC codes, our own deadline apart from the collector answering DEADLINE_EXCEEDED', () => {
+  it('gRPC codes, and HTTP answers that carry no gRPC status', () => {
+    // The codes are gRPC's own: every name grpc-js knows has the same number here.
+    for (const [name, code] of Object.entries(grpcJsStatus)) {
+      if (typeof code === 'number') assert.equal(GrpcStatus[name as keyof typeof GrpcStatus], code, name);
+    }
     const table: Array<[number, string, string, string?]> = [
       [GrpcStatus.INVALID_ARGUMENT, 'rejected', 'rejected'],
       [GrpcStatus.UNIMPLEMENTED, 'rejected', 'rejected'],
@@ -145,19 +150,32 @@ describe('failure classification', () => {
       [GrpcStatus.ABORTED, 'retryable', 'server_error'],
       [GrpcStatus.INTERNAL, 'retryable', 'server_error'],
       [GrpcStatus.UNAVAILABLE, 'retryable', 'unavailable', 'server restarting'],
-      [GrpcStatus.UNAVAILABLE, 'retryable', 'connection_refused', 'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:1'],
+      [GrpcStatus.UNAVAILABLE, 'retryable', 'connection_refused', 'upstream connect error: ECONNREFUSED 10.0.0.7:4317'],
       [GrpcStatus.UNAVAILABLE, 'retryable', 'dns', 'Name resolution failed for target dns:nowhere:4317'],
       [GrpcStatus.UNAVAILABLE, 'retryable', 'tls', 'self-signed certificate in certificate chain'],
       [GrpcStatus.CANCELLED, 'retryable', 'connection_reset'],
     ];
     for (const [code, outcome, reason, details] of table) {
-      const r = classifyGrpcStatus({ code, details: details ?? 'x', ownDeadline: false }, scrub);
+      const r = classifyGrpcStatus({ code, details: details ?? 'x' }, scrub);
       assert.equal(r.outcome, outcome, GrpcStatus[code]);
       assert.equal(r.reason, reason, `${GrpcStatus[code]} ${details ?? ''}`);
       assert.equal(r.status, code);
     }
-    assert.equal(classifyGrpcStatus({ code: GrpcStatus.DEADLINE_EXCEEDED, details: 'd', ownDeadline: true }, scrub).reason, 'timeout');
-    assert.equal(classifyGrpcStatus({ code: GrpcStatus.DEADLINE_EXCEEDED, details: 'd', ownDeadline: false }, scrub).reason, 'request_timeout');
+    // Our own deadline never becomes a status (the transport says 'timeout'); this one is the collector's.
+    assert.equal(classifyGrpcStatus({ code: GrpcStatus.DEADLINE_EXCEEDED, details: 'd' }, scrub).reason, 'request_timeout');
+    const viaHttp: Array<[number, string]> = [
+      [401, 'credentials'],
+      [403, 'credentials'],
+      [404, 'rejected'],
+      [429, 'unavailable'],
+      [502, 'unavailable'],
+      [503, 'unavailable'],
+      [400, 'server_error'],
+      [500, 'server_error'],
+    ];
+    for (const [httpStatus, reason] of viaHttp) {
+      assert.equal(classifyGrpcStatus({ code: grpcStatusOfHttp(httpStatus), details: 'h' }, scrub).reason, reason, `HTTP ${httpStatus}`);
+    }
   });
 
   it('socket error codes', () => {

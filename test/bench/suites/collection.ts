@@ -106,7 +106,7 @@ export async function run(): Promise<BenchSection> {
       receiver.reset();
       tracked = await runWorker(job('full', { processes: [SLEEPER] }));
       receiver.reset();
-      // OTLP/HTTP compresses in the agent at zlib level 1; grpc-js compresses at zlib's default.
+      // The same work over OTLP/HTTP (HTTP/1.1 keep-alive), both protocols gzip at level 1.
       const http = { protocol: 'http' as const, endpoint: receiver.httpUrl };
       untrackedHttp = await runWorker(job('full', http));
       receiver.reset();
