@@ -14,7 +14,7 @@ import { createMetricExporter } from '../exporter/metric-exporter';
 import { stoppableTransport } from '../exporter/stoppable-transport';
 import { createTransport } from '../exporter/transport';
 import { HealthStatus, startHealthServer, type HealthServer } from '../health/server';
-import { startHeartbeat } from '../heartbeat/client';
+import { startHeartbeat } from '../heartbeat/start';
 import type { Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
 import { VERSION } from '../version/version';

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BufferConfig } from '../config/types';
 import type { ExportAccounting } from '../exporter/accounting';
@@ -55,6 +55,11 @@ export class SpillBuffer implements SpillSink {
   private unloggedEvictions = { age: 0, size: 0 };
   /** False from a failed write (full or read-only disk) until a write succeeds again. */
   private writable = false;
+  /**
+   * No file yet and nothing spilled: the first spill creates it. A healthy agent then never
+   * loads SQLite (3 MB of resident memory) nor writes to the disk.
+   */
+  private deferred = false;
 
   private constructor(private readonly options: SpillBufferOptions) {
     this.now = options.now ?? Date.now;
@@ -69,7 +74,7 @@ export class SpillBuffer implements SpillSink {
    */
   static open(options: SpillBufferOptions): SpillBuffer {
     const buffer = new SpillBuffer(options);
-    buffer.openDisk();
+    buffer.openDisk({ deferCreation: true });
     return buffer;
   }
 
@@ -79,14 +84,25 @@ export class SpillBuffer implements SpillSink {
 
   /** True while batches go to memory because the disk cannot take them. */
   get inMemoryFallback(): boolean {
-    return this.store === undefined || !this.writable;
+    return !this.deferred && (this.store === undefined || !this.writable);
   }
 
-  private openDisk(): void {
+  /**
+   * Takes the directory and opens the file. With `deferCreation`, a missing file in a writable
+   * directory is left for the first spill to create; an unwritable one fails here, at start.
+   */
+  private openDisk(options: { deferCreation?: boolean } = {}): void {
     const dir = this.options.config.path;
     try {
       mkdirSync(dir, { recursive: true });
       this.lock ??= DirectoryLock.acquire(dir);
+      if (options.deferCreation && !existsSync(this.file)) {
+        accessSync(dir, fsConstants.W_OK);
+        this.deferred = true;
+        this.writable = true;
+        return;
+      }
+      this.deferred = false;
       this.store = this.openStore();
       this.writable = true;
       if (!this.everOpened) this.restore(this.store);
@@ -174,6 +190,7 @@ export class SpillBuffer implements SpillSink {
   /** Stores a batch (disk first, memory when the disk cannot), then applies the bounds. */
   accept(batch: EncodedBatch): void {
     if (this.closed) throw new Error('spill buffer is closed');
+    if (this.deferred) this.openDisk();
     if (this.memory.length > 0 && this.store !== undefined) this.flushMemoryToDisk();
     // An unexpected SQLite error propagates from here before anything is counted: the exporter
     // then counts the batch dropped (spill_error) itself.
@@ -254,7 +271,7 @@ export class SpillBuffer implements SpillSink {
   /** Periodic upkeep (the replayer calls it every `buffer.flush_interval`): bounds, disk retry. */
   maintain(): void {
     if (this.closed) return;
-    if (this.store === undefined) this.openDisk();
+    if (this.store === undefined && !this.deferred) this.openDisk();
     if (this.store !== undefined && this.memory.length > 0) this.flushMemoryToDisk();
     this.enforceBounds();
   }

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { deflateRawSync, inflateRawSync, constants as zlibConstants } from 'node:zlib';
 import type { EncodedBatch } from '../exporter/types';
 
@@ -69,7 +69,9 @@ export class SqliteStore {
   private readonly totals: BacklogStats;
 
   constructor(readonly file: string, options: StoreOptions = {}) {
-    this.db = new Database(file, { readonly: options.readonly === true, fileMustExist: options.readonly === true });
+    // Loaded with the first store, not with the agent: most agents never spill (see SpillBuffer).
+    const openDatabase = require('better-sqlite3') as typeof Database;
+    this.db = new openDatabase(file, { readonly: options.readonly === true, fileMustExist: options.readonly === true });
     try {
       if (!options.readonly) this.prepareWritable();
       this.totals = this.queryStats();

@@ -91,7 +91,7 @@ function parseObject(body: string): Record<string, unknown> {
   }
 }
 
-class HeartbeatClient implements Heartbeat {
+export class HeartbeatClient implements Heartbeat {
   private readonly config: AgentConfig;
   private readonly logger: Logger;
   private readonly clock: Clock;
@@ -321,32 +321,4 @@ class HeartbeatClient implements Heartbeat {
       this.logger.warn({ event: 'heartbeat.registered_id_not_saved', file, error: (err as Error).message }, 'the registered agent id could not be saved; the next start registers again');
     }
   }
-}
-
-function disabled(agentId: string, intervalMs: number): Heartbeat {
-  return {
-    status: () => ({ enabled: false, agentId, intervalMs, sent: 0, failed: 0 }),
-    stop: () => Promise.resolve(),
-  };
-}
-
-/**
- * Starts the heartbeat: a loop separate from the OTLP pipeline that POSTs the system information
- * once shortly after start and then every heartbeat.interval. Returns at once; a missing
- * backend_endpoint or heartbeat.enabled false gives an inert handle and one log line.
- */
-export function startHeartbeat(options: HeartbeatOptions): Heartbeat {
-  const { config, logger, agentId } = options;
-  if (!config.heartbeat.enabled) {
-    logger.info({ event: 'heartbeat.disabled', component: 'heartbeat' }, 'heartbeat disabled by heartbeat.enabled: false');
-    return disabled(agentId, config.heartbeat.interval);
-  }
-  if (config.telemetryflow.backend_endpoint === '') {
-    logger.info(
-      { event: 'heartbeat.disabled', component: 'heartbeat' },
-      'heartbeat disabled: telemetryflow.backend_endpoint is not set (the REST base URL of the TelemetryFlow API, e.g. http://tfo-backend:3100/api/v2)',
-    );
-    return disabled(agentId, config.heartbeat.interval);
-  }
-  return new HeartbeatClient(options);
 }

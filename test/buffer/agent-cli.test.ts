@@ -2,11 +2,12 @@
 // on the same directory, `buffer status` beside a running agent, and `buffer drain`.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SpillBuffer } from '../../internal/buffer/buffer';
 import { LOCK_FILE } from '../../internal/buffer/lock';
+import { DB_FILE } from '../../internal/buffer/store';
 import { ExportAccounting } from '../../internal/exporter/accounting';
 import { silentLogger } from '../../internal/log/logger';
 import { CLI } from '../support/paths';
@@ -132,6 +133,33 @@ describe('buffer with the agent CLI', () => {
       assert.match(restarted.output(), /"event":"buffer.restored"/);
       restarted.child.kill('SIGTERM');
       assert.equal(await restarted.exited, 0);
+    } finally {
+      cleanup();
+    }
+  });
+
+  test('a healthy agent creates no buffer file and never loads SQLite; the first failed export does both', async () => {
+    const { dir, cleanup } = tempDir('cli');
+    try {
+      const config = writeConfig(dir, receiver, 'grpc');
+      const file = join(dir, 'buffer', DB_FILE);
+      const mapsSqlite = (pid: number) => readFileSync(`/proc/${pid}/maps`, 'utf8').includes('better_sqlite3.node');
+      receiver.reset();
+      const agent = startAgent(config);
+      children.push(agent.child);
+      await receiver.waitFor((r) => r.requests.length >= 3, 20_000);
+      assert.equal(existsSync(file), false, 'no file while every export succeeds');
+      assert.equal(mapsSqlite(agent.child.pid as number), false, 'SQLite is not loaded');
+      await receiver.down();
+      await until(async () => ((await status(config)).batches >= 1 ? true : undefined), 'a spilled batch');
+      assert.equal(mapsSqlite(agent.child.pid as number), true, 'the first spill loaded SQLite');
+      receiver.reset();
+      await receiver.up();
+      await until(async () => ((await status(config)).batches === 0 ? true : undefined), 'backlog drained');
+      agent.child.kill('SIGTERM');
+      assert.equal(await agent.exited, 0);
+      assert.match(agent.output(), /"event":"export.failing"/);
+      assert.match(agent.output(), /"event":"export.recovered"/);
     } finally {
       cleanup();
     }

@@ -62,6 +62,25 @@ describe('spill buffer (SQLite file)', () => {
     });
   });
 
+  test('the file is created by the first spill, not by opening the buffer', async () => {
+    await withTempDir('buf', async (dir) => {
+      const accounting = new ExportAccounting();
+      const buffer = SpillBuffer.open({ config: bufferConfig(dir), accounting, logger: silentLogger() });
+      assert.equal(buffer.inMemoryFallback, false, 'an absent file is not a disk failure');
+      assert.deepEqual(buffer.stats(), { batches: 0, points: 0, bytes: 0 });
+      assert.deepEqual(buffer.peek(10, Infinity, Infinity), []);
+      buffer.maintain();
+      assert.equal(existsSync(join(dir, DB_FILE)), false, 'upkeep does not create it either');
+      await spillAll(buffer, accounting, batches.slice(0, 1));
+      assert.deepEqual(rowsOf(dir).map((r) => r.created_at), [batches[0].createdAt], 'the first spill is committed to a new file');
+      assert.equal(buffer.inMemoryFallback, false);
+      buffer.close();
+      const idle = SpillBuffer.open({ config: bufferConfig(join(dir, 'idle')), accounting: new ExportAccounting(), logger: silentLogger() });
+      idle.close();
+      assert.equal(existsSync(join(dir, 'idle', DB_FILE)), false, 'a buffer that never spilled leaves no file');
+    });
+  });
+
   test('a reopened buffer resumes the backlog and counts it as restored', async () => {
     await withTempDir('buf', async (dir) => {
     const first = new ExportAccounting();

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { SystemInfo } from '../../pkg/heartbeat';
 import { HostFs } from '../../internal/procfs/host';
 import type { HeartbeatConfig } from '../../internal/config/types';
-import { startHeartbeat } from '../../internal/heartbeat/client';
+import { startHeartbeat } from '../../internal/heartbeat/start';
 import { fetchCloudMetadata, lookupCloudMetadata } from '../../internal/heartbeat/cloud-metadata';
 import { SystemInfoBuilder } from '../../internal/heartbeat/system-info';
 import { silentLogger } from '../../internal/log/logger';
