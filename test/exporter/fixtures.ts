@@ -1,11 +1,13 @@
 // Shared by the exporter tests: a small real SDK pipeline to export, and configs aimed at a test
 // receiver.
+import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ValueType } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { defaultConfig } from '../../internal/config/defaults';
 import type { AgentConfig, Protocol } from '../../internal/config/types';
+import type { SendResult } from '../../internal/exporter/types';
 import { FIXTURES } from '../support/paths';
 import type { OtlpReceiver } from '../support/otlp-receiver';
 
@@ -51,4 +53,10 @@ export function configFor(receiver: OtlpReceiver, protocol: Protocol, mutate: (c
   config.exporter.otlp.compression = 'none';
   mutate(config);
   return config;
+}
+
+/** Asserts that a send failed and narrows the result to its failure detail. */
+export function failure(result: SendResult): Exclude<SendResult, { outcome: 'ok' }> {
+  assert.notEqual(result.outcome, 'ok', 'expected the send to fail');
+  return result as Exclude<SendResult, { outcome: 'ok' }>;
 }

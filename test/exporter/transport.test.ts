@@ -9,7 +9,7 @@ import type { AgentConfig, Protocol } from '../../internal/config/types';
 import { createTransport } from '../../internal/exporter/transport';
 import type { OtlpTransport, SendResult } from '../../internal/exporter/types';
 import { startOtlpReceiver, type OtlpReceiver, type OtlpReceiverTls } from '../support/otlp-receiver';
-import { collectSample, configFor, SAMPLE_POINTS, SECRET, tlsFile } from './fixtures';
+import { collectSample, configFor, failure, SAMPLE_POINTS, SECRET, tlsFile } from './fixtures';
 
 const TIMEOUT_MS = 5000;
 let body: Uint8Array;
@@ -26,11 +26,6 @@ async function sendOnce(config: AgentConfig, timeoutMs = TIMEOUT_MS): Promise<Se
   } finally {
     await transport.close();
   }
-}
-
-function failure(result: SendResult): Exclude<SendResult, { outcome: 'ok' }> {
-  assert.notEqual(result.outcome, 'ok', 'expected the send to fail');
-  return result as Exclude<SendResult, { outcome: 'ok' }>;
 }
 
 for (const protocol of ['grpc', 'http'] as Protocol[]) {
