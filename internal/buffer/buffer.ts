@@ -57,7 +57,7 @@ export class SpillBuffer implements SpillSink {
   private writable = false;
   /**
    * No file yet and nothing spilled: the first spill creates it. A healthy agent then never
-   * loads SQLite (3 MB of resident memory) nor writes to the disk.
+   * loads SQLite (2.5 MB of resident memory) nor writes to the disk.
    */
   private deferred = false;
 

@@ -79,14 +79,22 @@ describe('gRPC transport at the edges of HTTP/2', () => {
   const transport = (compression: 'gzip' | 'none' = 'gzip') =>
     new GrpcTransport({ address, headers: { 'User-Agent': 'tfo-agent/0.0.0 (test)', 'X-Scope-OrgID': 'tenant-7' }, compression });
 
+  async function withTransport(compression: 'gzip' | 'none', use: (t: GrpcTransport) => Promise<void>): Promise<void> {
+    const t = transport(compression);
+    try {
+      await use(t);
+    } finally {
+      await t.close();
+    }
+  }
+
   async function sendThrough(t: GrpcTransport): Promise<SendResult> {
     return t.send(BODY, TIMEOUT_MS);
   }
 
 
   it('sends a gRPC request: method, framing, gzip at the wire, deadline, metadata lowercased', async () => {
-    const t = transport();
-    try {
+    await withTransport('gzip', async (t) => {
       assert.deepEqual(await sendThrough(t), { outcome: 'ok' });
       const [{ headers, message }] = received;
       assert.equal(headers[':path'], GRPC_EXPORT_METHOD);
@@ -97,9 +105,7 @@ describe('gRPC transport at the edges of HTTP/2', () => {
       assert.equal(headers['x-scope-orgid'], 'tenant-7');
       assert.equal(headers['user-agent'], 'tfo-agent/0.0.0 (test)');
       assert.deepEqual(message, BODY);
-    } finally {
-      await t.close();
-    }
+    });
   });
 
   it('an HTTP error without grpc-status is mapped as gRPC maps it', async () => {
@@ -110,8 +116,7 @@ describe('gRPC transport at the edges of HTTP/2', () => {
       [502, 'unavailable'],
       [500, 'server_error'],
     ];
-    const t = transport();
-    try {
+    await withTransport('gzip', async (t) => {
       for (const [status, reason] of cases) {
         answers.push((stream) => {
           stream.respond({ ':status': status, 'content-type': 'text/plain' });
@@ -121,14 +126,11 @@ describe('gRPC transport at the edges of HTTP/2', () => {
         assert.equal(r.reason, reason, `HTTP ${status}: ${r.message}`);
         assert.match(r.message, new RegExp(`HTTP ${status} without a gRPC status`));
       }
-    } finally {
-      await t.close();
-    }
+    });
   });
 
-  it('a trailers-only answer carries the status, its percent-encoded message and RetryInfo', async () => {
-    const t = transport();
-    try {
+  it('a trailers-only answer carries the status and its percent-encoded message', async () => {
+    await withTransport('gzip', async (t) => {
       answers.push((stream) => {
         stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(GrpcStatus.PERMISSION_DENIED), 'grpc-message': 'key%20revoked%3A%20rotate%20it' }, { endStream: true });
       });
@@ -137,14 +139,11 @@ describe('gRPC transport at the edges of HTTP/2', () => {
       assert.equal(r.reason, 'credentials');
       assert.equal(r.message, 'PERMISSION_DENIED: key revoked: rotate it');
       assert.equal(r.status, GrpcStatus.PERMISSION_DENIED);
-    } finally {
-      await t.close();
-    }
+    });
   });
 
   it('a gzip-compressed answer is read: the partial success arrives', async () => {
-    const t = transport('none');
-    try {
+    await withTransport('none', async (t) => {
       answers.push((stream) => {
         stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-encoding': 'gzip' }, { waitForTrailers: true });
         stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
@@ -153,14 +152,11 @@ describe('gRPC transport at the edges of HTTP/2', () => {
       assert.deepEqual(await sendThrough(t), { outcome: 'ok', partialSuccess: { rejectedDataPoints: 3, errorMessage: 'too old' } });
       assert.equal(received[0].headers['grpc-encoding'], undefined, 'compression none sends no grpc-encoding');
       assert.deepEqual(received[0].message, BODY);
-    } finally {
-      await t.close();
-    }
+    });
   });
 
   it('a stream refused on a used session goes again once on a fresh session; refused twice is unavailable', async () => {
-    const t = transport();
-    try {
+    await withTransport('gzip', async (t) => {
       assert.equal((await sendThrough(t)).outcome, 'ok');
       answers.push((stream) => stream.close(http2.constants.NGHTTP2_REFUSED_STREAM));
       assert.deepEqual(await sendThrough(t), { outcome: 'ok' }, 'the second attempt is delivered');
@@ -174,14 +170,11 @@ describe('gRPC transport at the edges of HTTP/2', () => {
       answers.push((stream) => stream.close(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM));
       const calm = failure(await sendThrough(t));
       assert.equal(calm.reason, 'throttled', calm.message);
-    } finally {
-      await t.close();
-    }
+    });
   });
 
   it('a session the collector closed with GOAWAY is replaced: the next call is delivered', async () => {
-    const t = transport();
-    try {
+    await withTransport('gzip', async (t) => {
       answers.push((stream) => {
         ok(stream, {});
         stream.session?.goaway(http2.constants.NGHTTP2_NO_ERROR);
@@ -190,9 +183,7 @@ describe('gRPC transport at the edges of HTTP/2', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
       assert.deepEqual(await sendThrough(t), { outcome: 'ok' });
       assert.equal(received.length, 2);
-    } finally {
-      await t.close();
-    }
+    });
   });
 
   it('no answer headers by the deadline: timeout, and the next call uses a new session', async () => {
