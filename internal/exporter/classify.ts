@@ -1,7 +1,7 @@
 // Turns what a send ended with (a socket error, an HTTP status, a gRPC status) into a SendResult:
 // retryable or rejected, with a reason an operator can act on and the collector's own words.
-import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { GrpcStatus } from './grpc-status';
+import { decodeExportResponse } from './rpc-status';
 import type { FailureReason, SendResult } from './types';
 
 export type FailureResult = Extract<SendResult, { outcome: 'retryable' | 'rejected' }>;
@@ -79,16 +79,9 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
  */
 export function acceptedResult(body: Uint8Array, scrub: Scrubber): SendResult {
   if (body.length === 0) return { outcome: 'ok' };
-  let partial;
-  try {
-    partial = ProtobufMetricsSerializer.deserializeResponse(body).partialSuccess;
-  } catch {
-    return { outcome: 'ok' };
-  }
-  const rejectedDataPoints = Number(partial?.rejectedDataPoints ?? 0);
-  const errorMessage = partial?.errorMessage ?? '';
-  if (rejectedDataPoints === 0 && errorMessage === '') return { outcome: 'ok' };
-  return { outcome: 'ok', partialSuccess: { rejectedDataPoints, errorMessage: scrub(errorMessage) } };
+  const partial = decodeExportResponse(body);
+  if (partial === undefined || (partial.rejectedDataPoints === 0 && partial.errorMessage === '')) return { outcome: 'ok' };
+  return { outcome: 'ok', partialSuccess: { rejectedDataPoints: partial.rejectedDataPoints, errorMessage: scrub(partial.errorMessage) } };
 }
 
 /** What an HTTP status means for the batch (OTLP/HTTP: 429, 502, 503, 504 retryable; we add 401/403, 408, other 5xx). */

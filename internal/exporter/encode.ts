@@ -1,5 +1,4 @@
 import { ValueType, type Attributes, type AttributeValue, type HrTime } from '@opentelemetry/api';
-import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import type { Resource } from '@opentelemetry/resources';
 import {
   AggregationTemporality, DataPointType, type DataPoint, type MetricData, type MetricDescriptor, type ResourceMetrics,
@@ -151,7 +150,9 @@ export class MetricsEncoder {
       return this.encodeFast(metrics);
     } catch {
       // NotEncodable, or a fault of this fast path: the transformer is the reference, and a batch
-      // is never lost to the encoder. (The tests check that the agent's requests take the fast path.)
+      // is never lost to the encoder. (The tests check that the agent's requests take the fast path,
+      // so the transformer is loaded only by a request that needs it.)
+      const { ProtobufMetricsSerializer } = require('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');
       return ProtobufMetricsSerializer.serializeRequest(metrics);
     }
   }

@@ -1,10 +1,9 @@
-// The PushMetricExporter the periodic reader calls: the official OTLPMetricExporterBase (so the
-// SDK sees a standard OTLP exporter with cumulative temporality) around our delegate, which
-// serializes once, sends through an OtlpTransport, and decides what happens to a failed batch.
+// The PushMetricExporter the periodic reader calls: it serializes once, sends through an
+// OtlpTransport, and decides what happens to a failed batch. It implements the SDK's interface
+// itself: the OTLP exporters' base class only forwarded to such a delegate, and loading it and its
+// configuration machinery cost resident memory for nothing.
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { AggregationTemporalityPreference, OTLPMetricExporterBase } from '@opentelemetry/exporter-metrics-otlp-http';
-import type { IOtlpExportDelegate } from '@opentelemetry/otlp-exporter-base';
-import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, type PushMetricExporter, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
 import type { ExportAccounting } from './accounting';
@@ -48,7 +47,7 @@ class OncePerMessage {
 
 type Failure = Exclude<SendResult, { outcome: 'ok' }>;
 
-class LiveExportDelegate implements IOtlpExportDelegate<ResourceMetrics> {
+class OtlpMetricExporter implements MetricExporter {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly streak: FailureStreak;
   private readonly rejections = new OncePerMessage();
@@ -65,6 +64,11 @@ class LiveExportDelegate implements IOtlpExportDelegate<ResourceMetrics> {
 
   lastResult(): ExportStatus | undefined {
     return this.last;
+  }
+
+  /** Cumulative, as OTLP exporters default to: each point carries its series' total since its start time. */
+  selectAggregationTemporality(): AggregationTemporality {
+    return AggregationTemporality.CUMULATIVE;
   }
 
   export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
@@ -168,23 +172,8 @@ class LiveExportDelegate implements IOtlpExportDelegate<ResourceMetrics> {
     await this.forceFlush();
     await this.options.transport.close();
   }
-
-  setMetrics(): void {
-    // The agent reports its own export counters (ExportAccounting); the SDK's
-    // otel.sdk.exporter.* instruments are not wired.
-  }
-}
-
-class TfoMetricExporter extends OTLPMetricExporterBase {
-  constructor(private readonly live: LiveExportDelegate) {
-    super(live, { temporalityPreference: AggregationTemporalityPreference.CUMULATIVE });
-  }
-
-  lastResult(): ExportStatus | undefined {
-    return this.live.lastResult();
-  }
 }
 
 export function createMetricExporter(options: MetricExporterOptions): MetricExporter {
-  return new TfoMetricExporter(new LiveExportDelegate(options));
+  return new OtlpMetricExporter(options);
 }

@@ -1,7 +1,8 @@
-// Reads the two small protobuf messages a collector answers errors with: google.rpc.Status (the
-// OTLP/HTTP error body, and gRPC's grpc-status-details-bin trailer) and the google.rpc.RetryInfo
-// inside its details. Only the few fields needed are read; anything malformed yields undefined,
-// because an unreadable error body must not turn into an exporter crash.
+// Reads the small protobuf messages a collector answers with: google.rpc.Status (the OTLP/HTTP
+// error body, and gRPC's grpc-status-details-bin trailer) with the google.rpc.RetryInfo inside its
+// details, and the ExportMetricsServiceResponse of an accepted export (its partial_success). Only
+// the few fields needed are read; anything malformed yields undefined, because an unreadable
+// answer must not turn into an exporter crash.
 
 interface Field {
   field: number;
@@ -103,6 +104,32 @@ export function decodeRpcStatus(bytes: Uint8Array): RpcStatus | undefined {
       }
     }
     return status;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface PartialSuccess {
+  rejectedDataPoints: number;
+  errorMessage: string;
+}
+
+/**
+ * The partial_success of an ExportMetricsServiceResponse (field 1: rejected_data_points = 1,
+ * error_message = 2); undefined when the bytes are not one. An answer without it (the usual empty
+ * body) reads as nothing rejected.
+ */
+export function decodeExportResponse(bytes: Uint8Array): PartialSuccess | undefined {
+  try {
+    const partial: PartialSuccess = { rejectedDataPoints: 0, errorMessage: '' };
+    for (const f of readFields(bytes)) {
+      if (f.field !== 1 || !f.bytes) continue;
+      for (const p of readFields(f.bytes)) {
+        if (p.field === 1 && p.int !== undefined) partial.rejectedDataPoints = Number(BigInt.asIntN(64, p.int));
+        else if (p.field === 2 && p.bytes) partial.errorMessage = utf8.decode(p.bytes);
+      }
+    }
+    return partial;
   } catch {
     return undefined;
   }

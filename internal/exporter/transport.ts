@@ -1,9 +1,7 @@
 // Picks the transport for the configured protocol; live exports and buffer replays share it.
 import type { AgentConfig } from '../config/types';
 import { resolveExportTarget } from './endpoint';
-import { GrpcTransport } from './grpc-transport';
 import { exportHeaders } from './headers';
-import { HttpTransport } from './http-transport';
 import { loadTlsMaterial } from './tls';
 import type { OtlpTransport } from './types';
 
@@ -16,7 +14,11 @@ export function createTransport(config: AgentConfig, agentId: string): OtlpTrans
   const headers = exportHeaders(config, agentId);
   const tls = target.tls ? loadTlsMaterial(config.telemetryflow.tls) : undefined;
   const compression = config.exporter.otlp.compression;
-  return target.protocol === 'grpc'
-    ? new GrpcTransport({ address: target.address, tls, headers, compression })
-    : new HttpTransport({ url: target.url, tls, headers, compression });
+  // Only the configured protocol's client is loaded (node:http2, or node:http and node:https).
+  if (target.protocol === 'grpc') {
+    const { GrpcTransport } = require('./grpc-transport') as typeof import('./grpc-transport');
+    return new GrpcTransport({ address: target.address, tls, headers, compression });
+  }
+  const { HttpTransport } = require('./http-transport') as typeof import('./http-transport');
+  return new HttpTransport({ url: target.url, tls, headers, compression });
 }

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CollectionResult } from '../collector/collector';
 import type { Clock } from '../procfs/host';
@@ -132,6 +132,8 @@ function handle(status: HealthStatus, req: IncomingMessage, res: ServerResponse)
 /** Starts the probe listener. Rejects when the address cannot be bound (in use, not local). */
 export async function startHealthServer(address: string, status: HealthStatus, logger: Logger): Promise<HealthServer> {
   const { host, port } = parseListenAddress(address);
+  // node:http is loaded only when the listener is on.
+  const { createServer } = require('node:http') as typeof import('node:http');
   const server: Server = createServer((req, res) => handle(status, req, res));
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {

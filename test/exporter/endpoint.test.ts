@@ -8,8 +8,9 @@ import { classifyGrpcStatus, classifyHttpStatus, createScrubber, MAX_MESSAGE_CHA
 import { EndpointError, resolveExportTarget } from '../../internal/exporter/endpoint';
 import { GrpcStatus, grpcStatusOfHttp } from '../../internal/exporter/grpc-status';
 import { checkHeaders, exportHeaders, HeaderError, secretHeaderValues } from '../../internal/exporter/headers';
-import { decodeRpcStatus } from '../../internal/exporter/rpc-status';
+import { decodeExportResponse, decodeRpcStatus } from '../../internal/exporter/rpc-status';
 import { VERSION } from '../../internal/version/version';
+import { encodeResponse } from '../support/otlp-receiver';
 
 function config(mutate: (c: AgentConfig) => void): AgentConfig {
   const c = defaultConfig();
@@ -226,5 +227,25 @@ describe('decodeRpcStatus', () => {
     assert.equal(decodeRpcStatus(status.subarray(0, status.length - 3)), undefined);
     assert.equal(decodeRpcStatus(Buffer.from('<html>oops</html>')), undefined);
     assert.deepEqual(decodeRpcStatus(Buffer.alloc(0)), { code: 0, message: '' });
+  });
+});
+
+describe('decodeExportResponse', () => {
+  it('reads partial_success as protobufjs encodes it from the OTLP schema', () => {
+    assert.deepEqual(decodeExportResponse(encodeResponse({ rejectedDataPoints: 3, errorMessage: 'too old' })), { rejectedDataPoints: 3, errorMessage: 'too old' });
+    // int64 beyond 32 bits, and a message without a count.
+    assert.deepEqual(decodeExportResponse(encodeResponse({ rejectedDataPoints: 2 ** 33 + 5, errorMessage: '' })), { rejectedDataPoints: 2 ** 33 + 5, errorMessage: '' });
+    assert.deepEqual(decodeExportResponse(encodeResponse({ rejectedDataPoints: 0, errorMessage: 'ü warning' })), { rejectedDataPoints: 0, errorMessage: 'ü warning' });
+  });
+
+  it('reads an answer without partial_success as nothing rejected', () => {
+    assert.deepEqual(decodeExportResponse(encodeResponse()), { rejectedDataPoints: 0, errorMessage: '' });
+    assert.deepEqual(decodeExportResponse(Buffer.alloc(0)), { rejectedDataPoints: 0, errorMessage: '' });
+  });
+
+  it('returns undefined for truncated or garbage bytes instead of throwing', () => {
+    const answer = encodeResponse({ rejectedDataPoints: 3, errorMessage: 'too old' });
+    assert.equal(decodeExportResponse(answer.subarray(0, answer.length - 2)), undefined);
+    assert.equal(decodeExportResponse(Buffer.from('<html>oops</html>')), undefined);
   });
 });

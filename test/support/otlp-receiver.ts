@@ -271,7 +271,7 @@ export function decodeExportRequest(bytes: Uint8Array): ExportRequest {
   return s.request.toObject(message, { longs: String, enums: String, bytes: String, defaults: true, arrays: true }) as ExportRequest;
 }
 
-function encodeResponse(partial?: ReceiverResponse['partialSuccess']): Uint8Array {
+export function encodeResponse(partial?: ReceiverResponse['partialSuccess']): Uint8Array {
   const s = loadSchema();
   const body = partial ? { partialSuccess: { rejectedDataPoints: partial.rejectedDataPoints, errorMessage: partial.errorMessage } } : {};
   return s.response.encode(s.response.fromObject(body)).finish();
