@@ -6,7 +6,7 @@ import { DirectProducer } from '../collector/direct';
 import { enabledFactories } from '../collector/registry';
 import { exportObservedOnly, ObservedSeries } from '../collector/series';
 import { ConfigError, formatWarning, type ConfigWarning } from '../config/errors';
-import { loadConfig, type LoadedConfig, type LoadOptions } from '../config/load';
+import type { LoadedConfig, LoadOptions } from '../config/load';
 import type { AgentConfig } from '../config/types';
 import { BufferRuntime } from '../buffer/runtime';
 import { ExportAccounting } from '../exporter/accounting';
@@ -279,6 +279,8 @@ export class Agent {
     if (this.pipeline === undefined) return 'failed';
     let next: LoadedConfig;
     try {
+      // Required here, not at the top: the CLI drops the loader from the module cache once the agent runs.
+      const { loadConfig } = require('../config/load') as typeof import('../config/load');
       next = loadConfig(this.options.loadOptions);
     } catch (err) {
       const problems = err instanceof ConfigError ? err.problems.map((p) => ({ path: p.path, message: p.message })) : undefined;

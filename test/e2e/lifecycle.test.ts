@@ -118,6 +118,8 @@ test('SIGHUP: a broken file is rejected with its reason and the agent keeps expo
     agent.signal('SIGHUP');
     const rejected = await agent.waitForEvent('config.reload_rejected');
     assert.match(String(rejected.msg), /collectors\.system\.interval/);
+    // Listed problem by problem: the reloaded loader's ConfigError is the class the agent checks for.
+    assert.deepEqual((rejected.problems as Array<{ path: string }>).map((p) => p.path), ['collectors.system.interval']);
     const seen = receiver.accepted().length;
     await receiver.waitFor((r) => r.accepted().length >= seen + 2, 10_000);
     assert.ok(receiver.points().every((p) => p.resource['telemetryflow.agent.name'] === 'before-reload'));
