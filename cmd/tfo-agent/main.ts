@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { setFlagsFromString } from 'node:v8';
 // commander, the config loader and `config show` are required where they are used: once the
 // agent runs, releaseStartupModules() drops them (./startup-modules.ts).
 import type { Command, CommanderError } from 'commander';
 import { ConfigError, formatWarning } from '../../internal/config/errors';
 import { tryParseDuration } from '../../internal/config/duration';
+import { tuneV8ForLongRun } from '../../internal/agent/v8-tuning';
 import type { LoadedConfig, LoadOptions } from '../../internal/config/load';
 import { createLogger, type Logger } from '../../internal/log/logger';
 import { VERSION, versionInfo } from '../../internal/version/version';
@@ -67,19 +67,8 @@ function printWarnings(loaded: LoadedConfig): void {
   for (const warning of loaded.warnings) process.stderr.write(`warning: ${formatWarning(warning)}\n`);
 }
 
-/**
- * The agent's heap is small (about 10 MB live) and lives for months. By default V8 lets garbage
- * grow the old generation by at least 8 MB before the next full collection, so a steady agent sat
- * at 1.8x its live heap; optimize-for-size lowers that step to 2 MB (about 6 MB less resident
- * memory, 5-10% more CPU per cycle, docs/PERFORMANCE.md). Set here, not only in NODE_OPTIONS, so
- * that every way of starting the agent gets it.
- */
-function tuneHeapForLongRun(): void {
-  setFlagsFromString('--optimize-for-size');
-}
-
 async function runAgent(options: GlobalOptions): Promise<void> {
-  tuneHeapForLongRun();
+  tuneV8ForLongRun();
   const loadOptions = loadOptionsFrom(options);
   const loaded = loadOrExit(loadOptions);
   const { logging } = loaded.config;

@@ -1,48 +1,111 @@
+// Structured logging: one JSON line per event, or `time LEVEL msg key=value …` for people at a
+// terminal, written to stdout (synchronous on Linux for files, pipes and terminals) or appended to
+// logging.file. pino did this until 2026-11-29; the agent used none of its transports, and loading
+// them (worker threads, a stream library, a redaction compiler) cost 0.5 MB of resident memory.
+// The line format is pino's: level, time, service, the logger's bindings, the event's fields, msg.
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import type { LogFormat, LogLevel } from '../config/types';
 
-export type Logger = pino.Logger;
+export type LogFields = Record<string, unknown>;
+type LogMethod = (fields: LogFields, msg?: string) => void;
+type Level = LogLevel | 'fatal' | 'silent';
+
+export interface Logger {
+  /** Shared by a logger and its children: a reload changes it for all of them. */
+  level: Level;
+  debug: LogMethod;
+  info: LogMethod;
+  warn: LogMethod;
+  error: LogMethod;
+  fatal: LogMethod;
+  /** A logger whose lines all carry `bindings` (e.g. `{ component: 'buffer' }`). */
+  child(bindings: LogFields): Logger;
+}
 
 export interface LoggerOptions {
   level: LogLevel;
   format: LogFormat;
   /** Empty or undefined: stdout. */
   file?: string;
-  /** Overrides file/stdout; tests capture lines with it. */
+  /** Overrides file/stdout; tests capture lines with it. Each line is one write. */
   destination?: NodeJS.WritableStream;
 }
 
-// Any field with one of these names is replaced before a line is written, wherever it nests.
-const REDACTED_KEYS = ['api_key_secret', 'apiKeySecret', 'secret', 'password', 'token', 'authorization'];
-const REDACT_PATHS = REDACTED_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]).concat([
-  'headers["x-telemetryflow-key-secret"]',
-  'headers["x-api-key-secret"]',
-  '*.headers["x-telemetryflow-key-secret"]',
-  '*.headers["x-api-key-secret"]',
-]);
+const SEVERITY: Record<Level, number> = { debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
 
-/** Renders pino's JSON lines as `time LEVEL msg key=value …` for people reading a terminal. */
-function textStream(out: NodeJS.WritableStream): Writable {
-  return new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line.length === 0) continue;
-        try {
-          const { time, level, msg, pid: _pid, hostname: _host, ...rest } = JSON.parse(line) as Record<string, unknown>;
-          const fields = Object.entries(rest)
-            .map(([k, v]) => `${k}=${typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v)}`)
-            .join(' ');
-          out.write(`${String(time)} ${String(level).toUpperCase().padEnd(5)} ${String(msg ?? '')}${fields ? ' ' + fields : ''}\n`);
-        } catch {
-          out.write(line + '\n');
-        }
-      }
-      done();
-    },
-  });
+// A field with one of these names is replaced, at any depth, before a line is written.
+const REDACTED_KEYS = new Set(['api_key_secret', 'apikeysecret', 'secret', 'password', 'token', 'authorization', 'x-telemetryflow-key-secret', 'x-api-key-secret']);
+const MASK = '***';
+
+/**
+ * A copy of `value` that JSON can write: secrets masked, errors as { type, message, stack, … },
+ * bigints as strings, a reference back to an enclosing object as "[Circular]".
+ */
+function loggable(value: unknown, ancestors: object[]): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value === null || typeof value !== 'object') return value;
+  if (ancestors.includes(value)) return '[Circular]';
+  ancestors.push(value);
+  try {
+    if (Array.isArray(value)) return value.map((item) => loggable(item, ancestors));
+    const out: LogFields = {};
+    if (value instanceof Error) Object.assign(out, { type: value.constructor.name, message: value.message, stack: value.stack });
+    else if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return (value as { toJSON(): unknown }).toJSON();
+    for (const [key, item] of Object.entries(value)) out[key] = REDACTED_KEYS.has(key.toLowerCase()) ? MASK : loggable(item, ancestors);
+    return out;
+  } finally {
+    ancestors.pop();
+  }
+}
+
+type Render = (level: Level, record: LogFields) => string;
+
+const renderJson: Render = (_level, record) => `${JSON.stringify(record)}\n`;
+
+const renderText: Render = (level, { level: _level, time, msg, ...rest }) => {
+  const fields = Object.entries(rest).map(([key, value]) => `${key}=${JSON.stringify(value)}`).join(' ');
+  return `${String(time)} ${level.toUpperCase().padEnd(5)} ${String(msg ?? '')}${fields ? ` ${fields}` : ''}\n`;
+};
+
+interface Sink {
+  state: { level: Level };
+  render: Render;
+  out: NodeJS.WritableStream;
+}
+
+class StructuredLogger implements Logger {
+  readonly debug: LogMethod;
+  readonly info: LogMethod;
+  readonly warn: LogMethod;
+  readonly error: LogMethod;
+  readonly fatal: LogMethod;
+
+  constructor(private readonly sink: Sink, private readonly bindings: LogFields) {
+    this.debug = (fields, msg) => this.write('debug', fields, msg);
+    this.info = (fields, msg) => this.write('info', fields, msg);
+    this.warn = (fields, msg) => this.write('warn', fields, msg);
+    this.error = (fields, msg) => this.write('error', fields, msg);
+    this.fatal = (fields, msg) => this.write('fatal', fields, msg);
+  }
+
+  get level(): Level {
+    return this.sink.state.level;
+  }
+
+  set level(level: Level) {
+    this.sink.state.level = level;
+  }
+
+  child(bindings: LogFields): Logger {
+    return new StructuredLogger(this.sink, { ...this.bindings, ...bindings });
+  }
+
+  private write(level: Level, fields: LogFields, msg: string | undefined): void {
+    if (SEVERITY[level] < SEVERITY[this.sink.state.level]) return;
+    const record = loggable({ level, time: new Date().toISOString(), service: 'tfo-agent', ...this.bindings, ...fields, msg }, []) as LogFields;
+    this.sink.out.write(this.sink.render(level, record));
+  }
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -53,22 +116,12 @@ export function createLogger(options: LoggerOptions): Logger {
     mkdirSync(dirname(options.file), { recursive: true });
     out = createWriteStream(options.file, { flags: 'a' });
   } else {
-    out = pino.destination({ dest: 1, sync: true }) as unknown as NodeJS.WritableStream;
+    out = process.stdout;
   }
-  const stream = options.format === 'text' ? textStream(out) : out;
-  return pino(
-    {
-      level: options.level,
-      base: { service: 'tfo-agent' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-      redact: { paths: REDACT_PATHS, censor: '***' },
-    },
-    stream as pino.DestinationStream,
-  );
+  return new StructuredLogger({ state: { level: options.level }, render: options.format === 'text' ? renderText : renderJson, out }, {});
 }
 
 /** A logger that writes nothing, for tests and library use. */
 export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
+  return new StructuredLogger({ state: { level: 'silent' }, render: renderJson, out: process.stdout }, {});
 }

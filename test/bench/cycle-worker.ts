@@ -9,6 +9,7 @@
 import { Session } from 'node:inspector';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { buildResource, readHostFacts, resourceAttributes } from '../../internal/agent/resource';
+import { tuneV8ForLongRun } from '../../internal/agent/v8-tuning';
 import { registerCollector } from '../../internal/collector/collector';
 import { DirectProducer } from '../../internal/collector/direct';
 import { HostFs, systemClock } from '../../internal/procfs/host';
@@ -88,6 +89,8 @@ function post<T>(session: Session, method: string): Promise<T> {
 }
 
 async function main(): Promise<void> {
+  // As the agent's `start` does, so the figures are those of what ships.
+  tuneV8ForLongRun();
   const job = JSON.parse(process.argv[2]) as CycleJob;
   const config = jobConfig(job);
   const host = new HostFs(config.host_root);

@@ -6,7 +6,7 @@ import { defaultConfig } from '../../internal/config/defaults';
 import type { AgentConfig } from '../../internal/config/types';
 import { createLogger, type Logger } from '../../internal/log/logger';
 
-/** A real pino logger whose lines the test can read back (raw text, as an operator would see it). */
+/** A real logger whose lines the test can read back (raw text, as an operator would see it). */
 export function captureLogger(): { logger: Logger; lines: string[]; events: () => Array<Record<string, unknown>> } {
   const lines: string[] = [];
   const destination = new Writable({

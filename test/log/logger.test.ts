@@ -1,0 +1,102 @@
+// The agent's log lines: what an operator's log pipeline parses, and what must never appear in it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { createLogger, silentLogger, type LoggerOptions } from '../../internal/log/logger';
+
+function capture(options: Omit<LoggerOptions, 'destination'>): { logger: ReturnType<typeof createLogger>; writes: string[] } {
+  const writes: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      writes.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  return { logger: createLogger({ ...options, destination }), writes };
+}
+
+test('one JSON line per event: level, time, service, bindings, fields, msg, in that order', () => {
+  const { logger, writes } = capture({ level: 'info', format: 'json' });
+  logger.child({ component: 'buffer' }).info({ event: 'buffer.opened', points: 3 }, 'opened');
+  assert.equal(writes.length, 1);
+  assert.ok(writes[0].endsWith('}\n') && !writes[0].slice(0, -1).includes('\n'));
+  const line = JSON.parse(writes[0]) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(line), ['level', 'time', 'service', 'component', 'event', 'points', 'msg']);
+  assert.equal(line.level, 'info');
+  assert.equal(line.service, 'tfo-agent');
+  assert.ok(Math.abs(Date.parse(String(line.time)) - Date.now()) < 60_000, String(line.time));
+});
+
+test('levels below the configured one are not written; a level change reaches existing children', () => {
+  const { logger, writes } = capture({ level: 'warn', format: 'json' });
+  const child = logger.child({ collector: 'cpu' });
+  child.info({ event: 'a' }, 'not written');
+  child.error({ event: 'b' }, 'written');
+  logger.level = 'debug';
+  child.debug({ event: 'c' }, 'written after the reload');
+  assert.deepEqual(writes.map((w) => (JSON.parse(w) as { event: string }).event), ['b', 'c']);
+  const silent = silentLogger();
+  silent.fatal({ event: 'd' }, 'nothing');
+  assert.equal(silent.level, 'silent');
+});
+
+test('secrets are masked wherever they nest, header names in any case', () => {
+  const { logger, writes } = capture({ level: 'info', format: 'json' });
+  logger.info({
+    event: 'x',
+    api_key_secret: 'tfs_one',
+    headers: { 'X-TelemetryFlow-Key-Secret': 'tfs_two', 'x-api-key-secret': 'tfs_three', accept: 'ok' },
+    config: { telemetryflow: { api_key_secret: 'tfs_four', nested: [{ token: 'tfs_five', password: 'tfs_six', Authorization: 'Bearer tfs_seven' }] } },
+  }, 'with secrets');
+  for (const secret of ['tfs_one', 'tfs_two', 'tfs_three', 'tfs_four', 'tfs_five', 'tfs_six', 'tfs_seven']) assert.ok(!writes[0].includes(secret), secret);
+  const line = JSON.parse(writes[0]) as { headers: Record<string, string> };
+  assert.deepEqual(line.headers, { 'X-TelemetryFlow-Key-Secret': '***', 'x-api-key-secret': '***', accept: 'ok' });
+});
+
+test('errors, bigints, dates and cycles are written, not thrown on', () => {
+  const { logger, writes } = capture({ level: 'info', format: 'json' });
+  const err = Object.assign(new TypeError('refused'), { code: 'ECONNREFUSED' });
+  const cycle: Record<string, unknown> = { name: 'a' };
+  cycle.self = cycle;
+  const shared = { n: 1 };
+  logger.error({ event: 'x', err, big: 2n ** 70n, at: new Date(0), cycle, one: shared, two: shared }, 'odd values');
+  const line = JSON.parse(writes[0]) as Record<string, any>;
+  assert.equal(line.err.type, 'TypeError');
+  assert.equal(line.err.message, 'refused');
+  assert.equal(line.err.code, 'ECONNREFUSED');
+  assert.match(line.err.stack, /TypeError: refused\n\s+at /);
+  assert.equal(line.big, (2n ** 70n).toString());
+  assert.equal(line.at, '1970-01-01T00:00:00.000Z');
+  assert.deepEqual(line.cycle, { name: 'a', self: '[Circular]' });
+  assert.deepEqual([line.one, line.two], [{ n: 1 }, { n: 1 }]);
+});
+
+test('text format: time LEVEL msg key=value', () => {
+  const { logger, writes } = capture({ level: 'info', format: 'text' });
+  logger.warn({ event: 'export.failing', reason: 'refused', token: 'tfs_x' }, 'exports are failing');
+  assert.match(writes[0], /^\d{4}-\d\d-\d\dT\S+Z WARN  exports are failing service="tfo-agent" event="export\.failing" reason="refused" token="\*\*\*"\n$/);
+});
+
+test('logging.file: lines are appended, the directory is created', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tfo-log-'));
+  try {
+    const file = join(dir, 'logs', 'agent.log');
+    const written = async (count: number): Promise<Array<{ n: number }>> => {
+      for (let waited = 0; ; waited += 20) {
+        const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+        const lines = text.split('\n').filter(Boolean);
+        if (lines.length >= count || waited > 5_000) return lines.map((l) => JSON.parse(l) as { n: number });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    createLogger({ level: 'info', format: 'json', file }).info({ event: 'start', n: 1 }, 'started');
+    await written(1);
+    createLogger({ level: 'info', format: 'json', file }).info({ event: 'start', n: 2 }, 'started again');
+    assert.deepEqual((await written(2)).map((l) => l.n), [1, 2]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
