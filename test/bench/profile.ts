@@ -37,7 +37,6 @@ const CODE_AREAS: Array<[string, RegExp]> = [
   ['systeminformation', /node_modules\/systeminformation\//],
   ['OTel SDK (metrics)', /node_modules\/@opentelemetry\/(sdk-metrics|api|core|resources)\//],
   ['OTLP encoding (transformer, protobuf)', /node_modules\/(@opentelemetry\/otlp-transformer|protobufjs|@protobufjs)\//],
-  ['OTel exporter base', /node_modules\/@opentelemetry\/(otlp-exporter-base|exporter-metrics)/],
 ];
 const IDLE = /^\((idle|program)\)$/;
 

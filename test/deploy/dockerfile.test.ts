@@ -24,6 +24,15 @@ test('multi-stage: a full build stage and a slim runtime on a current LTS', () =
   assert.match(dockerfile, /NODE_OPTIONS="--max-semi-space-size=1 --v8-pool-size=1"/);
 });
 
+test('the image, the systemd unit and README\'s start command run Node with the same options', () => {
+  const image = /NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1];
+  const unit = /^Environment="NODE_OPTIONS=([^"]*)"/m.exec(readFileSync(join(REPO_ROOT, 'deploy', 'systemd', 'tfo-agent.service'), 'utf8'))?.[1];
+  const start = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  assert.ok(image, 'the Dockerfile sets NODE_OPTIONS');
+  assert.equal(unit, image);
+  assert.ok(start.startsWith(`node ${image} dist/cmd/tfo-agent/main.js start `), start);
+});
+
 test('every file the Dockerfile copies from the context exists', () => {
   for (const copy of instr('COPY').filter((l) => !l.includes('--from='))) {
     const parts = copy.split(/\s+/).slice(1);

@@ -89,6 +89,7 @@ export async function run(): Promise<BenchSection> {
     const peerSamples = peers.map(() => [] as number[]);
     const started = Date.now();
     const cpuBefore = processCpuMs(agentPid);
+    const peerCpuBefore = peers.map((p) => processCpuMs(p.peer.pid));
     for (let second = 1; second <= SECONDS; second++) {
       await sleep(Math.max(0, started + second * 1000 - Date.now()));
       if (agent.exitCode !== null) throw new Error(`the agent exited with ${agent.exitCode}`);
@@ -99,6 +100,7 @@ export async function run(): Promise<BenchSection> {
       }
     }
     const cpuMs = processCpuMs(agentPid) - cpuBefore;
+    const peerCpuMs = peers.map((p, i) => processCpuMs(p.peer.pid) - peerCpuBefore[i]);
     const exports = receiver.accepted().length;
     if (exports < SECONDS / 2) throw new Error(`only ${exports} exports arrived in ${SECONDS} s; the agent logged:\n${agentLog}`);
 
@@ -109,14 +111,17 @@ export async function run(): Promise<BenchSection> {
       { name: 'agent: RSS, last third of the run', value: round(agentSteady, 1), unit: 'MB', detail: `${exports} exports in ${SECONDS} s; NODE_OPTIONS ${nodeOptions}` },
       { name: 'agent: RSS, highest sample', value: round(Math.max(...samples), 1), unit: 'MB', ...(samples.length >= 60_000 / SAMPLE_MS ? { detail: `at 60 s: ${round(samples[60_000 / SAMPLE_MS - 1], 1)} MB` } : {}) },
       { name: 'agent: peak RSS (VmHWM)', value: round(peakRssMb(agentPid), 1), unit: 'MB' },
-      { name: 'agent: CPU per second', value: round(cpuMs / SECONDS, 2), unit: 'ms', detail: 'one collection and export per second' },
+      { name: 'agent: CPU per cycle, whole process', value: round(cpuMs / SECONDS, 2), unit: 'ms', detail: 'one collection and export per second; timers, GC, self-metrics and the health listener included' },
     ];
     peers.forEach((p, i) => {
+      const peer = p.name.split(' ')[0];
       const rss = steady(peerSamples[i]);
       figures.push({ name: `${p.name}: RSS`, value: round(rss, 1), unit: 'MB' });
-      figures.push({ name: `agent RSS / ${p.name.split(' ')[0]} RSS`, value: round(agentSteady / rss, 2), unit: 'x' });
+      figures.push({ name: `agent RSS / ${peer} RSS`, value: round(agentSteady / rss, 2), unit: 'x' });
+      figures.push({ name: `${peer}: CPU per ${p.scrape ? 'scrape' : 'cycle'}, whole process`, value: round(peerCpuMs[i] / SECONDS, 2), unit: 'ms' });
+      figures.push({ name: `agent CPU / ${peer} CPU, per cycle at 1 s`, value: round(cpuMs / peerCpuMs[i], 2), unit: 'x' });
     });
-    notes.push('RSS from /proc/<pid>/status (VmRSS) every 5 s; all three run at once, so they see the same host.');
+    notes.push('RSS from /proc/<pid>/status (VmRSS) every 5 s, CPU from /proc/<pid>/stat over the run; all three run at once, so they see the same host.');
     notes.push(`BENCH_MEMORY_SECONDS=${SECONDS}; below about 120 s the agent's figure is not yet steady.`);
     return { title: `Resident memory after ${SECONDS} cycles (real agent, shipped settings)`, figures, notes };
   } finally {
