@@ -5,20 +5,20 @@
 // The line format is pino's: level, time, service, the logger's bindings, the event's fields, msg.
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { MASK } from '../config/secrets';
 import type { LogFormat, LogLevel } from '../config/types';
 
 export type LogFields = Record<string, unknown>;
-type LogMethod = (fields: LogFields, msg?: string) => void;
 type Level = LogLevel | 'fatal' | 'silent';
 
 export interface Logger {
   /** Shared by a logger and its children: a reload changes it for all of them. */
   level: Level;
-  debug: LogMethod;
-  info: LogMethod;
-  warn: LogMethod;
-  error: LogMethod;
-  fatal: LogMethod;
+  debug(fields: LogFields, msg?: string): void;
+  info(fields: LogFields, msg?: string): void;
+  warn(fields: LogFields, msg?: string): void;
+  error(fields: LogFields, msg?: string): void;
+  fatal(fields: LogFields, msg?: string): void;
   /** A logger whose lines all carry `bindings` (e.g. `{ component: 'buffer' }`). */
   child(bindings: LogFields): Logger;
 }
@@ -36,7 +36,6 @@ const SEVERITY: Record<Level, number> = { debug: 20, info: 30, warn: 40, error: 
 
 // A field with one of these names is replaced, at any depth, before a line is written.
 const REDACTED_KEYS = new Set(['api_key_secret', 'apikeysecret', 'secret', 'password', 'token', 'authorization', 'x-telemetryflow-key-secret', 'x-api-key-secret']);
-const MASK = '***';
 
 /**
  * A copy of `value` that JSON can write: secrets masked, errors as { type, message, stack, … },
@@ -75,18 +74,26 @@ interface Sink {
 }
 
 class StructuredLogger implements Logger {
-  readonly debug: LogMethod;
-  readonly info: LogMethod;
-  readonly warn: LogMethod;
-  readonly error: LogMethod;
-  readonly fatal: LogMethod;
+  constructor(private readonly sink: Sink, private readonly bindings: LogFields) {}
 
-  constructor(private readonly sink: Sink, private readonly bindings: LogFields) {
-    this.debug = (fields, msg) => this.write('debug', fields, msg);
-    this.info = (fields, msg) => this.write('info', fields, msg);
-    this.warn = (fields, msg) => this.write('warn', fields, msg);
-    this.error = (fields, msg) => this.write('error', fields, msg);
-    this.fatal = (fields, msg) => this.write('fatal', fields, msg);
+  debug(fields: LogFields, msg?: string): void {
+    this.write('debug', fields, msg);
+  }
+
+  info(fields: LogFields, msg?: string): void {
+    this.write('info', fields, msg);
+  }
+
+  warn(fields: LogFields, msg?: string): void {
+    this.write('warn', fields, msg);
+  }
+
+  error(fields: LogFields, msg?: string): void {
+    this.write('error', fields, msg);
+  }
+
+  fatal(fields: LogFields, msg?: string): void {
+    this.write('fatal', fields, msg);
   }
 
   get level(): Level {
