@@ -72,7 +72,7 @@ async function runAgent(options: GlobalOptions): Promise<void> {
   const loadOptions = loadOptionsFrom(options);
   const loaded = loadOrExit(loadOptions);
   const { logging } = loaded.config;
-  const logger = createLogger({ level: logging.level, format: logging.format, file: logging.file });
+  const logger = createLogger({ level: logging.level, format: logging.format, file: logging.file, maxSizeMb: logging.max_size_mb, maxFiles: logging.max_files });
   // Loaded here rather than at the top: `version` and `config` need none of the OpenTelemetry SDK.
   const { Agent } = await import('../../internal/agent/agent');
   const agent = new Agent({ loaded, loadOptions, logger });
@@ -194,8 +194,8 @@ function buildProgram(): Command {
     .action(async (_options, command: Command) => {
       const loaded = loadOrExit(loadOptionsFrom(command.optsWithGlobals<GlobalOptions>()));
       const { logging } = loaded.config;
-      // The JSON goes to stdout; log lines to stderr unless logging.file says otherwise.
-      const logger = createLogger({ level: logging.level, format: logging.format, file: logging.file, destination: logging.file ? undefined : process.stderr });
+      // The JSON goes to stdout; log lines to stderr (and logging.file).
+      const logger = createLogger({ level: logging.level, format: logging.format, file: logging.file, maxSizeMb: logging.max_size_mb, maxFiles: logging.max_files, destination: process.stderr });
       const { printInventory } = await import('../../internal/heartbeat/inventory');
       await printInventory(loaded.config, { logger });
     });
@@ -226,8 +226,8 @@ function addBufferCommands(program: Command): void {
         process.exit(EXIT_CONFIG);
       }
       const { logging } = loaded.config;
-      // Progress goes to stdout; log lines to stderr unless logging.file says otherwise.
-      const logger = createLogger({ level: logging.level, format: logging.format, file: logging.file, destination: logging.file ? undefined : process.stderr });
+      // Progress goes to stdout; log lines to stderr (and logging.file).
+      const logger = createLogger({ level: logging.level, format: logging.format, file: logging.file, maxSizeMb: logging.max_size_mb, maxFiles: logging.max_files, destination: process.stderr });
       const { runBufferDrain } = await import('../../internal/buffer/cli');
       finish(await runBufferDrain(loaded.config, logger, giveUpAfterMs));
     });

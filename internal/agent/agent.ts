@@ -8,6 +8,7 @@ import { exportObservedOnly, ObservedSeries } from '../collector/series';
 import { ConfigError, formatWarning, type ConfigWarning } from '../config/errors';
 import type { LoadedConfig, LoadOptions } from '../config/load';
 import type { AgentConfig } from '../config/types';
+import type { LocalApi } from '../api/local-api';
 import { BufferRuntime } from '../buffer/runtime';
 import { ExportAccounting } from '../exporter/accounting';
 import { createMetricExporter } from '../exporter/metric-exporter';
@@ -216,6 +217,7 @@ export class Agent {
   private config: AgentConfig;
   private pipeline: Pipeline | undefined;
   private healthServer: HealthServer | undefined;
+  private api: LocalApi | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private keepAlive: NodeJS.Timeout | undefined;
   private readonly logger: Logger;
@@ -240,6 +242,11 @@ export class Agent {
     return this.healthServer?.address;
   }
 
+  /** The local query API's base URL, when it is on. */
+  get apiUrl(): string | undefined {
+    return this.api?.url;
+  }
+
   /** Builds the pipeline and the probe listener; a reload or stop asked meanwhile waits for it. */
   start(): Promise<void> {
     return this.serialize(() => this.startNow());
@@ -255,6 +262,7 @@ export class Agent {
     // The probe port first: an agent that cannot have it (another one holds it) must fail before
     // it collects, exports or touches the buffer.
     await this.startHealth();
+    await this.startApi();
     this.pipeline = await Pipeline.start(this.config, this.deps());
     // The SDK's timers are unref'd; this one keeps the process alive until stop().
     this.keepAlive = setInterval(() => undefined, 1 << 30);
@@ -270,6 +278,13 @@ export class Agent {
     this.healthServer = await startHealthServer(this.config.health.address, this.health, this.logger);
   }
 
+  private async startApi(): Promise<void> {
+    if (!this.config.api.enabled) return;
+    // Loaded only when on: api.enabled false costs nothing.
+    const { LocalApi } = require('../api/local-api') as typeof import('../api/local-api');
+    this.api = await LocalApi.start(this.config, { logger: this.logger, clock: this.clock, env: this.env });
+  }
+
   /** Re-reads the config file; an invalid one is logged and the running pipeline kept. */
   reload(): Promise<ReloadOutcome> {
     return this.serialize(() => this.reloadNow());
@@ -277,6 +292,8 @@ export class Agent {
 
   private async reloadNow(): Promise<ReloadOutcome> {
     if (this.pipeline === undefined) return 'failed';
+    // Certificates are rotated in place: re-read whatever the file says.
+    this.api?.reloadTls();
     let next: LoadedConfig;
     try {
       // Required here, not at the top: the CLI drops the loader from the module cache once the agent runs.
@@ -322,16 +339,33 @@ export class Agent {
       this.logger.warn({ event: 'config.restart_needed', keys: ['logging.format', 'logging.file'] }, 'logging.format and logging.file take effect at the next start');
     }
     if (changed.some((key) => key.startsWith('health.'))) {
-      await this.healthServer?.close();
-      this.healthServer = undefined;
-      try {
-        await this.startHealth();
-      } catch (err) {
-        this.logger.error({ event: 'health.restart_failed', err: errorMessage(err) }, `health endpoint not restarted: ${errorMessage(err)}`);
-      }
+      await this.reopen('health', 'health endpoint', () => this.closeHealth(), () => this.startHealth());
+    }
+    if (changed.some((key) => key.startsWith('api.') || key === 'agent.hostname' || key === 'host_root')) {
+      await this.reopen('api', 'local API', () => this.closeApi(), () => this.startApi());
     }
     this.logger.info({ event: 'config.reloaded', changed }, 'config reloaded');
     return 'applied';
+  }
+
+  /** Closes a listener whose section changed and opens it again; a failure is logged, the agent runs on. */
+  private async reopen(name: string, what: string, close: () => Promise<void>, open: () => Promise<void>): Promise<void> {
+    await close();
+    try {
+      await open();
+    } catch (err) {
+      this.logger.error({ event: `${name}.restart_failed`, err: errorMessage(err) }, `${what} not restarted: ${errorMessage(err)}`);
+    }
+  }
+
+  private async closeHealth(): Promise<void> {
+    await this.healthServer?.close();
+    this.healthServer = undefined;
+  }
+
+  private async closeApi(): Promise<void> {
+    await this.api?.stop();
+    this.api = undefined;
   }
 
   /** Stops collecting, flushes one last export and closes the listener. */
@@ -339,8 +373,8 @@ export class Agent {
     return this.serialize(async () => {
       await this.pipeline?.stop();
       this.pipeline = undefined;
-      await this.healthServer?.close();
-      this.healthServer = undefined;
+      await this.closeHealth();
+      await this.closeApi();
       clearInterval(this.keepAlive);
       this.logger.info({ event: 'agent.stopped', accounting: this.accounting.snapshot() }, 'agent stopped');
     });

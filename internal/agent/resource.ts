@@ -61,6 +61,11 @@ export function kubernetesNodeName(env: NodeJS.ProcessEnv): string | undefined {
   return env.NODE_NAME?.trim() || env.K8S_NODE_NAME?.trim() || undefined;
 }
 
+/** host.name: the configured name, else the Kubernetes node, else the OS hostname. */
+export function hostName(config: AgentConfig, env: NodeJS.ProcessEnv, osHost: string = osHostname()): string {
+  return config.agent.hostname || kubernetesNodeName(env) || osHost;
+}
+
 /**
  * The resource attributes of every export. Precedence, lowest first: agent tags, the agent's own
  * attributes, then `agent.resource_attributes` (OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME), which
@@ -68,13 +73,12 @@ export function kubernetesNodeName(env: NodeJS.ProcessEnv): string | undefined {
  */
 export function resourceAttributes(config: AgentConfig, agentId: string, facts: HostFacts, env: NodeJS.ProcessEnv): Attributes {
   const { environment, ...otherTags } = config.agent.tags;
-  const nodeName = kubernetesNodeName(env);
   const attributes: Attributes = {
     ...otherTags,
     'service.name': config.agent.name,
     'service.version': VERSION,
     'service.instance.id': agentId,
-    'host.name': config.agent.hostname || nodeName || facts.hostname,
+    'host.name': hostName(config, env, facts.hostname),
     'host.arch': facts.arch,
     'os.type': facts.platform,
     'os.description': [facts.osPrettyName, `${facts.platform === 'linux' ? 'Linux' : facts.platform} ${facts.kernelRelease}`]
@@ -87,6 +91,7 @@ export function resourceAttributes(config: AgentConfig, agentId: string, facts: 
   if (facts.osName !== undefined) attributes['os.name'] = facts.osName;
   if (facts.osVersion !== undefined) attributes['os.version'] = facts.osVersion;
   if (environment) attributes['deployment.environment.name'] = environment;
+  const nodeName = kubernetesNodeName(env);
   if (nodeName !== undefined) attributes['k8s.node.name'] = nodeName;
   return { ...attributes, ...config.agent.resource_attributes };
 }

@@ -223,6 +223,45 @@ function checkLocal(config: AgentConfig, { problems, warnings, cwd }: CheckConte
   }
 }
 
+// A sampler faster than this costs more than the samples are worth.
+const MIN_API_COLLECT_INTERVAL_MS = 100;
+
+/**
+ * The local query API: an address that is host:port, a token wherever the port is reachable
+ * from elsewhere, and certificate files that load together.
+ */
+function checkApi(config: AgentConfig, context: CheckContext): void {
+  const { api } = config;
+  if (!api.enabled) return;
+  const { problems, warnings } = context;
+  const address = parseHostPort(api.address);
+  if (address === undefined) {
+    problems.push({ path: 'api.address', value: api.address, message: 'must be host:port, e.g. "127.0.0.1:8443"' });
+  } else if (!isLoopbackHost(address.host)) {
+    if (api.token === '') {
+      problems.push({ path: 'api.token', message: `must be set (or TFO_AGENT_API_TOKEN) when api.address ${api.address} is not a loopback address: anyone who can reach the port could read this host's data` });
+    } else if (api.tls.cert_file === '') {
+      warnings.push({ path: 'api.tls', message: `api.address ${api.address} is not loopback and TLS is off: the token and the answers cross the network in plain text; set api.tls.cert_file and api.tls.key_file` });
+    }
+  }
+  if ((api.tls.cert_file === '') !== (api.tls.key_file === '')) {
+    const missing = api.tls.cert_file === '' ? 'cert_file' : 'key_file';
+    problems.push({ path: `api.tls.${missing}`, message: 'api.tls.cert_file and api.tls.key_file must be set together' });
+  }
+  const cert = readableFile('api.tls.cert_file', api.tls.cert_file, context);
+  const key = readableFile('api.tls.key_file', api.tls.key_file, context);
+  if (cert !== undefined && key !== undefined) {
+    try {
+      createSecureContext({ cert, key });
+    } catch (error) {
+      problems.push({ path: 'api.tls.cert_file', value: api.tls.cert_file, message: `and api.tls.key_file must hold a PEM certificate and its private key (${(error as Error).message})` });
+    }
+  }
+  if (api.collect_interval < MIN_API_COLLECT_INTERVAL_MS) {
+    problems.push({ path: 'api.collect_interval', value: formatDuration(api.collect_interval), message: `must be at least "${formatDuration(MIN_API_COLLECT_INTERVAL_MS)}"` });
+  }
+}
+
 /** Adds the problems and warnings of a merged, schema-valid configuration. */
 export function checkConfig(config: AgentConfig, cwd: string, problems: ConfigProblem[], warnings: ConfigWarning[]): void {
   const context = { cwd, problems, warnings };
@@ -232,6 +271,7 @@ export function checkConfig(config: AgentConfig, cwd: string, problems: ConfigPr
   checkTimings(config, context);
   checkDurationRanges(config, context);
   checkLocal(config, context);
+  checkApi(config, context);
   // The collectors own the syntax of their filters; a bad pattern fails validation here rather
   // than stopping one family at start.
   problems.push(...patternProblems(config));

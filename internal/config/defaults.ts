@@ -119,8 +119,21 @@ export function defaultConfig(): AgentConfig {
       replay_rate: 100_000,
       memory_fallback_batches: 1000,
     },
-    logging: { level: 'info', format: 'json', file: '' },
+    logging: { level: 'info', format: 'json', file: '', max_size_mb: 5, max_files: 5 },
     health: { enabled: true, address: '127.0.0.1:13133' },
+    // Off unless a file turns it on (the shipped one does): a library user or a second agent on
+    // the host must not find port 8443 taken by surprise.
+    api: {
+      enabled: false,
+      address: '127.0.0.1:8443',
+      token: '',
+      tls: { cert_file: '', key_file: '' },
+      collect_interval: 1 * SECOND,
+      ring_size: 600,
+      csv_dir: '',
+      retention_days: 7,
+      prometheus: true,
+    },
     host_root: '/',
   };
 }

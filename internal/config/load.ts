@@ -57,8 +57,10 @@ const INERT_REASONS: Readonly<Record<(typeof INERT_SECTIONS)[number], string>> =
   resources: 'section is ignored: limit the agent with systemd or container resource limits',
   cache: 'section is ignored: the only local store is the buffer (buffer.*)',
   integrations: 'section is ignored: integrations are not implemented',
-  api: 'legacy section is ignored: use telemetryflow.backend_endpoint, telemetryflow.api_key_id and telemetryflow.api_key_secret',
 };
+
+// The TelemetryFlow Go agent's `api:` section named its backend; here `api:` is the local query API.
+const LEGACY_API_KEYS = ['endpoint', 'api_key_id', 'api_key_secret'];
 
 function displayValue(path: string, value: unknown): unknown {
   return isSecretPath(path) ? MASK : value;
@@ -176,6 +178,24 @@ function dropInertSections(tree: Tree, warnings: ConfigWarning[]): void {
     warnings.push({ path: section, message: INERT_REASONS[section] });
     delete tree[section];
   }
+}
+
+/** The Go agent's keys in `api:` are dropped with one warning pointing at their new home. */
+function dropLegacyApiKeys(tree: Tree, warnings: ConfigWarning[]): void {
+  const api = tree.api;
+  if (!isTree(api)) return;
+  const legacy = LEGACY_API_KEYS.filter((key) => api[key] !== undefined);
+  if (legacy.length === 0) return;
+  for (const key of legacy) delete api[key];
+  warnings.push({
+    path: 'api',
+    message: `${legacy.map((key) => `api.${key}`).join(', ')}: the Go agent's backend keys are ignored (api: is the local query API here); use telemetryflow.backend_endpoint, telemetryflow.api_key_id and telemetryflow.api_key_secret`,
+  });
+}
+
+/** api.csv_dir left empty lives under agent.data_dir. */
+function resolveCsvDir(config: AgentConfig): void {
+  if (config.api.csv_dir === '') config.api.csv_dir = join(config.agent.data_dir, 'csv');
 }
 
 function durationsToMilliseconds(tree: Tree): void {
@@ -306,6 +326,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   }
 
   foldYaml11Booleans(tree, CONFIG_SCHEMA);
+  dropLegacyApiKeys(tree, warnings);
   validateTree(tree, origins, problems, warnings);
   foldTlsAlias(tree, problems);
   dropInertSections(tree, warnings);
@@ -313,6 +334,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
 
   const config = deepMerge(defaultConfig(), tree);
   applyEndpointScheme(config, tree, warnings);
+  resolveCsvDir(config);
   checkConfig(config, cwd, problems, warnings);
   addLines([...problems, ...warnings], parsed, origins);
   if (problems.length > 0) throw new ConfigError(problems, file, warnings);

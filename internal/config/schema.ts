@@ -31,7 +31,7 @@ function section(properties: Record<string, JsonSchema>): JsonSchema {
 const filter = { include: strings, exclude: strings };
 
 /** Sections of the TelemetryFlow Go agent's files that load but have no behaviour here. */
-export const INERT_SECTIONS = ['security', 'auto_update', 'retention', 'resources', 'cache', 'integrations', 'api'] as const;
+export const INERT_SECTIONS = ['security', 'auto_update', 'retention', 'resources', 'cache', 'integrations'] as const;
 
 export const CONFIG_SCHEMA: JsonSchema = section({
   telemetryflow: section({
@@ -144,8 +144,19 @@ export const CONFIG_SCHEMA: JsonSchema = section({
     replay_rate: count(0),
     memory_fallback_batches: count(0),
   }),
-  logging: section({ level: oneOf('debug', 'info', 'warn', 'error'), format: oneOf('json', 'text'), file: text }),
+  logging: section({ level: oneOf('debug', 'info', 'warn', 'error'), format: oneOf('json', 'text'), file: text, max_size_mb: count(1), max_files: count(1) }),
   health: section({ enabled: bool, address: text }),
+  api: section({
+    enabled: bool,
+    address: text,
+    token: text,
+    tls: section({ cert_file: text, key_file: text }),
+    collect_interval: duration,
+    ring_size: count(1, 1_000_000),
+    csv_dir: text,
+    retention_days: count(1, 3660),
+    prometheus: bool,
+  }),
   host_root: text,
   ...Object.fromEntries(INERT_SECTIONS.map((name) => [name, anything])),
 });

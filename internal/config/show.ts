@@ -59,6 +59,13 @@ function describeCollectors(config: AgentConfig): string[] {
   ];
 }
 
+function describeApi(config: AgentConfig): string {
+  const { api } = config;
+  if (!api.enabled) return 'off';
+  const scheme = api.tls.cert_file ? 'https' : 'http';
+  return `${scheme}://${api.address}, token ${api.token ? 'set' : 'none'}, every ${formatDuration(api.collect_interval)}, ${api.ring_size} in memory, CSV ${api.csv_dir} for ${api.retention_days} days${api.prometheus ? ', /metrics' : ''}`;
+}
+
 /** One screen for `config validate`: where data goes, what is collected, and every warning. */
 export function summarizeConfig(loaded: LoadedConfig): string {
   const { config, warnings, file } = loaded;
@@ -74,6 +81,7 @@ export function summarizeConfig(loaded: LoadedConfig): string {
     `buffer:       ${buffer.enabled ? `${buffer.path}, up to ${buffer.max_size_mb} MB, ${formatDuration(buffer.max_age)}` : 'off'}`,
     `heartbeat:    ${heartbeat.enabled && config.telemetryflow.backend_endpoint ? `every ${formatDuration(heartbeat.interval)} to ${config.telemetryflow.backend_endpoint}` : 'off (no telemetryflow.backend_endpoint)'}`,
     `health:       ${health.enabled ? `http://${health.address}/health` : 'off'}`,
+    `local API:    ${describeApi(config)}`,
     `logging:      ${logging.level}, ${logging.format}, ${logging.file || 'stdout'}`,
     `host root:    ${config.host_root}`,
     warnings.length === 0 ? 'warnings:     none' : `warnings (${warnings.length}):`,

@@ -158,14 +158,37 @@ export interface BufferConfig {
 export interface LoggingConfig {
   level: LogLevel;
   format: LogFormat;
-  /** Empty means stdout. */
+  /** Empty means stdout only; set, lines go to stdout and to this file. */
   file: string;
+  /** logging.file is rotated when it reaches this size. */
+  max_size_mb: number;
+  /** Rotated files kept beside logging.file (file.1 … file.N). */
+  max_files: number;
 }
 
 export interface HealthConfig {
   enabled: boolean;
   /** `host:port` the health listener binds. */
   address: string;
+}
+
+export interface ApiConfig {
+  enabled: boolean;
+  /** `host:port` the local query API binds. */
+  address: string;
+  /** Bearer token every route but /health asks for; empty: none (loopback only). */
+  token: string;
+  /** Both set: HTTPS. */
+  tls: { cert_file: string; key_file: string };
+  /** How often the sampler reads the host for the ring and the CSV files. */
+  collect_interval: number;
+  /** Samples kept in memory. */
+  ring_size: number;
+  /** Where the daily CSV files go; the loader fills in `<agent.data_dir>/csv` when empty. */
+  csv_dir: string;
+  retention_days: number;
+  /** GET /metrics in the Prometheus text format. */
+  prometheus: boolean;
 }
 
 export interface AgentConfig {
@@ -181,9 +204,10 @@ export interface AgentConfig {
   buffer: BufferConfig;
   logging: LoggingConfig;
   health: HealthConfig;
+  api: ApiConfig;
   /** Where the host's `/` is mounted (TELEMETRYFLOW_HOST_ROOT); `/` on a bare host. */
   host_root: string;
 }
 
 /** Paths (dot-separated) of values that must never be printed or logged. */
-export const SECRET_PATHS: readonly string[] = ['telemetryflow.api_key_secret'];
+export const SECRET_PATHS: readonly string[] = ['telemetryflow.api_key_secret', 'api.token'];

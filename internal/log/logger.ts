@@ -3,10 +3,9 @@
 // logging.file. pino did this until 2026-11-29; the agent used none of its transports, and loading
 // them (worker threads, a stream library, a redaction compiler) cost 0.5 MB of resident memory.
 // The line format is pino's: level, time, service, the logger's bindings, the event's fields, msg.
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { MASK } from '../config/secrets';
 import type { LogFormat, LogLevel } from '../config/types';
+import { RotatingFile } from './rotating-file';
 
 export type LogFields = Record<string, unknown>;
 type Level = LogLevel | 'fatal' | 'silent';
@@ -26,8 +25,10 @@ export interface Logger {
 export interface LoggerOptions {
   level: LogLevel;
   format: LogFormat;
-  /** Empty or undefined: stdout. */
+  /** Set: each line goes to stdout and to this file, rotated at maxSizeMb keeping maxFiles. */
   file?: string;
+  maxSizeMb?: number;
+  maxFiles?: number;
   /** Overrides file/stdout; tests capture lines with it. Each line is one write. */
   destination?: NodeJS.WritableStream;
 }
@@ -71,6 +72,8 @@ interface Sink {
   state: { level: Level };
   render: Render;
   out: NodeJS.WritableStream;
+  /** logging.file, beside `out`. */
+  file?: RotatingFile;
 }
 
 class StructuredLogger implements Logger {
@@ -111,21 +114,20 @@ class StructuredLogger implements Logger {
   private write(level: Level, fields: LogFields, msg: string | undefined): void {
     if (SEVERITY[level] < SEVERITY[this.sink.state.level]) return;
     const record = loggable({ level, time: new Date().toISOString(), service: 'tfo-agent', ...this.bindings, ...fields, msg }, []) as LogFields;
-    this.sink.out.write(this.sink.render(level, record));
+    const line = this.sink.render(level, record);
+    this.sink.out.write(line);
+    this.sink.file?.append(Buffer.from(line));
   }
 }
 
+const MB = 1024 * 1024;
+
 export function createLogger(options: LoggerOptions): Logger {
-  let out: NodeJS.WritableStream;
-  if (options.destination) {
-    out = options.destination;
-  } else if (options.file) {
-    mkdirSync(dirname(options.file), { recursive: true });
-    out = createWriteStream(options.file, { flags: 'a' });
-  } else {
-    out = process.stdout;
-  }
-  return new StructuredLogger({ state: { level: options.level }, render: options.format === 'text' ? renderText : renderJson, out }, {});
+  const file = options.file
+    ? new RotatingFile(options.file, { maxBytes: (options.maxSizeMb ?? 5) * MB, maxFiles: options.maxFiles ?? 5 })
+    : undefined;
+  const out = options.destination ?? process.stdout;
+  return new StructuredLogger({ state: { level: options.level }, render: options.format === 'text' ? renderText : renderJson, out, file }, {});
 }
 
 /** A logger that writes nothing, for tests and library use. */

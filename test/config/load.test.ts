@@ -109,7 +109,9 @@ describe('YAML syntax and shape', () => {
   });
 
   it('treats an empty file and empty values as defaults', () => {
-    assert.deepEqual(load('').config, { ...defaultConfig(), host_root: '/' });
+    const expected = defaultConfig();
+    expected.api.csv_dir = '/var/lib/tfo-agent/csv';
+    assert.deepEqual(load('').config, { ...expected, host_root: '/' });
     const loaded = load('agent:\n  name:\n  tags:\ncollectors:\n  system:\n    interval:\n');
     assert.equal(loaded.config.agent.name, 'TelemetryFlow Agent');
     assert.deepEqual(loaded.config.agent.tags, { environment: 'production' });
@@ -228,11 +230,18 @@ describe('unknown keys', () => {
 
 describe('inert sections', () => {
   it('load with one warning each saying they are ignored', () => {
-    const sections = ['security', 'auto_update', 'retention', 'resources', 'cache', 'integrations', 'api'];
+    const sections = ['security', 'auto_update', 'retention', 'resources', 'cache', 'integrations'];
     const loaded = load(sections.map((s) => `${s}:\n  enabled: true\n  nested: {deep: [1, 2]}\n`).join(''));
     assert.deepEqual(loaded.warnings.map((w) => w.path), sections);
     for (const warning of loaded.warnings) assert.match(warning.message, /ignored/);
-    assert.match(loaded.warnings[6].message, /use telemetryflow\.backend_endpoint/);
+  });
+
+  it("the Go agent's backend keys in api: are dropped with one warning; the local API keys stay", () => {
+    const loaded = load('api:\n  endpoint: http://backend:3100\n  api_key_id: tfk_x\n  api_key_secret: tfs_x\n  ring_size: 60\n');
+    assert.deepEqual(loaded.warnings.map((w) => w.path), ['api']);
+    assert.match(loaded.warnings[0].message, /api\.endpoint, api\.api_key_id, api\.api_key_secret: .*use telemetryflow\.backend_endpoint/);
+    assert.doesNotMatch(loaded.warnings[0].message, /tfs_x/);
+    assert.equal(loaded.config.api.ring_size, 60);
   });
 
   it('collectors.logs loads silently when off and warns when enabled', () => {

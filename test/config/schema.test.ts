@@ -61,6 +61,7 @@ describe('shipped configuration files', () => {
     assert.equal(config.buffer.path, './data/buffer');
     assert.equal(config.health.address, '127.0.0.1:13133');
     assert.deepEqual([config.logging.level, config.logging.format], ['info', 'json']);
+    assert.deepEqual([config.api.enabled, config.api.address, config.api.token, config.api.csv_dir], [true, '127.0.0.1:8443', '', 'data/csv']);
   });
 
   it('configs/tfo-agent.example.yaml sets every key and needs the credential variables', () => {
@@ -81,6 +82,7 @@ describe('shipped configuration files', () => {
       env: { ...env, TELEMETRYFLOW_API_KEY_ID: 'tfk_migrated', TELEMETRYFLOW_API_KEY_SECRET: 'tfs_migrated', TELEMETRYFLOW_CLUSTER: 'blue' },
     });
     assert.deepEqual(loaded.warnings.map((w) => w.path), [
+      'api',
       'agent.labels',
       'security',
       'auto_update',
@@ -88,7 +90,6 @@ describe('shipped configuration files', () => {
       'resources',
       'cache',
       'integrations',
-      'api',
       'telemetryflow.tls.skip_verify',
     ]);
     const { telemetryflow, agent, collectors, exporter, buffer, logging } = loaded.config;

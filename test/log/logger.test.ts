@@ -1,11 +1,12 @@
 // The agent's log lines: what an operator's log pipeline parses, and what must never appear in it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger, silentLogger, type LoggerOptions } from '../../internal/log/logger';
+import { RotatingFile } from '../../internal/log/rotating-file';
 
 function capture(options: Omit<LoggerOptions, 'destination'>): { logger: ReturnType<typeof createLogger>; writes: string[] } {
   const writes: string[] = [];
@@ -92,10 +93,48 @@ test('logging.file: lines are appended, the directory is created', async () => {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     };
-    createLogger({ level: 'info', format: 'json', file }).info({ event: 'start', n: 1 }, 'started');
+    const stdout: string[] = [];
+    const destination = { write: (line: string) => stdout.push(line) } as unknown as NodeJS.WritableStream;
+    createLogger({ level: 'info', format: 'json', file, destination }).info({ event: 'start', n: 1 }, 'started');
     await written(1);
-    createLogger({ level: 'info', format: 'json', file }).info({ event: 'start', n: 2 }, 'started again');
+    createLogger({ level: 'info', format: 'json', file, destination }).info({ event: 'start', n: 2 }, 'started again');
     assert.deepEqual((await written(2)).map((l) => l.n), [1, 2]);
+    assert.equal(stdout.length, 2, 'the lines go to the stream as well as to the file');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('logging.file rotates at the size limit and keeps max_files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tfo-log-rotate-'));
+  try {
+    const file = join(dir, 'agent.log');
+    const rotating = new RotatingFile(file, { maxBytes: 100, maxFiles: 2 });
+    const line = (n: number): Buffer => Buffer.from(`${JSON.stringify({ n, pad: 'x'.repeat(30) })}\n`);
+    for (let n = 1; n <= 10; n += 1) rotating.append(line(n));
+    rotating.end();
+    const numbers = (path: string): number[] => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { n: number }).n);
+    // 49-byte lines, 100 bytes a file: two lines each; the live file and two rotated ones remain.
+    assert.deepEqual(numbers(file), [9, 10]);
+    assert.deepEqual(numbers(`${file}.1`), [7, 8]);
+    assert.deepEqual(numbers(`${file}.2`), [5, 6]);
+    assert.equal(existsSync(`${file}.3`), false, 'older files beyond max_files are deleted');
+    for (const path of [file, `${file}.1`, `${file}.2`]) assert.ok(statSync(path).size <= 100);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('logging.file continues an existing file across restarts, counting its size', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tfo-log-rotate-'));
+  try {
+    const file = join(dir, 'agent.log');
+    writeFileSync(file, 'x'.repeat(90) + '\n');
+    const rotating = new RotatingFile(file, { maxBytes: 100, maxFiles: 1 });
+    rotating.append(Buffer.from('y'.repeat(20) + '\n'));
+    rotating.end();
+    assert.equal(readFileSync(`${file}.1`, 'utf8'), 'x'.repeat(90) + '\n');
+    assert.equal(readFileSync(file, 'utf8'), 'y'.repeat(20) + '\n');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
