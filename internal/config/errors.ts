@@ -1,6 +1,8 @@
 // Typed errors and warnings of the configuration loader. A problem names the key path, the value
 // and what was expected; a ConfigError carries every problem found, never just the first.
 
+import { maskUrlPassword } from './secrets';
+
 export interface ConfigProblem {
   /** Dot-separated key path in the YAML layout (`collectors.system.interval`), or the file. */
   path: string;
@@ -22,7 +24,8 @@ function lineSuffix(line: number | undefined): string {
 }
 
 function formatProblem(problem: ConfigProblem): string {
-  const value = problem.value === undefined ? '' : ` ${JSON.stringify(problem.value)}`;
+  // An endpoint's value may be a URL with a password in it.
+  const value = problem.value === undefined ? '' : ` ${maskUrlPassword(JSON.stringify(problem.value))}`;
   return `${problem.path}:${value} ${problem.message}${lineSuffix(problem.line)}`;
 }
 

@@ -13,7 +13,7 @@ import { ConfigError, type ConfigProblem, type ConfigWarning } from './errors';
 import { expandTree } from './expand';
 import { tryParseDuration } from './duration';
 import { CONFIG_SCHEMA, DURATION_PATHS, INERT_SECTIONS, type JsonSchema } from './schema';
-import { isSecretPath, MASK } from './secrets';
+import { isSecretPath, MASK, maskUrlPassword, splitUrlCredentials } from './secrets';
 import { closestMatch } from './suggest';
 import { deepMerge, deleteAt, getAt, isTree, setAt, withoutNulls, type Tree } from './tree';
 import type { AgentConfig } from './types';
@@ -301,6 +301,31 @@ function applyEndpointScheme(config: AgentConfig, tree: Tree, warnings: ConfigWa
 }
 
 /**
+ * `http://user:password@collector` as an OTLP endpoint: the exporter sends the userinfo as
+ * `Authorization: Basic …`, as curl and the heartbeat do, and the endpoint is kept without it, so
+ * that no log line or status shows the password.
+ */
+function moveEndpointCredentials(config: AgentConfig, problems: ConfigProblem[]): void {
+  const otlp = config.exporter.otlp;
+  const endpoints = [
+    ['telemetryflow.endpoint', () => config.telemetryflow.endpoint, (url: string) => (config.telemetryflow.endpoint = url)],
+    ['exporter.otlp.metrics_endpoint', () => otlp.metrics_endpoint, (url: string) => (otlp.metrics_endpoint = url)],
+  ] as const;
+  for (const [path, read, write] of endpoints) {
+    const written = read();
+    const split = splitUrlCredentials(written);
+    if (split === undefined) continue;
+    write(split.url);
+    const existing = Object.keys(otlp.headers).find((name) => name.toLowerCase() === 'authorization');
+    if (existing !== undefined) {
+      problems.push({ path, value: maskUrlPassword(written), message: `carries credentials and exporter.otlp.headers sets ${existing} too; keep one of them` });
+      continue;
+    }
+    otlp.headers.Authorization = `Basic ${Buffer.from(`${split.username}:${split.password}`).toString('base64')}`;
+  }
+}
+
+/**
  * The effective configuration. Precedence: flag > environment > file > default.
  * Throws ConfigError listing every problem; returns the warnings for the caller to log.
  */
@@ -334,6 +359,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
 
   const config = deepMerge(defaultConfig(), tree);
   applyEndpointScheme(config, tree, warnings);
+  moveEndpointCredentials(config, problems);
   resolveCsvDir(config);
   checkConfig(config, cwd, problems, warnings);
   addLines([...problems, ...warnings], parsed, origins);

@@ -16,3 +16,31 @@ export function isSecretPath(path: string): boolean {
 export function isSecretHeaderName(name: string): boolean {
   return SECRET_HEADER_NAME.test(name);
 }
+
+// `user:password@` after a scheme's `//` or at the start of a host:port; the password stops at
+// the first `@`, `/` or blank.
+const URL_PASSWORD = /(^|\/\/)([^/@:\s]*):([^/@\s]+)@/g;
+
+/** `scheme://user:password@host…` printed as `scheme://user:***@host…`; other text unchanged. */
+export function maskUrlPassword(text: string): string {
+  return text.includes('@') ? text.replace(URL_PASSWORD, `$1$2:${MASK}@`) : text;
+}
+
+/** The credentials of an http(s) URL's userinfo, and the URL without them; undefined when it has none. */
+export function splitUrlCredentials(text: string): { url: string; username: string; password: string } | undefined {
+  if (!/^https?:\/\//i.test(text.trim())) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    return undefined;
+  }
+  if (url.username === '' && url.password === '') return undefined;
+  const username = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
+  url.username = '';
+  url.password = '';
+  // URL adds a trailing `/` to a bare origin; the endpoint keeps the form it was written in.
+  const bare = url.pathname === '/' && url.search === '' && !text.trim().endsWith('/') ? url.href.slice(0, -1) : url.href;
+  return { url: bare, username, password };
+}

@@ -6,7 +6,7 @@ import { formatDuration } from './duration';
 import { formatWarning } from './errors';
 import type { LoadedConfig } from './load';
 import { DURATION_PATHS } from './schema';
-import { isSecretHeaderName, MASK } from './secrets';
+import { isSecretHeaderName, MASK, maskUrlPassword } from './secrets';
 import { getAt, setAt, type Tree } from './tree';
 import { SECRET_PATHS, type AgentConfig, type SystemCollectorsConfig } from './types';
 
@@ -17,6 +17,9 @@ function masked(config: AgentConfig): AgentConfig {
     const keys = path.split('.');
     if (getAt(copy as unknown as Tree, keys)) setAt(copy as unknown as Tree, keys, MASK);
   }
+  copy.telemetryflow.endpoint = maskUrlPassword(copy.telemetryflow.endpoint);
+  copy.telemetryflow.backend_endpoint = maskUrlPassword(copy.telemetryflow.backend_endpoint);
+  copy.exporter.otlp.metrics_endpoint = maskUrlPassword(copy.exporter.otlp.metrics_endpoint);
   const headers = copy.exporter.otlp.headers;
   for (const name of Object.keys(headers)) if (isSecretHeaderName(name)) headers[name] = MASK;
   return copy;
@@ -40,7 +43,7 @@ function describeExport(config: AgentConfig): string {
   if (!exporter.otlp.enabled) return 'off (exporter.otlp.enabled: false)';
   const tls = tf.tls.enabled ? `TLS${tf.tls.skip_verify ? ' without verification' : ''}${tf.tls.cert_file ? ' + client certificate' : ''}` : 'plaintext';
   const http = tf.protocol === 'http' ? `, path ${exporter.otlp.metrics_endpoint || `/${exporter.otlp.endpoint_version}/metrics`}` : '';
-  return `${tf.endpoint} (${tf.protocol}, ${tls}, ${exporter.otlp.compression}${http})`;
+  return `${maskUrlPassword(tf.endpoint)} (${tf.protocol}, ${tls}, ${exporter.otlp.compression}${http})`;
 }
 
 function describeCredentials(config: AgentConfig): string {
@@ -79,7 +82,7 @@ export function summarizeConfig(loaded: LoadedConfig): string {
     `collectors:   ${collectors[0]}`,
     ...collectors.slice(1).map((line) => `              ${line}`),
     `buffer:       ${buffer.enabled ? `${buffer.path}, up to ${buffer.max_size_mb} MB, ${formatDuration(buffer.max_age)}` : 'off'}`,
-    `heartbeat:    ${heartbeat.enabled && config.telemetryflow.backend_endpoint ? `every ${formatDuration(heartbeat.interval)} to ${config.telemetryflow.backend_endpoint}` : 'off (no telemetryflow.backend_endpoint)'}`,
+    `heartbeat:    ${heartbeat.enabled && config.telemetryflow.backend_endpoint ? `every ${formatDuration(heartbeat.interval)} to ${maskUrlPassword(config.telemetryflow.backend_endpoint)}` : 'off (no telemetryflow.backend_endpoint)'}`,
     `health:       ${health.enabled ? `http://${health.address}/health` : 'off'}`,
     `local API:    ${describeApi(config)}`,
     `logging:      ${logging.level}, ${logging.format}, ${logging.file || 'stdout'}`,

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HeartbeatBody, HeartbeatReply, RegistrationRequest } from '../../pkg/heartbeat';
 import { HostFs, systemClock, type Clock } from '../procfs/host';
+import { maskUrlPassword } from '../config/secrets';
 import type { AgentConfig, TelemetryFlowConfig } from '../config/types';
 import type { Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
@@ -180,7 +181,7 @@ export class HeartbeatClient implements Heartbeat {
 
   private async run(): Promise<void> {
     const backend = this.config.telemetryflow.backend_endpoint;
-    this.logger.info({ event: 'heartbeat.started', url: apiUrl(backend, 'agents', this.agentId, 'heartbeat').href, interval_ms: this.intervalMs }, 'heartbeat started');
+    this.logger.info({ event: 'heartbeat.started', url: maskUrlPassword(apiUrl(backend, 'agents', this.agentId, 'heartbeat').href), interval_ms: this.intervalMs }, 'heartbeat started');
     const started = this.clock.monotonic();
     await this.builder.prime();
     if (this.config.heartbeat.register) {

@@ -3,7 +3,7 @@
 // logging.file. pino did this until 2026-11-29; the agent used none of its transports, and loading
 // them (worker threads, a stream library, a redaction compiler) cost 0.5 MB of resident memory.
 // The line format is pino's: level, time, service, the logger's bindings, the event's fields, msg.
-import { MASK } from '../config/secrets';
+import { MASK, maskUrlPassword } from '../config/secrets';
 import type { LogFormat, LogLevel } from '../config/types';
 import { RotatingFile } from './rotating-file';
 
@@ -39,10 +39,12 @@ const SEVERITY: Record<Level, number> = { debug: 20, info: 30, warn: 40, error: 
 const REDACTED_KEYS = new Set(['api_key_secret', 'apikeysecret', 'secret', 'password', 'token', 'authorization', 'x-telemetryflow-key-secret', 'x-api-key-secret']);
 
 /**
- * A copy of `value` that JSON can write: secrets masked, errors as { type, message, stack, … },
+ * A copy of `value` that JSON can write: secrets masked (by field name, and a URL's password in
+ * any string), errors as { type, message, stack, … },
  * bigints as strings, a reference back to an enclosing object as "[Circular]".
  */
 function loggable(value: unknown, ancestors: object[]): unknown {
+  if (typeof value === 'string') return maskUrlPassword(value);
   if (typeof value === 'bigint') return value.toString();
   if (value === null || typeof value !== 'object') return value;
   if (ancestors.includes(value)) return '[Circular]';
@@ -50,7 +52,7 @@ function loggable(value: unknown, ancestors: object[]): unknown {
   try {
     if (Array.isArray(value)) return value.map((item) => loggable(item, ancestors));
     const out: LogFields = {};
-    if (value instanceof Error) Object.assign(out, { type: value.constructor.name, message: value.message, stack: value.stack });
+    if (value instanceof Error) Object.assign(out, { type: value.constructor.name, message: maskUrlPassword(value.message), stack: value.stack && maskUrlPassword(value.stack) });
     else if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return (value as { toJSON(): unknown }).toJSON();
     for (const [key, item] of Object.entries(value)) out[key] = REDACTED_KEYS.has(key.toLowerCase()) ? MASK : loggable(item, ancestors);
     return out;
