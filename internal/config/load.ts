@@ -1,11 +1,11 @@
 // Loads the effective configuration: defaults, then the YAML file (placeholders expanded), then
 // the environment, then command-line flags. Every problem is collected and reported at once.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { checkConfig, schemeTls } from './checks';
 import { defaultConfig } from './defaults';
 import { applyEnvironment, type Origins } from './env';
@@ -96,6 +96,10 @@ function schemaMessage(error: ErrorObject): string {
   }
 }
 
+// Unknown keys listed one by one; beyond this, one warning counts the rest, so that a file of
+// thousands of stray keys gives a readable report and not thousands of start-up log lines.
+const MAX_UNKNOWN_KEY_WARNINGS = 50;
+
 let compiledSchema: ValidateFunction | undefined;
 
 /**
@@ -115,17 +119,19 @@ function validateTree(tree: Tree, origins: Origins, problems: ConfigProblem[], w
   const validate = schemaValidator();
   if (validate(tree)) return;
   const invalid: string[][] = [];
+  let unknown = 0;
   for (const error of validate.errors ?? []) {
     const keys = pathOf(error.instancePath);
     if (error.keyword === 'additionalProperties') {
       const key = String(error.params.additionalProperty);
+      invalid.push([...keys, key]);
+      if (++unknown > MAX_UNKNOWN_KEY_WARNINGS) continue;
       const siblings = Object.keys(((error.parentSchema as JsonSchema).properties ?? {}) as object);
       const suggestion = closestMatch(key, siblings);
       warnings.push({
         path: [...keys, key].join('.'),
         message: `unknown key, ignored${suggestion === undefined ? '' : `; did you mean "${suggestion}"?`}`,
       });
-      invalid.push([...keys, key]);
       continue;
     }
     const path = keys.join('.') || '(root)';
@@ -136,6 +142,9 @@ function validateTree(tree: Tree, origins: Origins, problems: ConfigProblem[], w
       message: schemaMessage(error) + (origin === undefined ? '' : ` (set by ${origin})`),
     });
     invalid.push(keys);
+  }
+  if (unknown > MAX_UNKNOWN_KEY_WARNINGS) {
+    warnings.push({ path: '(config file)', message: `${unknown - MAX_UNKNOWN_KEY_WARNINGS} more unknown keys, ignored (only the first ${MAX_UNKNOWN_KEY_WARNINGS} are listed)` });
   }
   for (const keys of invalid) deleteAt(tree, keys);
 }
@@ -229,50 +238,128 @@ interface ParsedFile {
   lineOf(path: string): number | undefined;
 }
 
-/** Finds a key by walking the document's mappings; map keys holding dots are matched whole. */
-function keyLine(document: Document, lines: LineCounter, path: string): number | undefined {
-  let node: unknown = document.contents;
-  let rest = path;
-  let line: number | undefined;
-  while (rest !== '') {
-    if (!isMap(node)) return undefined;
-    const pair = node.items.find((item) => {
-      const key = isScalar(item.key) ? String(item.key.value) : undefined;
-      return key !== undefined && (rest === key || rest.startsWith(key + '.'));
-    });
-    if (pair === undefined || !isScalar(pair.key) || pair.key.range == null) return undefined;
-    line = lines.linePos(pair.key.range[0]).line;
-    rest = rest.slice(String(pair.key.value).length + 1);
-    node = pair.value;
-  }
-  return line;
+/**
+ * Bounds on what a config file may ask of the loader. A real config is a few kB, a handful of
+ * levels deep and has few aliases; anything far beyond is a mistake or an attack, and each bound
+ * keeps the load linear and well under a second.
+ */
+export const CONFIG_LIMITS = { maxBytes: 1024 * 1024, maxDepth: 32, maxAliases: 256 } as const;
+
+// Syntax errors listed; a file that is not YAML at all would otherwise give thousands.
+const MAX_SYNTAX_ERRORS = 20;
+
+/** What one pass over the parsed document finds: the line of every key and what is wrong. */
+interface DocumentIndex {
+  lines: Map<string, number>;
+  problems: ConfigProblem[];
 }
 
-/** The file's YAML as a plain tree; syntax errors give line and column and stop the load. */
-function readYaml(file: string): ParsedFile {
-  let text: string;
+/**
+ * One walk over the document, in document order: records the line of every key path (first
+ * occurrence wins), and reports duplicate keys, nesting beyond maxDepth, too many aliases, and an
+ * alias inside the node it names (`&t {x: *t}`), which would make the tree infinite.
+ */
+function indexDocument(document: Document, counter: LineCounter, file: string): DocumentIndex {
+  const index: DocumentIndex = { lines: new Map(), problems: [] };
+  const anchors = new Map<string, unknown>();
+  const open = new Set<unknown>();
+  let aliases = 0;
+  const at = (node: { range?: readonly number[] | null }): { line: number; col: number } => counter.linePos(node.range?.[0] ?? 0);
+  const fail = (node: { range?: readonly number[] | null }, message: string): void => {
+    const { line, col } = at(node);
+    index.problems.push({ path: `${file}:${line}:${col}`, message });
+  };
+  const walk = (node: unknown, path: string, depth: number): boolean => {
+    if (isAlias(node)) {
+      aliases += 1;
+      if (aliases > CONFIG_LIMITS.maxAliases) {
+        fail(node, `more than ${CONFIG_LIMITS.maxAliases} aliases (*name); a configuration needs few`);
+        return false;
+      }
+      if (open.has(anchors.get(node.source))) {
+        fail(node, `alias *${node.source} refers to a node that contains it, which would repeat forever`);
+        return false;
+      }
+      return true;
+    }
+    if (!isMap(node) && !isSeq(node)) return true;
+    if (depth > CONFIG_LIMITS.maxDepth) {
+      fail(node, `nested deeper than ${CONFIG_LIMITS.maxDepth} levels`);
+      return false;
+    }
+    if (node.anchor) anchors.set(node.anchor, node);
+    open.add(node);
+    const seen = new Set<string>();
+    for (const item of node.items) {
+      if (isPair(item)) {
+        const key = isScalar(item.key) ? String(item.key.value) : undefined;
+        const keyPath = key === undefined ? path : path === '' ? key : `${path}.${key}`;
+        if (key !== undefined && isScalar(item.key)) {
+          if (seen.has(key)) {
+            const { line, col } = at(item.key);
+            index.problems.push({ path: `${file}:${line}:${col}`, message: `YAML syntax error at line ${line}, column ${col}: Map keys must be unique` });
+          }
+          seen.add(key);
+          if (!index.lines.has(keyPath)) index.lines.set(keyPath, at(item.key).line);
+        }
+        if (!walk(item.key, keyPath, depth + 1) || !walk(item.value, keyPath, depth + 1)) return false;
+      } else if (!walk(item, path, depth + 1)) {
+        return false;
+      }
+    }
+    open.delete(node);
+    return true;
+  };
+  walk(document.contents, '', 0);
+  return index;
+}
+
+/** Reads the file, refusing one larger than CONFIG_LIMITS.maxBytes before reading it. */
+function readConfigText(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    const { size } = statSync(file);
+    if (size > CONFIG_LIMITS.maxBytes) {
+      throw new ConfigError([{ path: file, message: `config file is ${size} bytes; the limit is ${CONFIG_LIMITS.maxBytes} (1 MiB)` }], file);
+    }
+    return readFileSync(file, 'utf8');
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     throw new ConfigError([{ path: file, message: `cannot read config file (${(error as NodeJS.ErrnoException).code ?? String(error)})` }], file);
   }
-  const lines = new LineCounter();
+}
+
+/**
+ * The file's YAML as a plain tree. Syntax errors give line and column and stop the load; so does
+ * anything beyond CONFIG_LIMITS. Every failure is a ConfigError, so that the process exits 2.
+ */
+function readYaml(file: string): ParsedFile {
+  const text = readConfigText(file);
+  const counter = new LineCounter();
   // prettyErrors off: its messages quote the source line, which may hold a literal secret.
-  const document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // uniqueKeys off: the library checks it in quadratic time; indexDocument does it in linear time.
+  const document = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: false });
   if (document.errors.length > 0) {
-    throw new ConfigError(
-      document.errors.map((error) => {
-        const { line, col } = lines.linePos(error.pos[0]);
-        return { path: `${file}:${line}:${col}`, message: `YAML syntax error at line ${line}, column ${col}: ${error.message}` };
-      }),
-      file,
-    );
+    const problems: ConfigProblem[] = document.errors.slice(0, MAX_SYNTAX_ERRORS).map((error) => {
+      const { line, col } = counter.linePos(error.pos[0]);
+      return { path: `${file}:${line}:${col}`, message: `YAML syntax error at line ${line}, column ${col}: ${error.message}` };
+    });
+    const more = document.errors.length - problems.length;
+    if (more > 0) problems.push({ path: file, message: `${more} more YAML syntax errors` });
+    throw new ConfigError(problems, file);
   }
-  const tree = withoutNulls(document.toJS({ maxAliasCount: 1000 }));
+  const index = indexDocument(document, counter, file);
+  if (index.problems.length > 0) throw new ConfigError(index.problems, file);
+  let tree: unknown;
+  try {
+    tree = withoutNulls(document.toJS({ maxAliasCount: 1000 }));
+  } catch (error) {
+    // The library's guard against an alias that expands into millions of nodes (billion laughs).
+    throw new ConfigError([{ path: file, message: `cannot be loaded: ${(error as Error).message}` }], file);
+  }
   if (tree !== undefined && tree !== null && !isTree(tree)) {
     throw new ConfigError([{ path: file, message: 'the top level must be a mapping of sections (telemetryflow:, agent:, …)' }], file);
   }
-  return { tree: isTree(tree) ? tree : {}, lineOf: (path) => keyLine(document, lines, path) };
+  return { tree: isTree(tree) ? tree : {}, lineOf: (path) => index.lines.get(path) };
 }
 
 const NO_FILE: ParsedFile = { tree: {}, lineOf: () => undefined };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { defaultConfig } from '../../internal/config/defaults';
 import { ConfigError, type ConfigProblem } from '../../internal/config/errors';
-import { loadConfig, type LoadOptions } from '../../internal/config/load';
+import { CONFIG_LIMITS, loadConfig, type LoadOptions } from '../../internal/config/load';
 import { FIXTURES } from '../support/paths';
 import { tempDir } from './temp';
 
@@ -116,6 +116,64 @@ describe('YAML syntax and shape', () => {
     assert.equal(loaded.config.agent.name, 'TelemetryFlow Agent');
     assert.deepEqual(loaded.config.agent.tags, { environment: 'production' });
     assert.equal(loaded.config.collectors.system.interval, 15_000);
+  });
+});
+
+describe('bounds on what a file may ask of the loader', () => {
+  it('rejects an alias inside the node it names, which would be an infinite tree', () => {
+    for (const yaml of ['a: &t {x: *t}\n', 'agent:\n  tags: &t\n    self: *t\n', 'x: &l [1, [2, *l]]\n']) {
+      const { problems } = problemsOf(() => load(yaml));
+      assert.equal(problems.length, 1, yaml);
+      assert.match(problems[0].message, /^alias \*[tl] refers to a node that contains it/, yaml);
+      assert.match(problems[0].path, /:\d+:\d+$/, 'names the position');
+    }
+  });
+
+  it('still accepts an alias to an earlier node', () => {
+    const { config } = load('agent:\n  tags: &t {team: ops}\n  resource_attributes: *t\n');
+    assert.deepEqual(config.agent.resource_attributes, { team: 'ops' });
+  });
+
+  it('rejects an alias that expands exponentially (billion laughs)', () => {
+    const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < 9; i += 1) {
+      const name = String.fromCharCode(97 + i);
+      const previous = String.fromCharCode(96 + i);
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(',')}]`);
+    }
+    const { problems } = problemsOf(() => load(levels.join('\n') + '\n'));
+    assert.match(problems[0].message, /cannot be loaded: Excessive alias count/);
+  });
+
+  it('rejects more aliases than a configuration needs', () => {
+    const lines = ['base: &b 1', ...Array.from({ length: CONFIG_LIMITS.maxAliases + 1 }, (_, i) => `k${i}: *b`)];
+    const { problems } = problemsOf(() => load(lines.join('\n') + '\n'));
+    assert.match(problems[0].message, new RegExp(`more than ${CONFIG_LIMITS.maxAliases} aliases`));
+  });
+
+  it('rejects nesting deeper than the limit', () => {
+    const deep = `a: ${'['.repeat(CONFIG_LIMITS.maxDepth + 2)}${']'.repeat(CONFIG_LIMITS.maxDepth + 2)}\n`;
+    const { problems } = problemsOf(() => load(deep));
+    assert.match(problems[0].message, new RegExp(`nested deeper than ${CONFIG_LIMITS.maxDepth} levels`));
+  });
+
+  it('rejects a file over the size limit before parsing it', () => {
+    const { problems } = problemsOf(() => load(`# ${'x'.repeat(CONFIG_LIMITS.maxBytes)}\n`));
+    assert.match(problems[0].message, new RegExp(`config file is ${CONFIG_LIMITS.maxBytes + 3} bytes; the limit is ${CONFIG_LIMITS.maxBytes}`));
+  });
+
+  it('lists the first 50 unknown keys and counts the rest in one warning', () => {
+    const yaml = Array.from({ length: 5000 }, (_, i) => `stray_${i}: ${i}`).join('\n') + '\n';
+    const { warnings } = load(yaml);
+    const unknown = warnings.filter((w) => w.message.startsWith('unknown key'));
+    assert.equal(unknown.length, 50);
+    assert.equal(unknown[49].line, 50, 'lines still found');
+    assert.ok(warnings.some((w) => w.message === '4950 more unknown keys, ignored (only the first 50 are listed)'));
+  });
+
+  it('reports a duplicate key in a flow mapping and in a nested section', () => {
+    const { problems } = problemsOf(() => load('agent: {name: a, name: b}\nbuffer:\n  enabled: true\n  enabled: false\n'));
+    assert.deepEqual(problems.map((p) => p.message), ['YAML syntax error at line 1, column 18: Map keys must be unique', 'YAML syntax error at line 4, column 3: Map keys must be unique']);
   });
 });
 

@@ -75,6 +75,14 @@ test('start with broken YAML: exit 2 with line and column', () => {
   assertConfigError(runCli(['start', '-c', broken]), /line \d+/i);
 });
 
+test('start with a self-referential alias or a billion-laughs file: exit 2, not a crash', () => {
+  const recursive = workspace.file('recursive.yaml', 'agent:\n  tags: &t {x: *t}\n');
+  assertConfigError(runCli(['start', '--config', recursive]), /alias \*t refers to a node that contains it/);
+  const laughs = ['a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]'];
+  for (const [name, previous] of ['ba', 'cb', 'dc', 'ed', 'fe', 'gf', 'hg', 'ih']) laughs.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(',')}]`);
+  assertConfigError(runCli(['start', '--config', workspace.file('laughs.yaml', laughs.join('\n') + '\n')]), /Excessive alias count/);
+});
+
 test('start with a bad value: exit 2 naming key, value and expectation', () => {
   const bad = workspace.file('bad-value.yaml', 'collectors:\n  system:\n    interval: "5"\n');
   assertConfigError(runCli(['-c', bad]), /collectors\.system\.interval: "5" is not a duration, e\.g\. "15s"/);
