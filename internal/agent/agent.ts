@@ -282,7 +282,7 @@ export class Agent {
     if (!this.config.api.enabled) return;
     // Loaded only when on: api.enabled false costs nothing.
     const { LocalApi } = require('../api/local-api') as typeof import('../api/local-api');
-    this.api = await LocalApi.start(this.config, { logger: this.logger, clock: this.clock, env: this.env });
+    this.api = await LocalApi.start(this.config, { logger: this.logger, clock: this.clock, env: this.env, health: this.health });
   }
 
   /** Re-reads the config file; an invalid one is logged and the running pipeline kept. */

@@ -1,12 +1,18 @@
 import type { AgentConfig } from '../config/types';
 import type { Logger } from '../log/logger';
 import type { Clock } from '../procfs/host';
+import type { CsvHistory } from './csv-history';
+import type { Inventory } from './inventory';
+import type { SampleRing } from './ring';
 
-/** What the routes read: the configuration and the host's name, the clock. */
+/** What the routes read: the configuration, the host's name, the samples and their history. */
 export interface ApiContext {
   config: AgentConfig;
   /** host.name, as the OTLP export's resource says it. */
   host: string;
   clock: Clock;
   logger: Logger;
+  ring: SampleRing;
+  history: CsvHistory;
+  inventory(): Promise<Inventory>;
 }

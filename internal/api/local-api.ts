@@ -1,40 +1,97 @@
-// The local query API as the agent runs it: the listener and what feeds its answers. Built from
-// the api: section; stopped and rebuilt when a reload changes that section.
+// The local query API as the agent runs it: the sampler feeding the ring and the daily CSV files,
+// and the listener answering from them. Built from the api: section; stopped and rebuilt when a
+// reload changes that section.
 import type { AgentConfig } from '../config/types';
+import type { HealthStatus } from '../health/server';
 import type { Logger } from '../log/logger';
-import type { Clock } from '../procfs/host';
+import { HostFs, type Clock } from '../procfs/host';
 import { hostName } from '../agent/resource';
 import type { ApiContext } from './context';
+import { CsvHistory } from './csv-history';
+import { readInventory, type Inventory } from './inventory';
+import { SampleRing } from './ring';
 import { apiRoutes } from './routes';
+import { Sampler } from './sampler';
 import { startApiServer, type ApiServer } from './server';
 
 export interface LocalApiDeps {
   logger: Logger;
   clock: Clock;
   env: NodeJS.ProcessEnv;
+  /** The probe listener's status: the API adds its section (samples, CSV write failures). */
+  health?: HealthStatus;
 }
 
-export class LocalApi {
-  private constructor(private readonly server: ApiServer) {}
+// Retention runs at start and then this often.
+const PRUNE_EVERY_MS = 60_000;
+// The inventory is static, but a resized VM's memory or CPUs change on the next read.
+const INVENTORY_TTL_MS = 10 * 60_000;
 
-  /** Starts the listener; rejects when api.address cannot be bound or the certificate does not load. */
+export class LocalApi {
+  private server: ApiServer | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    readonly ring: SampleRing,
+    readonly history: CsvHistory,
+    private readonly sampler: Sampler,
+    private readonly deps: LocalApiDeps,
+  ) {}
+
+  /** Starts the sampler and the listener; rejects when api.address cannot be bound or TLS does not load. */
   static async start(config: AgentConfig, deps: LocalApiDeps): Promise<LocalApi> {
     const logger = deps.logger.child({ component: 'api' });
-    const context: ApiContext = { config, host: hostName(config, deps.env), clock: deps.clock, logger };
-    const server = await startApiServer(config.api, apiRoutes(context), logger);
-    return new LocalApi(server);
+    const { api } = config;
+    const host = new HostFs(config.host_root);
+    const name = hostName(config, deps.env);
+    const ring = new SampleRing(api.ring_size);
+    const history = new CsvHistory(api.csv_dir, api.retention_days, logger);
+    const sampler = new Sampler(host, name, deps.clock, logger, (sample) => {
+      ring.push(sample);
+      history.append(sample);
+    });
+    const localApi = new LocalApi(ring, history, sampler, deps);
+    let inventory: { at: number; value: Promise<Inventory> } | undefined;
+    const context: ApiContext = {
+      config, host: name, clock: deps.clock, logger, ring, history,
+      inventory: () => {
+        const now = deps.clock.monotonic();
+        if (inventory === undefined || now - inventory.at > INVENTORY_TTL_MS) inventory = { at: now, value: readInventory(host, name) };
+        return inventory.value;
+      },
+    };
+    try {
+      localApi.prune();
+      localApi.pruneTimer = setInterval(() => localApi.prune(), PRUNE_EVERY_MS);
+      localApi.pruneTimer.unref();
+      await sampler.start(api.collect_interval);
+      localApi.server = await startApiServer(api, apiRoutes(context), logger);
+    } catch (err) {
+      await localApi.stop();
+      throw err;
+    }
+    deps.health?.addProvider('api', () => ({ samples: ring.size, csv_write_failures: history.writeFailures }));
+    return localApi;
+  }
+
+  private prune(): void {
+    this.history.prune(this.deps.clock.now());
   }
 
   /** `scheme://host:port` the listener answers on. */
   get url(): string {
-    return `${this.server.scheme}://${this.server.address}`;
+    return this.server === undefined ? '' : `${this.server.scheme}://${this.server.address}`;
   }
 
   reloadTls(): void {
-    this.server.reloadTls();
+    this.server?.reloadTls();
   }
 
   async stop(): Promise<void> {
-    await this.server.close();
+    this.deps.health?.removeProvider('api');
+    clearInterval(this.pruneTimer);
+    this.sampler.stop();
+    await this.server?.close();
+    this.history.close();
   }
 }

@@ -1,6 +1,12 @@
 // The local query API's routes, one table: what each path answers and whether it needs the token.
 import type { ApiContext } from './context';
-import { sendJson, type Route } from './server';
+import { CSV_EOL, CSV_HEADER, formatRow, sampleOfRow, type RowView } from './csv';
+import { BUCKET_FIELDS, parseRangeQuery, StepBuckets, type RangeQuery } from './range';
+import { SAMPLE_FIELDS, type Sample } from './sample';
+import { badParameter, send, sendJson, type ApiRequest, type Route } from './server';
+
+// A range answered sample by sample stops here; longer ones ask for a step.
+export const MAX_RANGE_POINTS = 86_400;
 
 /** GET /health: no token, for load balancers and scripts that only ask "is it there?". */
 function healthRoute(context: ApiContext): Route {
@@ -11,7 +17,71 @@ function healthRoute(context: ApiContext): Route {
   };
 }
 
+function inventoryRoute(context: ApiContext): Route {
+  return { path: '/inventory', handle: async ({ res }) => sendJson(res, 200, await context.inventory()) };
+}
+
+function latestRoute(context: ApiContext): Route {
+  return {
+    path: '/metrics/latest',
+    handle: ({ res }) => {
+      const latest = context.ring.latest();
+      if (latest === undefined) sendJson(res, 503, { error: 'No data yet' });
+      else sendJson(res, 200, latest);
+    },
+  };
+}
+
+function wantsCsv(request: ApiRequest): boolean {
+  return /\btext\/csv\b/i.test(request.req.headers.accept ?? '');
+}
+
+function answer(request: ApiRequest, rows: readonly object[], fields: readonly string[], header: string): void {
+  if (!wantsCsv(request)) {
+    sendJson(request.res, 200, rows);
+    return;
+  }
+  let text = header + CSV_EOL;
+  for (const row of rows) text += formatRow(row as Record<string, unknown>, fields);
+  send(request.res, 200, 'text/csv; charset=utf-8; header=present', text);
+}
+
+/**
+ * The samples of a range, oldest first: from the CSV history up to the ring's oldest sample,
+ * then from the ring, so that the seam has neither a gap nor a duplicate.
+ */
+export function collectRange(context: ApiContext, query: RangeQuery, onRow: (row: RowView) => void, onSample: (sample: Sample) => void): void {
+  const ringStart = context.ring.oldest()?.ts_unix ?? Infinity;
+  if (query.from < ringStart) context.history.read(query.from, query.to, ringStart, onRow);
+  for (const sample of context.ring.between(query.from, query.to)) onSample(sample);
+}
+
+function rangeRoute(context: ApiContext): Route {
+  const { api } = context.config;
+  const maxSeconds = api.retention_days * 86_400;
+  return {
+    path: '/metrics/range',
+    handle: (request) => {
+      const query = parseRangeQuery(request.url.searchParams, context.clock.now() / 1000, maxSeconds);
+      if ('parameter' in query) return badParameter(request.res, query.parameter, query.message);
+      if (query.step === undefined) {
+        const expected = ((query.to - query.from) * 1000) / api.collect_interval;
+        if (expected > MAX_RANGE_POINTS) {
+          const step = Math.ceil((query.to - query.from) / MAX_RANGE_POINTS);
+          return badParameter(request.res, 'step', `the range holds about ${Math.round(expected)} samples, more than ${MAX_RANGE_POINTS} answered one by one; add step (at least ${step}s)`);
+        }
+        const samples: Sample[] = [];
+        collectRange(context, query, (row) => samples.push(sampleOfRow(row)), (sample) => samples.push(sample));
+        return answer(request, samples, SAMPLE_FIELDS, CSV_HEADER);
+      }
+      const buckets = new StepBuckets(query.step);
+      collectRange(context, query, (row) => buckets.add(row), (sample) => buckets.addSample(sample));
+      return answer(request, buckets.finish(), BUCKET_FIELDS, BUCKET_FIELDS.join(','));
+    },
+  };
+}
+
 /** Every route the listener serves. */
 export function apiRoutes(context: ApiContext): Route[] {
-  return [healthRoute(context)];
+  return [healthRoute(context), inventoryRoute(context), latestRoute(context), rangeRoute(context)];
 }

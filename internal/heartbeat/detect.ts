@@ -159,6 +159,8 @@ export interface Dmi {
   sysVendor?: string;
   productName?: string;
   productVersion?: string;
+  /** Readable by root only on most systems. */
+  productSerial?: string;
   biosVendor?: string;
   biosVersion?: string;
   boardAssetTag?: string;
@@ -169,6 +171,7 @@ const DMI_FILES: Record<keyof Dmi, string> = {
   sysVendor: 'sys_vendor',
   productName: 'product_name',
   productVersion: 'product_version',
+  productSerial: 'product_serial',
   biosVendor: 'bios_vendor',
   biosVersion: 'bios_version',
   boardAssetTag: 'board_asset_tag',

@@ -4,7 +4,13 @@ import type { HostFs } from '../procfs/host';
 import type { MountInfo } from '../procfs/mountinfo';
 import { percent, sumOf } from './fields';
 
-/** One partition from statfs, df-style: usage is used / (used + available to users). */
+/** df's used percent: used / (used + available to users); root's reserve is not available. */
+export function usedPercent(s: FsStats): number {
+  const used = (s.blocks - s.bfree) * s.bsize;
+  return percent(used, used + s.bavail * s.bsize);
+}
+
+/** One partition from statfs, df-style (see usedPercent). */
 export function partitionInfo(mount: MountInfo, s: FsStats): DiskPartitionInfo {
   const total = s.blocks * s.bsize;
   const used = (s.blocks - s.bfree) * s.bsize;
@@ -16,7 +22,7 @@ export function partitionInfo(mount: MountInfo, s: FsStats): DiskPartitionInfo {
     total,
     used,
     free,
-    usage: percent(used, used + free),
+    usage: usedPercent(s),
     inodes: s.files,
     inodesFree: s.ffree,
     inodesUsage: percent(s.files - s.ffree, s.files),

@@ -1,0 +1,135 @@
+// Reads the host every api.collect_interval through the procfs readers the collectors use, and
+// hands each sample on (to the ring and the CSV history). Independent of the OTLP export cycle.
+import { GuardedStatfs } from '../collector/statfs';
+import type { Logger } from '../log/logger';
+import { FailureStreak } from '../log/streak';
+import { classifyBlockDevice, readWholeDisks } from '../procfs/block';
+import { readCpufreq, readCpuinfo } from '../procfs/cpuinfo';
+import { readDiskstats } from '../procfs/diskstats';
+import type { Clock, HostFs } from '../procfs/host';
+import { readLoadavg } from '../procfs/loadavg';
+import { readMeminfo } from '../procfs/meminfo';
+import { readNetDev } from '../procfs/netdev';
+import { readStat } from '../procfs/stat';
+import { buildSample, type Reading, type Sample } from './sample';
+
+// /sys/block changes only when a disk is attached or removed.
+const DISK_LIST_REFRESH_MS = 60_000;
+// Without cpufreq the frequency comes from /proc/cpuinfo, which is costly on x86 (the kernel
+// measures every CPU to print it): read at most this often.
+const CPUINFO_REFRESH_MS = 60_000;
+const STATFS_TIMEOUT_MS = 1_000;
+
+function mean(values: Iterable<number>): number | undefined {
+  let sum = 0;
+  let count = 0;
+  for (const value of values) {
+    sum += value;
+    count += 1;
+  }
+  return count === 0 ? undefined : Math.round((sum / count) * 100) / 100;
+}
+
+export class Sampler {
+  private previous: Reading | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private wholeDisks: Set<string> | undefined;
+  private wholeDisksAt = -Infinity;
+  private cpuinfoMhz: number | undefined;
+  private cpuinfoAt = -Infinity;
+  private cpufreq = true;
+  private readonly statfs = new GuardedStatfs();
+  private readonly streak: FailureStreak;
+  private running = false;
+
+  constructor(
+    private readonly host: HostFs,
+    private readonly hostName: string,
+    private readonly clock: Clock,
+    logger: Logger,
+    private readonly onSample: (sample: Sample) => void,
+  ) {
+    this.streak = new FailureStreak(logger, 'api.sampler');
+  }
+
+  /** Takes the baseline reading now, then samples every `intervalMs`. */
+  async start(intervalMs: number): Promise<void> {
+    this.previous = await this.read();
+    this.timer = setInterval(() => void this.tick(), intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One sample against the previous reading; a tick still running when the next is due is skipped. */
+  async tick(): Promise<Sample | undefined> {
+    if (this.running) return undefined;
+    this.running = true;
+    try {
+      const current = await this.read();
+      const sample = buildSample(this.previous, current, this.hostName);
+      this.previous = current;
+      this.onSample(sample);
+      return sample;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Every source once; one that fails is left out of this sample and logged as a streak. */
+  private async read(): Promise<Reading> {
+    const failed: string[] = [];
+    const attempt = async <T>(source: string, read: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await read();
+      } catch (err) {
+        failed.push(`${source}: ${err instanceof Error ? err.message : String(err)}`);
+        return undefined;
+      }
+    };
+    const at = this.clock.now();
+    const monotonic = this.clock.monotonic();
+    const [stat, meminfo, loadavg, disks, netdev, rootFs] = await Promise.all([
+      attempt('/proc/stat', () => readStat(this.host)),
+      attempt('/proc/meminfo', () => readMeminfo(this.host)),
+      attempt('/proc/loadavg', () => readLoadavg(this.host)),
+      attempt('/proc/diskstats', () => this.readPhysicalDisks(monotonic)),
+      attempt('/proc/net/dev', async () => (await readNetDev(this.host)).filter((n) => n.name !== 'lo')),
+      attempt('statfs /', async () => {
+        const outcome = await this.statfs.stat(this.host.resolve('/'), '/', STATFS_TIMEOUT_MS);
+        if ('skip' in outcome) throw new Error(outcome.why);
+        return outcome;
+      }),
+    ]);
+    const freqMhz = stat ? await this.frequency(stat.perCpu.map((c) => c.cpu), monotonic) : undefined;
+    if (failed.length > 0) this.streak.failure(failed.join('; '));
+    else this.streak.success();
+    return { at, monotonic, stat, meminfo, loadavg, disks, netdev, rootFs, freqMhz };
+  }
+
+  private async readPhysicalDisks(now: number) {
+    if (now - this.wholeDisksAt >= DISK_LIST_REFRESH_MS) {
+      this.wholeDisks = await readWholeDisks(this.host);
+      this.wholeDisksAt = now;
+    }
+    return (await readDiskstats(this.host)).filter((d) => classifyBlockDevice(d.name, this.wholeDisks) === 'disk');
+  }
+
+  /** Mean MHz of the CPUs: cpufreq when the kernel has it, else cpuinfo (at most once a minute). */
+  private async frequency(cpus: number[], now: number): Promise<number | undefined> {
+    if (this.cpufreq) {
+      const hz = await readCpufreq(this.host, cpus);
+      if (hz.size > 0) return mean([...hz.values()].map((value) => value / 1e6));
+      // A kernel (or VM) without cpufreq does not grow one: stop asking every second.
+      this.cpufreq = false;
+    }
+    if (now - this.cpuinfoAt >= CPUINFO_REFRESH_MS) {
+      this.cpuinfoAt = now;
+      this.cpuinfoMhz = await readCpuinfo(this.host).then((info) => mean(info.mhz.values()), () => undefined);
+    }
+    return this.cpuinfoMhz;
+  }
+}
