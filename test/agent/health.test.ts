@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { HealthListenError, HealthStatus, parseListenAddress, startHealthServer } from '../../internal/health/server';
+import { HEALTH_LIMITS, HealthListenError, HealthStatus, parseListenAddress, startHealthServer } from '../../internal/health/server';
 import { silentLogger } from '../../internal/log/logger';
 import type { Clock } from '../../internal/procfs/host';
 
@@ -116,5 +116,68 @@ test('server: a port in use is a clear error naming health.address', async () =>
     });
   } finally {
     await new Promise<void>((resolve) => blocker.close(() => resolve()));
+  }
+});
+
+/** Opens `count` raw TCP connections that send nothing; resolves once all are connected. */
+async function idleSockets(address: string, count: number): Promise<{ sockets: Socket[]; closed: () => number }> {
+  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  let closed = 0;
+  const sockets = await Promise.all(
+    Array.from({ length: count }, () =>
+      new Promise<Socket>((resolve, reject) => {
+        const socket = connect(port, host, () => resolve(socket));
+        socket.on('error', () => undefined);
+        socket.on('close', () => (closed += 1));
+        // Reading, so that the server's end of the connection is seen.
+        socket.resume();
+        socket.once('error', reject);
+      }),
+    ),
+  );
+  return { sockets, closed: () => closed };
+}
+
+async function until(condition: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`not within ${timeoutMs} ms: ${what()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+test('server: connections beyond the cap are closed at once, and the probe still answers', async () => {
+  const status = new HealthStatus(manualClock(), 'a', 'v');
+  const server = await startHealthServer('127.0.0.1:0', status, silentLogger());
+  const extra = 20;
+  const idle = await idleSockets(server.address, HEALTH_LIMITS.maxConnections + extra);
+  try {
+    await until(() => idle.closed() >= extra, 5_000, () => `${extra} connections over the cap closed (closed: ${idle.closed()})`);
+    assert.equal(idle.closed(), extra, 'the connections within the cap stay until their timeout');
+    for (const socket of idle.sockets) socket.destroy();
+    await until(() => idle.closed() === idle.sockets.length, 2_000, () => 'all closed');
+    assert.equal((await get(server.address, '/ready')).status, 503);
+  } finally {
+    for (const socket of idle.sockets) socket.destroy();
+    await server.close();
+  }
+});
+
+test('server: a silent connection and a slow-headers one are closed after their timeouts', async () => {
+  const status = new HealthStatus(manualClock(), 'a', 'v');
+  const limits = { maxConnections: 4, headersTimeoutMs: 300, idleTimeoutMs: 600 };
+  const server = await startHealthServer('127.0.0.1:0', status, silentLogger(), limits);
+  const idle = await idleSockets(server.address, 2);
+  // Slowloris: a request line, then one header byte every 100 ms, never the end of the headers.
+  idle.sockets[1].write('GET /health HTTP/1.1\r\nHost: x\r\n');
+  const trickle = setInterval(() => idle.sockets[1].writable && idle.sockets[1].write('X'), 100);
+  try {
+    await until(() => idle.closed() === 2, 5_000, () => `both closed (closed: ${idle.closed()})`);
+    // With the slots free again, a probe is answered.
+    assert.equal((await get(server.address, '/ready')).status, 503);
+  } finally {
+    clearInterval(trickle);
+    for (const socket of idle.sockets) socket.destroy();
+    await server.close();
   }
 });
