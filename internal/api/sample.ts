@@ -1,6 +1,7 @@
 // One sample of the local API: what /metrics/latest answers, one ring entry, one CSV row. The
 // fields are declared once here (their order is the CSV's column order); the values are computed
 // by the heartbeat's pure field functions, so "used memory" or "CPU busy" mean the same everywhere.
+import { cpuShares } from '../procfs/cpu-shares';
 import { cpuFields, cpuPerCore, diskIoFields, memoryFields, networkRateFields } from '../heartbeat/fields';
 import { usedPercent } from '../heartbeat/filesystems';
 import type { FsStats } from '../collector/statfs';
@@ -83,7 +84,8 @@ function perSecond(before: number, after: number, seconds: number): number {
 export function buildSample(previous: Reading | undefined, current: Reading, host: string): Sample {
   const seconds = previous === undefined ? 0 : (current.monotonic - previous.monotonic) / 1000;
   const { stat, meminfo, loadavg, disks, netdev, rootFs } = current;
-  const cpu = stat && previous?.stat ? cpuFields(previous.stat.total, stat.total) : undefined;
+  const shares = stat && previous?.stat ? cpuShares(previous.stat, stat) : undefined;
+  const cpu = shares?.total ? cpuFields(shares.total) : undefined;
   const memory = meminfo ? memoryFields(meminfo, undefined, 0) : undefined;
   const diskBefore = previous?.disks ? diskIoFields(previous.disks) : undefined;
   const diskNow = disks ? diskIoFields(disks) : undefined;
@@ -94,7 +96,7 @@ export function buildSample(previous: Reading | undefined, current: Reading, hos
     ts_iso: new Date(current.at).toISOString(),
     host,
     cpu_total: cpu?.cpuUsage ?? null,
-    cpu_per_core: stat && previous?.stat ? cpuPerCore(previous.stat.perCpu, stat.perCpu).map((core) => core.usage) : [],
+    cpu_per_core: shares ? cpuPerCore(shares.perCpu).map((core) => core.usage) : [],
     mem_percent: memory?.memoryUsage ?? null,
     mem_total: memory?.memoryTotal ?? null,
     mem_used: memory?.memoryUsed ?? null,

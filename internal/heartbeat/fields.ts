@@ -2,7 +2,7 @@
 // previous reading explicitly; nothing here reads a file or a clock.
 import type { CpuCoreInfo, SystemInfo } from '../../pkg/heartbeat';
 import { memAvailable, type Meminfo } from '../procfs/meminfo';
-import type { CpuTimes, PerCpuTimes } from '../procfs/stat';
+import type { CpuMode, ModeShares, StatShares } from '../procfs/cpu-shares';
 import { DISKSTATS_SECTOR_BYTES, type DiskStat } from '../procfs/diskstats';
 import type { NetDevStat } from '../procfs/netdev';
 
@@ -25,23 +25,11 @@ type CpuFields = Pick<
   | 'cpuGuestPercent' | 'cpuIrqPercent' | 'cpuSoftirqPercent' | 'cpuNicePercent'
 >;
 
-function modeDeltas(prev: CpuTimes, cur: CpuTimes): { delta: (mode: keyof CpuTimes) => number; total: number } {
-  // A CPU going offline and back can make a counter step back: such a mode counts as 0.
-  const delta = (mode: keyof CpuTimes): number => Math.max(0, cur[mode] - prev[mode]);
-  const total = delta('user') + delta('nice') + delta('system') + delta('idle') + delta('iowait') + delta('irq') + delta('softirq') + delta('steal');
-  return { delta, total };
-}
-
-/**
- * CPU mode shares over the interval between two /proc/stat readings; undefined when no tick
- * elapsed (two readings within one USER_HZ tick), since then nothing is known about "now".
- */
-export function cpuFields(prev: CpuTimes, cur: CpuTimes): CpuFields | undefined {
-  const { delta, total } = modeDeltas(prev, cur);
-  if (total <= 0) return undefined;
-  const share = (mode: keyof CpuTimes): number => percent(delta(mode), total);
+/** The heartbeat's CPU percentages from the shares of one interval (procfs/cpu-shares.ts). */
+export function cpuFields(shares: ModeShares): CpuFields {
+  const share = (mode: CpuMode): number => percent(shares[mode], 1);
   return {
-    cpuUsage: percent(total - delta('idle') - delta('iowait'), total),
+    cpuUsage: percent(shares.busy, 1),
     cpuUserPercent: share('user'),
     cpuSystemPercent: share('system'),
     cpuIdlePercent: share('idle'),
@@ -55,24 +43,15 @@ export function cpuFields(prev: CpuTimes, cur: CpuTimes): CpuFields | undefined 
   };
 }
 
-/** Per logical CPU over the same interval; a CPU without a previous line is left out. */
-export function cpuPerCore(prev: readonly PerCpuTimes[], cur: readonly PerCpuTimes[]): CpuCoreInfo[] {
-  const before = new Map(prev.map((p) => [p.cpu, p]));
-  const cores: CpuCoreInfo[] = [];
-  for (const now of cur) {
-    const then = before.get(now.cpu);
-    if (then === undefined) continue;
-    const { delta, total } = modeDeltas(then, now);
-    if (total <= 0) continue;
-    cores.push({
-      coreId: now.cpu,
-      usage: percent(total - delta('idle') - delta('iowait'), total),
-      userPercent: percent(delta('user'), total),
-      systemPercent: percent(delta('system'), total),
-      idlePercent: percent(delta('idle'), total),
-    });
-  }
-  return cores;
+/** Per logical CPU over the same interval: the CPUs that cpuShares measured. */
+export function cpuPerCore(perCpu: StatShares['perCpu']): CpuCoreInfo[] {
+  return [...perCpu].map(([coreId, shares]) => ({
+    coreId,
+    usage: percent(shares.busy, 1),
+    userPercent: percent(shares.user, 1),
+    systemPercent: percent(shares.system, 1),
+    idlePercent: percent(shares.idle, 1),
+  }));
 }
 
 type MemoryFields = Pick<

@@ -20,6 +20,7 @@ import { readVmstat } from '../procfs/vmstat';
 import { hostArch, osType, VERSION } from '../version/version';
 import { lookupCloudMetadata } from './cloud-metadata';
 import { detectContainer, detectMachine, type ContainerInfo, type MachineInfo } from './detect';
+import { cpuShares } from '../procfs/cpu-shares';
 import { cpuFields, cpuPerCore, diskIoFields, diskRateFields, memoryFields, networkRateFields, networkTotals, percent, tcpFields } from './fields';
 import { MountSelector } from '../collector/families/filesystem';
 import { GuardedStatfs } from '../collector/statfs';
@@ -209,8 +210,9 @@ export class SystemInfoBuilder {
         softInterrupts: stat.softInterrupts,
       });
       if (previous?.stat) {
-        Object.assign(info, cpuFields(previous.stat.total, stat.total));
-        const cores = cpuPerCore(previous.stat.perCpu, stat.perCpu);
+        const shares = cpuShares(previous.stat, stat);
+        if (shares.total) Object.assign(info, cpuFields(shares.total));
+        const cores = cpuPerCore(shares.perCpu);
         if (cores.length > 0) info.cpuPerCore = cores;
       }
     } else problems.push('/proc/stat: unreadable');

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { cpuModes, cpuUtilization, factory } from '../../internal/collector/families/cpu';
 import { parseCpuinfo } from '../../internal/procfs/cpuinfo';
+import { cpuFields, cpuPerCore } from '../../internal/heartbeat/fields';
+import { cpuShares } from '../../internal/procfs/cpu-shares';
 import { parseStat } from '../../internal/procfs/stat';
 import { collectOnce, ManualClock, startCollecting } from '../support/collect';
 import { fixtureRoot, tempHostRoot } from '../support/host-root';
@@ -11,6 +13,7 @@ import { FIXTURES } from '../support/paths';
 
 const VM = 'procfs/vm-6.18-2cpu';
 const vmStat = parseStat(readFileSync(join(FIXTURES, VM, 'proc/stat'), 'utf8'));
+const [hotplug0, hotplug1] = [1, 2].map((n) => parseStat(readFileSync(join(FIXTURES, 'procfs/cpu-hotplug', `stat.${n}`), 'utf8')));
 
 /** A /proc/stat with the given per-CPU tick rows [user, nice, system, idle, iowait, irq, softirq, steal]. */
 function statText(rows: Record<number, number[]>): string {
@@ -124,12 +127,41 @@ describe('cpu collector', () => {
     assert.ok(third.get('system.cpu.utilization').points.every((p) => p.value >= 0 && p.value <= 1));
   });
 
-  it('aggregate utilization is skipped when the total shrinks (a CPU left the sum)', () => {
-    const before = parseStat(statText({ 0: [100, 0, 0, 100, 0, 0, 0, 0], 1: [100, 0, 0, 100, 0, 0, 0, 0] })).total;
-    const after1 = parseStat(statText({ 0: [110, 0, 0, 190, 0, 0, 0, 0] })).total;
-    assert.equal(cpuUtilization(before, after1, 'semconv'), undefined);
-    assert.equal(cpuUtilization(before, before, 'semconv'), undefined);
-    assert.deepEqual(cpuModes(before, 'hostmetrics').map(([m]) => m), ['user', 'nice', 'system', 'idle', 'iowait', 'steal', 'interrupt', 'softirq']);
+  it('across hotplug and a counter stepping back, agrees with the heartbeat on every interval', async () => {
+    const readings = [1, 2, 3, 4].map((n) => readFileSync(join(FIXTURES, 'procfs/cpu-hotplug', `stat.${n}`), 'utf8'));
+    const host = tempHostRoot(undefined, { '/proc/stat': readings[0] });
+    after(() => host.remove());
+    const clock = new ManualClock();
+    const total = startCollecting(factory, { hostRoot: host.root, clock });
+    const perCpu = startCollecting(factory, { hostRoot: host.root, clock, config: { collectors: { system: { cpu_options: { per_cpu: true } } } } });
+    after(() => total.shutdown());
+    after(() => perCpu.shutdown());
+    await total.collect();
+    await perCpu.collect();
+    for (let i = 1; i < readings.length; i += 1) {
+      host.write('/proc/stat', readings[i]);
+      clock.advance(1000);
+      const collected = await total.collect();
+      const cores = await perCpu.collect();
+      const heartbeat = cpuShares(parseStat(readings[i - 1]), parseStat(readings[i]));
+      const fields = cpuFields(heartbeat.total!);
+      const share = (mode: string): number => collected.value('system.cpu.utilization', { 'cpu.mode': mode });
+      // The heartbeat rounds to two decimals of a percent.
+      assert.ok(Math.abs(share('user') * 100 - fields.cpuUserPercent!) < 0.01, `interval ${i}: user ${share('user')} vs ${fields.cpuUserPercent}%`);
+      assert.ok(Math.abs((1 - share('idle') - share('iowait')) * 100 - fields.cpuUsage!) < 0.01, `interval ${i}: busy vs cpuUsage ${fields.cpuUsage}%`);
+      for (const core of cpuPerCore(heartbeat.perCpu)) {
+        const user = cores.value('system.cpu.utilization', { 'cpu.mode': 'user', 'cpu.logical_number': core.coreId });
+        assert.ok(Math.abs(user * 100 - core.userPercent) < 0.01, `interval ${i}, cpu${core.coreId}`);
+      }
+      const measured = new Set(cores.points('system.cpu.utilization').map((p) => p.attributes['cpu.logical_number']));
+      assert.deepEqual([...measured].sort(), [...heartbeat.perCpu.keys()].sort(), `interval ${i}: the same CPUs measured`);
+    }
+  });
+
+  it('maps shares to the profile modes', () => {
+    assert.deepEqual(cpuModes(vmStat.total, 'hostmetrics').map(([m]) => m), ['user', 'nice', 'system', 'idle', 'iowait', 'steal', 'interrupt', 'softirq']);
+    const shares = cpuShares(hotplug0, hotplug1).total!;
+    assert.deepEqual(cpuUtilization(shares, 'semconv').find(([mode]) => mode === 'interrupt'), ['interrupt', shares.irq + shares.softirq]);
   });
 
   it('agrees with this machine\'s /proc/stat read just after', async () => {

@@ -10,7 +10,8 @@ import { tallyProcesses } from '../../internal/heartbeat/processes';
 import { parseOsRelease, parsePageSize } from '../../internal/heartbeat/static-info';
 import { parseMeminfo } from '../../internal/procfs/meminfo';
 import { parseSnmp } from '../../internal/procfs/snmp';
-import type { CpuTimes } from '../../internal/procfs/stat';
+import { cpuShares, modeShares } from '../../internal/procfs/cpu-shares';
+import type { CpuTimes, PerCpuTimes } from '../../internal/procfs/stat';
 import type { DiskStat } from '../../internal/procfs/diskstats';
 import type { NetDevStat } from '../../internal/procfs/netdev';
 import type { MountInfo } from '../../internal/procfs/mountinfo';
@@ -18,12 +19,10 @@ import { FIXTURES } from '../support/paths';
 
 const times = (t: Partial<CpuTimes>): CpuTimes => ({ user: 0, nice: 0, system: 0, idle: 0, iowait: 0, irq: 0, softirq: 0, steal: 0, guest: 0, guestNice: 0, ...t });
 
-describe('CPU shares from two /proc/stat readings', () => {
+describe('CPU percentages from the shares of an interval', () => {
   it('are the shares of the interval, not since boot, and sum to 100', () => {
     // Since boot the host was 90% idle; in the last interval it was 50% user, 25% system, 25% idle.
-    const prev = times({ user: 100, system: 50, idle: 1350 });
-    const cur = times({ user: 102, system: 51, idle: 1351 });
-    const f = cpuFields(prev, cur)!;
+    const f = cpuFields(modeShares(times({ user: 100, system: 50, idle: 1350 }), times({ user: 102, system: 51, idle: 1351 }))!);
     assert.equal(f.cpuUserPercent, 50);
     assert.equal(f.cpuSystemPercent, 25);
     assert.equal(f.cpuIdlePercent, 25);
@@ -33,25 +32,19 @@ describe('CPU shares from two /proc/stat readings', () => {
   });
 
   it('count guest time inside user, never on top', () => {
-    const f = cpuFields(times({}), times({ user: 4, guest: 3, idle: 4 }))!;
+    const f = cpuFields(modeShares(times({}), times({ user: 4, guest: 3, idle: 4 }))!);
     assert.equal(f.cpuUserPercent, 50);
     assert.equal(f.cpuGuestPercent, 37.5);
     assert.equal(f.cpuIdlePercent, 50);
   });
 
-  it('are unknown when no tick elapsed, and never negative when a counter steps back', () => {
-    assert.equal(cpuFields(times({ user: 5 }), times({ user: 5 })), undefined);
-    const f = cpuFields(times({ user: 10, idle: 10 }), times({ user: 9, idle: 12 }))!;
-    assert.equal(f.cpuUserPercent, 0);
-    assert.equal(f.cpuIdlePercent, 100);
-  });
-
   it('per core, matched by CPU number; a CPU that just came online is left out', () => {
-    const cores = cpuPerCore(
-      [{ cpu: 0, ...times({ user: 1, idle: 1 }) }, { cpu: 2, ...times({ idle: 5 }) }],
-      [{ cpu: 0, ...times({ user: 2, idle: 2 }) }, { cpu: 1, ...times({ user: 1 }) }, { cpu: 2, ...times({ system: 1, idle: 8 }) }],
+    const stat = (perCpu: PerCpuTimes[]) => ({ total: times({}), perCpu });
+    const shares = cpuShares(
+      stat([{ cpu: 0, ...times({ user: 1, idle: 1 }) }, { cpu: 2, ...times({ idle: 5 }) }]),
+      stat([{ cpu: 0, ...times({ user: 2, idle: 2 }) }, { cpu: 1, ...times({ user: 1 }) }, { cpu: 2, ...times({ system: 1, idle: 8 }) }]),
     );
-    assert.deepEqual(cores, [
+    assert.deepEqual(cpuPerCore(shares.perCpu), [
       { coreId: 0, usage: 50, userPercent: 50, systemPercent: 0, idlePercent: 50 },
       { coreId: 2, usage: 25, userPercent: 0, systemPercent: 25, idlePercent: 75 },
     ]);

@@ -4,7 +4,8 @@ import type { Collector, CollectorContext, CollectorFactory } from '../collector
 import type { MetricDef, ProfileMetrics } from '../naming';
 import { FailureStreak } from '../../log/streak';
 import { readCpufreq, readCpuinfo, type CpuInfo } from '../../procfs/cpuinfo';
-import { cpuTotal, readStat, type CpuTimes, type KernelStat } from '../../procfs/stat';
+import { cpuShares, type ModeShares } from '../../procfs/cpu-shares';
+import { readStat, type CpuTimes, type KernelStat } from '../../procfs/stat';
 
 export const metrics = {
   time: { semconv: 'system.cpu.time', hostmetrics: 'system.cpu.time', kind: 'counter', unit: 's', description: 'Seconds each logical CPU spent on each mode.' },
@@ -26,21 +27,9 @@ export function cpuModes(t: CpuTimes, profile: NamingProfile): Array<[string, nu
     : [...common, ['interrupt', t.irq], ['softirq', t.softirq]];
 }
 
-/**
- * Share of each mode between two snapshots of the same CPU. Undefined when no time passed or a
- * counter went backwards (a CPU went offline and left the aggregate): no value beats a wrong one.
- */
-export function cpuUtilization(previous: CpuTimes, current: CpuTimes, profile: NamingProfile): Array<[string, number]> | undefined {
-  const elapsed = cpuTotal(current) - cpuTotal(previous);
-  if (elapsed <= 0) return undefined;
-  const before = new Map(cpuModes(previous, profile));
-  const shares: Array<[string, number]> = [];
-  for (const [mode, seconds] of cpuModes(current, profile)) {
-    const delta = seconds - before.get(mode)!;
-    if (delta < 0) return undefined;
-    shares.push([mode, Math.min(1, delta / elapsed)]);
-  }
-  return shares;
+/** Shares (procfs/cpu-shares.ts) in the profile's modes, each within 0–1. */
+export function cpuUtilization(shares: ModeShares, profile: NamingProfile): Array<[string, number]> {
+  return cpuModes(shares, profile).map(([mode, share]) => [mode, Math.min(1, share)]);
 }
 
 /** Which cpu metrics the config turns on (utilization and frequency are switchable). */
@@ -75,13 +64,13 @@ class CpuCollector implements Collector {
     const stat = await readStat(this.ctx.host);
     const perCpu = this.ctx.config.collectors.system.cpu_options.per_cpu;
     const profile = this.ctx.naming;
-    const series: Array<{ attrs: Record<string, number>; times: CpuTimes; before: CpuTimes | undefined }> = perCpu
-      ? stat.perCpu.map((c) => ({ attrs: { 'cpu.logical_number': c.cpu }, times: c, before: this.previous?.perCpu.find((p) => p.cpu === c.cpu) }))
-      : [{ attrs: {}, times: stat.total, before: this.previous?.total }];
-    for (const { attrs, times, before } of series) {
+    const shares = this.previous === undefined || !out.has('utilization') ? undefined : cpuShares(this.previous, stat);
+    const series: Array<{ attrs: Record<string, number>; times: CpuTimes; shares: ModeShares | undefined }> = perCpu
+      ? stat.perCpu.map((c) => ({ attrs: { 'cpu.logical_number': c.cpu }, times: c, shares: shares?.perCpu.get(c.cpu) }))
+      : [{ attrs: {}, times: stat.total, shares: shares?.total }];
+    for (const { attrs, times, shares: modes } of series) {
       for (const [mode, seconds] of cpuModes(times, profile)) out.observe(result, 'time', seconds, { 'cpu.mode': mode, ...attrs });
-      const shares = before === undefined || !out.has('utilization') ? undefined : cpuUtilization(before, times, profile);
-      for (const [mode, share] of shares ?? []) out.observe(result, 'utilization', share, { 'cpu.mode': mode, ...attrs });
+      for (const [mode, share] of modes ? cpuUtilization(modes, profile) : []) out.observe(result, 'utilization', share, { 'cpu.mode': mode, ...attrs });
     }
     this.previous = stat;
 

@@ -5,6 +5,7 @@ import type { Collector, CollectorContext } from '../collector';
 import { cpuMetricEnabled, cpuModes, cpuUtilization, factory as procfs, metrics } from '../families/cpu';
 import type { ProfileMetrics } from '../naming';
 import type { PortableFactory } from '../registry';
+import { modeShares } from '../../procfs/cpu-shares';
 import type { CpuTimes } from '../../procfs/stat';
 
 // The modes every platform's os.cpus() reports (libuv: user, nice, sys, idle, irq). iowait,
@@ -55,8 +56,8 @@ class PortableCpuCollector implements Collector {
       for (const [mode, seconds] of cpuModes(times, profile)) {
         if (PORTABLE_MODES.has(mode)) out.observe(result, 'time', seconds, { 'cpu.mode': mode, ...attrs });
       }
-      const shares = before === undefined || !out.has('utilization') ? undefined : cpuUtilization(before, times, profile);
-      for (const [mode, share] of shares ?? []) {
+      const shares = before === undefined || !out.has('utilization') ? undefined : modeShares(before, times);
+      for (const [mode, share] of shares ? cpuUtilization(shares, profile) : []) {
         if (PORTABLE_MODES.has(mode)) out.observe(result, 'utilization', share, { 'cpu.mode': mode, ...attrs });
       }
     }
