@@ -9,6 +9,7 @@ import { ConfigError, formatWarning, type ConfigWarning } from '../config/errors
 import type { LoadedConfig, LoadOptions } from '../config/load';
 import type { AgentConfig } from '../config/types';
 import type { LocalApi } from '../api/local-api';
+import { LatestExport } from '../api/prometheus';
 import { BufferRuntime } from '../buffer/runtime';
 import { ExportAccounting } from '../exporter/accounting';
 import { createMetricExporter } from '../exporter/metric-exporter';
@@ -39,6 +40,8 @@ interface PipelineDeps {
   env: NodeJS.ProcessEnv;
   health: HealthStatus;
   accounting: ExportAccounting;
+  /** Each exported batch, for the local API's /metrics. */
+  latestExport: LatestExport;
 }
 
 /**
@@ -108,7 +111,7 @@ export class Pipeline {
     const series = new ObservedSeries();
     const direct = new DirectProducer();
     const reader = new PeriodicExportingMetricReader({
-      exporter: exportObservedOnly(exporter, series), exportIntervalMillis: interval, exportTimeoutMillis: interval, metricProducers: [direct],
+      exporter: exportObservedOnly(exporter, series, (metrics) => this.deps.latestExport.record(metrics)), exportIntervalMillis: interval, exportTimeoutMillis: interval, metricProducers: [direct],
     });
     const provider = new MeterProvider({ resource, readers: [reader] });
     this.unregister.push(registerSelfMetrics(provider.getMeter('tfo-agent', VERSION), { accounting, backlog: spill ? () => spill.buffer.stats() : undefined }));
@@ -214,6 +217,7 @@ export type ReloadOutcome = 'applied' | 'unchanged' | 'rejected' | 'failed';
 export class Agent {
   readonly health: HealthStatus;
   readonly accounting = new ExportAccounting();
+  private readonly latestExport = new LatestExport();
   private config: AgentConfig;
   private pipeline: Pipeline | undefined;
   private healthServer: HealthServer | undefined;
@@ -270,7 +274,7 @@ export class Agent {
   }
 
   private deps(): PipelineDeps {
-    return { logger: this.logger, clock: this.clock, env: this.env, health: this.health, accounting: this.accounting };
+    return { logger: this.logger, clock: this.clock, env: this.env, health: this.health, accounting: this.accounting, latestExport: this.latestExport };
   }
 
   private async startHealth(): Promise<void> {
@@ -282,7 +286,7 @@ export class Agent {
     if (!this.config.api.enabled) return;
     // Loaded only when on: api.enabled false costs nothing.
     const { LocalApi } = require('../api/local-api') as typeof import('../api/local-api');
-    this.api = await LocalApi.start(this.config, { logger: this.logger, clock: this.clock, env: this.env, health: this.health });
+    this.api = await LocalApi.start(this.config, { logger: this.logger, clock: this.clock, env: this.env, health: this.health, latestExport: this.latestExport });
   }
 
   /** Re-reads the config file; an invalid one is logged and the running pipeline kept. */

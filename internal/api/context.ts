@@ -15,4 +15,6 @@ export interface ApiContext {
   ring: SampleRing;
   history: CsvHistory;
   inventory(): Promise<Inventory>;
+  /** The last exported batch as a Prometheus exposition; undefined before the first export. */
+  prometheusText(): string | undefined;
 }

@@ -9,6 +9,7 @@ import { hostName } from '../agent/resource';
 import type { ApiContext } from './context';
 import { CsvHistory } from './csv-history';
 import { readInventory, type Inventory } from './inventory';
+import type { LatestExport } from './prometheus';
 import { SampleRing } from './ring';
 import { apiRoutes } from './routes';
 import { Sampler } from './sampler';
@@ -20,6 +21,8 @@ export interface LocalApiDeps {
   env: NodeJS.ProcessEnv;
   /** The probe listener's status: the API adds its section (samples, CSV write failures). */
   health?: HealthStatus;
+  /** What the OTLP exporter last sent, for /metrics. */
+  latestExport?: LatestExport;
 }
 
 // Retention runs at start and then this often.
@@ -54,6 +57,7 @@ export class LocalApi {
     let inventory: { at: number; value: Promise<Inventory> } | undefined;
     const context: ApiContext = {
       config, host: name, clock: deps.clock, logger, ring, history,
+      prometheusText: () => deps.latestExport?.prometheusText(),
       inventory: () => {
         const now = deps.clock.monotonic();
         if (inventory === undefined || now - inventory.at > INVENTORY_TTL_MS) inventory = { at: now, value: readInventory(host, name) };

@@ -1,6 +1,7 @@
 // The local query API's routes, one table: what each path answers and whether it needs the token.
 import type { ApiContext } from './context';
 import { CSV_EOL, CSV_HEADER, formatRow, sampleOfRow, type RowView } from './csv';
+import { PROMETHEUS_CONTENT_TYPE } from './prometheus';
 import { BUCKET_FIELDS, parseRangeQuery, StepBuckets, type RangeQuery } from './range';
 import { SAMPLE_FIELDS, type Sample } from './sample';
 import { badParameter, send, sendJson, type ApiRequest, type Route } from './server';
@@ -81,7 +82,21 @@ function rangeRoute(context: ApiContext): Route {
   };
 }
 
+function prometheusRoute(context: ApiContext): Route {
+  return {
+    path: '/metrics',
+    handle: ({ res }) => {
+      const text = context.prometheusText();
+      if (text !== undefined) return send(res, 200, PROMETHEUS_CONTENT_TYPE, text);
+      const why = context.config.exporter.otlp.enabled ? 'No export yet' : 'No metrics: exporter.otlp.enabled is false, and /metrics serves what the export carries';
+      return sendJson(res, 503, { error: why });
+    },
+  };
+}
+
 /** Every route the listener serves. */
 export function apiRoutes(context: ApiContext): Route[] {
-  return [healthRoute(context), inventoryRoute(context), latestRoute(context), rangeRoute(context)];
+  const routes = [healthRoute(context), inventoryRoute(context), latestRoute(context), rangeRoute(context)];
+  if (context.config.api.prometheus) routes.push(prometheusRoute(context));
+  return routes;
 }

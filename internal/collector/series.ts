@@ -61,11 +61,15 @@ export class ObservedSeries {
   }
 }
 
-/** The exporter, seeing only the series the collectors last observed. */
-export function exportObservedOnly<E extends PushMetricExporter>(exporter: E, series: ObservedSeries): PushMetricExporter {
+/**
+ * The exporter, seeing only the series the collectors last observed. `onExport` sees each batch
+ * as it is exported: local readers (the API's Prometheus exposition) serve the same collection.
+ */
+export function exportObservedOnly<E extends PushMetricExporter>(exporter: E, series: ObservedSeries, onExport?: (metrics: ResourceMetrics) => void): PushMetricExporter {
   return {
     export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
       series.retainObserved(metrics);
+      onExport?.(metrics);
       exporter.export(metrics, resultCallback);
     },
     forceFlush: () => exporter.forceFlush(),

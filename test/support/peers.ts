@@ -9,6 +9,8 @@ import { onPath } from './tools';
 // their own temp config and stopped by whoever started them.
 
 export const NODE_EXPORTER = 'prometheus-node-exporter';
+export const PROMETHEUS = 'prometheus';
+export const PROMTOOL = 'promtool';
 export const COLLECTD = 'collectd';
 
 export const havePeer = (command: string): boolean => onPath(command);
@@ -119,4 +121,52 @@ export async function startCollectd(plugins: string[], intervalSeconds = 1): Pro
     throw new Error(`collectd exited with ${child.exitCode} (config ${config})`);
   }
   return { pid: child.pid ?? 0, stop: () => stopChild(child, dir) };
+}
+
+export interface PrometheusServer extends RunningPeer {
+  url: string;
+  /** An instant query through the HTTP API: the result vector. */
+  query(expression: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>>;
+  /** /api/v1/targets' active targets. */
+  targets(): Promise<Array<{ health: string; lastError: string; scrapeUrl: string }>>;
+}
+
+/**
+ * Starts Prometheus on a free loopback port with its own temp storage, scraping one target
+ * described by `scrape` (a scrape_configs entry, YAML text indented for the list). Resolves once
+ * /-/ready answers.
+ */
+export async function startPrometheus(scrape: string): Promise<PrometheusServer> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'tfo-prometheus-'));
+  const config = join(dir, 'prometheus.yml');
+  writeFileSync(config, `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n${scrape}`);
+  const child = spawn(PROMETHEUS, [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}: ${stderr}`);
+    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    if (ready) break;
+    if (Date.now() > deadline) {
+      await stopChild(child, dir);
+      throw new Error(`prometheus did not become ready on ${url}: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const api = async <T>(path: string): Promise<T> => {
+    const response = await fetch(`${url}${path}`);
+    const body = (await response.json()) as { status: string; data: T; error?: string };
+    if (body.status !== 'success') throw new Error(`prometheus ${path}: ${body.error ?? response.status}`);
+    return body.data;
+  };
+  return {
+    pid: child.pid ?? 0,
+    url,
+    query: async (expression) => (await api<{ result: Array<{ metric: Record<string, string>; value: [number, string] }> }>(`/api/v1/query?query=${encodeURIComponent(expression)}`)).result,
+    targets: async () => (await api<{ activeTargets: Array<{ health: string; lastError: string; scrapeUrl: string }> }>('/api/v1/targets')).activeTargets,
+    stop: () => stopChild(child, dir),
+  };
 }
