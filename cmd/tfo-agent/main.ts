@@ -6,7 +6,7 @@ import { ConfigError, formatWarning } from '../../internal/config/errors';
 import { tryParseDuration } from '../../internal/config/duration';
 import { tuneV8ForLongRun } from '../../internal/agent/v8-tuning';
 import type { LoadedConfig, LoadOptions } from '../../internal/config/load';
-import { createLogger, type Logger } from '../../internal/log/logger';
+import { createLogger, errorMessage, type Logger } from '../../internal/log/logger';
 import { VERSION, versionInfo } from '../../internal/version/version';
 import { releaseStartupModules } from './startup-modules';
 
@@ -57,10 +57,6 @@ const LOG_DRAIN_MS = 1_000;
 function finish(code: number): void {
   process.exitCode = code;
   setTimeout(() => process.exit(code), LOG_DRAIN_MS).unref();
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 function printWarnings(loaded: LoadedConfig): void {

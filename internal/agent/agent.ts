@@ -17,7 +17,7 @@ import { stoppableTransport } from '../exporter/stoppable-transport';
 import { createTransport } from '../exporter/transport';
 import { HealthStatus, startHealthServer, type HealthServer } from '../health/server';
 import { startHeartbeat } from '../heartbeat/start';
-import type { Logger } from '../log/logger';
+import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
 import { VERSION } from '../version/version';
 import { changedSections } from './config-diff';
@@ -145,12 +145,13 @@ export class Pipeline {
     for (const factory of enabledFactories(this.config, logger)) {
       try {
         const collector = factory.create({ host, clock, config: this.config, naming, logger: logger.child({ collector: factory.name }) });
-        const streak = new FailureStreak(logger, `collection.${factory.name}`);
+        const streak = new FailureStreak(logger, `collector.${factory.name}`);
         const onResult = (result: CollectionResult): void => {
           health.recordCollection(result);
           if (result.ok) streak.success();
           else streak.failure(result.error ?? 'failed', { collector: result.collector });
-          logger.debug({ event: 'collection', ...result }, 'collection');
+          const { error: err, ...measured } = result;
+          logger.debug({ event: 'collection', ...measured, err }, 'collection');
         };
         this.unregister.push(registerCollector(meter, collector, naming, clock, onResult, series, direct));
         names.push(factory.name);
@@ -189,10 +190,6 @@ export class Pipeline {
     }
     this.deps.health.resetCollections();
   }
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 export function logConfigWarnings(logger: Logger, warnings: ConfigWarning[]): void {

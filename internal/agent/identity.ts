@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { HostFs } from '../procfs/host';
 import { readMachineId } from '../procfs/machine-id';
 import type { AgentConfig } from '../config/types';
-import type { Logger } from '../log/logger';
+import { errorMessage, type Logger } from '../log/logger';
 
 export type AgentIdSource = 'config' | 'machine-id' | 'data-dir' | 'ephemeral';
 
@@ -68,7 +68,7 @@ export function resolveAgentId(config: AgentConfig, host: HostFs, logger: Logger
   } catch (error) {
     const id = randomUUID();
     logger.warn(
-      { data_dir: config.agent.data_dir, error: (error as Error).message, agent_id: id },
+      { data_dir: config.agent.data_dir, err: errorMessage(error), agent_id: id },
       'agent id cannot be kept: no machine id and agent.data_dir is not writable; this id lasts only until restart',
     );
     return { id, source: 'ephemeral' };

@@ -3,7 +3,7 @@
 // the ring, the API and the OTLP export go on from memory.
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger } from '../log/logger';
+import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
 import { CSV_EOL, CSV_HEADER, DAY_MS, dayFileName, expiredDayFiles, formatRow, scanCsv, type RowView } from './csv';
 import type { Sample } from './sample';
@@ -14,7 +14,7 @@ interface OpenDay {
 }
 
 function errorCode(err: unknown): string {
-  return (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+  return (err as NodeJS.ErrnoException).code ?? errorMessage(err);
 }
 
 /** What the start of an existing file says about how to continue it. */

@@ -1,7 +1,7 @@
 // Reads the host every api.collect_interval through the procfs readers the collectors use, and
 // hands each sample on (to the ring and the CSV history). Independent of the OTLP export cycle.
 import { GuardedStatfs } from '../collector/statfs';
-import type { Logger } from '../log/logger';
+import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
 import { classifyBlockDevice, readWholeDisks } from '../procfs/block';
 import { readCpufreq, readCpuinfo } from '../procfs/cpuinfo';
@@ -86,7 +86,7 @@ export class Sampler {
       try {
         return await read();
       } catch (err) {
-        failed.push(`${source}: ${err instanceof Error ? err.message : String(err)}`);
+        failed.push(`${source}: ${errorMessage(err)}`);
         return undefined;
       }
     };

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ApiConfig } from '../config/types';
-import type { Logger } from '../log/logger';
+import { errorMessage, type Logger } from '../log/logger';
 
 /** One request as a route sees it: the parsed URL beside Node's request and response. */
 export interface ApiRequest {
@@ -101,7 +101,7 @@ export async function startApiServer(config: ApiConfig, routes: readonly Route[]
   const expected = config.token === '' ? undefined : digest(config.token);
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     void dispatch(table, expected, req, res).catch((err: unknown) => {
-      logger.error({ event: 'api.request_failed', path: req.url?.split('?')[0], err: err instanceof Error ? err.message : String(err) }, 'API request failed');
+      logger.error({ event: 'api.request_failed', path: req.url?.split('?')[0], err: errorMessage(err) }, 'API request failed');
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.destroy();
     });
@@ -145,7 +145,7 @@ export async function startApiServer(config: ApiConfig, routes: readonly Route[]
         (server as import('node:https').Server).setSecureContext({ ...readCertificate(config.tls), minVersion: 'TLSv1.2' });
         logger.info({ event: 'api.tls_reloaded', cert_file: config.tls.cert_file }, 'API certificate re-read');
       } catch (err) {
-        logger.error({ event: 'api.tls_reload_failed', err: err instanceof Error ? err.message : String(err) }, 'API certificate not re-read; the previous one stays in use');
+        logger.error({ event: 'api.tls_reload_failed', err: errorMessage(err) }, 'API certificate not re-read; the previous one stays in use');
       }
     },
     close: () =>

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import type { BufferConfig } from '../config/types';
 import type { ExportAccounting } from '../exporter/accounting';
 import type { EncodedBatch, SendResult, SpillSink } from '../exporter/types';
-import type { Logger } from '../log/logger';
+import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
-import { BufferLockedError, classifyStorageError, errorMessage } from './errors';
+import { BufferLockedError, classifyStorageError } from './errors';
 import { DirectoryLock } from './lock';
 import { DB_FILE, SqliteStore, type BacklogStats } from './store';
 
@@ -110,7 +110,7 @@ export class SpillBuffer implements SpillSink {
     } catch (err) {
       if (err instanceof BufferLockedError) throw err;
       this.store = undefined;
-      this.diskStreak.failure(classifyStorageError(err), { file: this.file, error: errorMessage(err), fallback_batches: this.options.config.memory_fallback_batches });
+      this.diskStreak.failure(classifyStorageError(err), { file: this.file, err: errorMessage(err), fallback_batches: this.options.config.memory_fallback_batches });
     }
   }
 
@@ -143,7 +143,7 @@ export class SpillBuffer implements SpillSink {
       if (existsSync(this.file + suffix)) renameSync(this.file + suffix, aside + suffix);
     }
     this.logger.error(
-      { event: 'buffer.corrupt', file: this.file, moved_to: aside, error: errorMessage(cause) },
+      { event: 'buffer.corrupt', file: this.file, moved_to: aside, err: errorMessage(cause) },
       'buffer database is corrupt or unreadable: moved aside, starting a fresh one',
     );
   }
@@ -165,7 +165,7 @@ export class SpillBuffer implements SpillSink {
         // The file stays open: its rows still replay (reads work on a full disk), and the next
         // write to it is the probe that ends the fallback.
         this.writable = false;
-        this.diskStreak.failure(fault, { operation: what, file: this.file, error: errorMessage(err), fallback_batches: this.options.config.memory_fallback_batches });
+        this.diskStreak.failure(fault, { operation: what, file: this.file, err: errorMessage(err), fallback_batches: this.options.config.memory_fallback_batches });
         return undefined;
       }
       // Corrupt: what it held is lost to us; a fresh file takes its place.
@@ -177,7 +177,7 @@ export class SpillBuffer implements SpillSink {
         this.openDisk();
       } catch (moveErr) {
         // Cannot even rename it (read-only directory): memory fallback until maintain() retries.
-        this.diskStreak.failure('corrupt', { file: this.file, error: errorMessage(err), move_error: errorMessage(moveErr) });
+        this.diskStreak.failure('corrupt', { file: this.file, err: errorMessage(err), move_err: errorMessage(moveErr) });
       }
       return undefined;
     }

@@ -8,9 +8,8 @@ import type { AgentConfig } from '../config/types';
 import { ExportAccounting } from '../exporter/accounting';
 import { createTransport } from '../exporter/transport';
 import type { OtlpTransport } from '../exporter/types';
-import type { Logger } from '../log/logger';
+import { errorMessage, type Logger } from '../log/logger';
 import { SpillBuffer } from './buffer';
-import { errorMessage } from './errors';
 import { Replayer, type StepOutcome } from './replayer';
 import { DB_FILE, SqliteStore, type BacklogStats } from './store';
 

@@ -22,7 +22,3 @@ export function classifyStorageError(err: unknown): StorageFault {
   if (UNWRITABLE_CODES.some((c) => code.startsWith(c)) || UNWRITABLE_ERRNOS.includes(code)) return 'unwritable';
   return 'other';
 }
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

@@ -1,6 +1,6 @@
 import type { RetryConfig } from '../config/types';
 import type { OtlpTransport, SendResult } from '../exporter/types';
-import type { Logger } from '../log/logger';
+import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
 import type { BacklogItem, SpillBuffer } from './buffer';
 import type { LiveFirstGate } from './live-gate';
@@ -129,7 +129,7 @@ export class Replayer {
         outcome = await this.step();
       } catch (err) {
         // An unexpected storage error must not end replay for good (nor crash the agent).
-        this.streak.failure('storage_error', { error: err instanceof Error ? err.message : String(err) });
+        this.streak.failure('storage_error', { err: errorMessage(err) });
         await this.waiter.sleep(this.backoff.next());
         continue;
       }

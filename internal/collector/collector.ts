@@ -1,6 +1,6 @@
 import type { BatchObservableResult, Meter } from '@opentelemetry/api';
 import type { AgentConfig, NamingProfile } from '../config/types';
-import type { Logger } from '../log/logger';
+import { errorMessage, type Logger } from '../log/logger';
 import type { Clock, HostFs } from '../procfs/host';
 import { DirectMetrics, type DirectProducer } from './direct';
 import { ProfileMetrics, type MetricDef, type MetricSink } from './naming';
@@ -72,7 +72,7 @@ async function runCollection(collector: Collector, clock: Clock, onResult: (resu
     onResult({
       collector: collector.name,
       ok: false,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
       durationMs: clock.monotonic() - started,
       at: clock.now(),
     });

@@ -4,7 +4,7 @@
 // configuration machinery cost resident memory for nothing.
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { AggregationTemporality, type PushMetricExporter, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import type { Logger } from '../log/logger';
+import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
 import type { ExportAccounting } from './accounting';
 import { MetricsEncoder } from './encode';
@@ -91,7 +91,7 @@ class OtlpMetricExporter implements MetricExporter {
     try {
       body = this.encoder.encode(metrics);
     } catch (error) {
-      logger.error({ event: 'export.encode_failed', points, err: error }, 'could not serialize metrics; batch dropped');
+      logger.error({ event: 'export.encode_failed', points, err: errorMessage(error) }, 'could not serialize metrics; batch dropped');
     }
     if (!body) {
       accounting.recordDropped('encode_error', points);
@@ -137,7 +137,7 @@ class OtlpMetricExporter implements MetricExporter {
       await spill.spill(batch, result);
     } catch (error) {
       accounting.recordDropped('spill_error', batch.points);
-      logger.error({ event: 'export.spill_failed', points: batch.points, err: error }, 'could not hand the failed batch to the buffer; batch dropped');
+      logger.error({ event: 'export.spill_failed', points: batch.points, err: errorMessage(error) }, 'could not hand the failed batch to the buffer; batch dropped');
       this.setStatus({ ok: false, reason: 'spill_error', message: (error as Error).message, points: batch.points });
       return { code: ExportResultCode.FAILED, error: error as Error };
     }

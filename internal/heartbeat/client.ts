@@ -4,7 +4,7 @@ import type { HeartbeatBody, HeartbeatReply, RegistrationRequest } from '../../p
 import { HostFs, systemClock, type Clock } from '../procfs/host';
 import { maskUrlPassword } from '../config/secrets';
 import type { AgentConfig, TelemetryFlowConfig } from '../config/types';
-import type { Logger } from '../log/logger';
+import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
 import { osType, userAgent, VERSION } from '../version/version';
 import { httpRequest } from './http';
@@ -137,7 +137,7 @@ export class HeartbeatClient implements Heartbeat {
       clock: this.clock,
     });
     this.loop = this.run().catch((err: unknown) => {
-      this.logger.error({ event: 'heartbeat.crashed', error: this.scrub(err instanceof Error ? err.message : String(err)) }, 'heartbeat loop ended unexpectedly');
+      this.logger.error({ event: 'heartbeat.crashed', err: this.scrub(errorMessage(err)) }, 'heartbeat loop ended unexpectedly');
     });
   }
 
@@ -186,7 +186,7 @@ export class HeartbeatClient implements Heartbeat {
     await this.builder.prime();
     if (this.config.heartbeat.register) {
       await this.register().catch((err: unknown) => {
-        this.logger.warn({ event: 'heartbeat.registration_failed', reason: this.scrub(err instanceof Error ? err.message : String(err)) }, 'registration failed; heartbeats use the local agent id');
+        this.logger.warn({ event: 'heartbeat.registration_failed', err: this.scrub(errorMessage(err)) }, 'registration failed; heartbeats use the local agent id');
       });
     }
     const firstDelay = this.options.firstDelayMs ?? Math.min(DEFAULT_FIRST_DELAY_MS, this.intervalMs);
@@ -198,7 +198,7 @@ export class HeartbeatClient implements Heartbeat {
       } catch (err) {
         // A bug in one beat must not end the schedule; it is reported like any failure.
         this.failed += 1;
-        this.lastError = this.scrub(`internal error: ${err instanceof Error ? err.message : String(err)}`);
+        this.lastError = this.scrub(`internal error: ${errorMessage(err)}`);
         this.streak.failure(this.lastError);
       }
       await this.sleep(Math.max(0, this.intervalMs - (this.clock.monotonic() - beganAt)));
@@ -319,7 +319,7 @@ export class HeartbeatClient implements Heartbeat {
       writeFileSync(`${file}.tmp`, id + '\n');
       renameSync(`${file}.tmp`, file);
     } catch (err) {
-      this.logger.warn({ event: 'heartbeat.registered_id_not_saved', file, error: (err as Error).message }, 'the registered agent id could not be saved; the next start registers again');
+      this.logger.warn({ event: 'heartbeat.registered_id_not_saved', file, err: errorMessage(err) }, 'the registered agent id could not be saved; the next start registers again');
     }
   }
 }

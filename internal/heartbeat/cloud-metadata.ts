@@ -1,5 +1,5 @@
 import type { HeartbeatConfig } from '../config/types';
-import type { Logger } from '../log/logger';
+import { errorMessage, type Logger } from '../log/logger';
 import { httpRequest } from './http';
 
 // Instance facts only a cloud's metadata service knows (type, region, zone). These are real
@@ -119,7 +119,7 @@ export function lookupCloudMetadata(
     },
     (err: unknown) => {
       entry.failedAt = now();
-      logger.warn({ event: 'heartbeat.cloud_metadata_failed', provider, error: err instanceof Error ? err.message : String(err) }, 'cloud metadata lookup failed; asking again in 10 minutes');
+      logger.warn({ event: 'heartbeat.cloud_metadata_failed', provider, err: errorMessage(err) }, 'cloud metadata lookup failed; asking again in 10 minutes');
       return undefined;
     },
   );

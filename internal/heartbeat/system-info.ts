@@ -2,7 +2,7 @@ import { hostname as osHostname } from 'node:os';
 import type { SystemInfo } from '../../pkg/heartbeat';
 import { HostFs, systemClock, type Clock } from '../procfs/host';
 import type { AgentConfig } from '../config/types';
-import type { Logger } from '../log/logger';
+import { errorMessage, type Logger } from '../log/logger';
 import { classifyBlockDevice, readWholeDisks } from '../procfs/block';
 import { readCpuinfo, type CpuInfo } from '../procfs/cpuinfo';
 import { readDiskstats, type DiskStat } from '../procfs/diskstats';
@@ -139,7 +139,7 @@ export class SystemInfoBuilder {
     const problems: string[] = [];
     const settle = <T>(source: string, promise: Promise<T>): Promise<T | undefined> =>
       promise.catch((err: unknown) => {
-        problems.push(`${source}: ${err instanceof Error ? err.message : String(err)}`);
+        problems.push(`${source}: ${errorMessage(err)}`);
         return undefined;
       });
     const { config } = this.options;

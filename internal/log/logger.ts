@@ -33,6 +33,11 @@ export interface LoggerOptions {
   destination?: NodeJS.WritableStream;
 }
 
+/** The message of anything thrown: what every log line's `err` field holds. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 const SEVERITY: Record<Level, number> = { debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
 
 // A field with one of these names is replaced, at any depth, before a line is written.

@@ -133,7 +133,7 @@ describe('filesystem collector', () => {
     await session.collect();
     assert.deepEqual(fsCollector.skipped, { timeout: 1, pending: 2, error: 0 });
     assert.equal(calls.filter((p) => p === '/mnt/nfs/home').length, 1, 'no second statfs while the first is pending');
-    assert.equal(lines.filter((l) => l.event === 'filesystem.statfs.failing').length, 1);
+    assert.equal(lines.filter((l) => l.event === 'collector.filesystem.statfs.failing').length, 1);
 
     // The server answers: the stuck call settles, the next cycle reports the mount again.
     hung = false;
@@ -142,8 +142,8 @@ describe('filesystem collector', () => {
     const recovered = await session.collect();
     assert.ok(mountpoints(recovered).includes('/mnt/nfs/home'));
     assert.equal(calls.filter((p) => p === '/mnt/nfs/home').length, 2);
-    assert.equal(lines.filter((l) => l.event === 'filesystem.statfs.recovered').length, 1);
-    assert.equal(lines.filter((l) => l.event === 'filesystem.statfs.failing').length, 1);
+    assert.equal(lines.filter((l) => l.event === 'collector.filesystem.statfs.recovered').length, 1);
+    assert.equal(lines.filter((l) => l.event === 'collector.filesystem.statfs.failing').length, 1);
   });
 });
 

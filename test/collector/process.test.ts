@@ -235,7 +235,7 @@ describe('process collector', () => {
     }
     assert.deepEqual(collector.reported, [100, 101, 200, 300, 400]);
     assert.deepEqual(collector.skipped, { exited: 6, unreadable: 0, ioUnreadable: 3, fdsUnreadable: 0 });
-    const failing = lines.filter((l) => l.event === 'process.read.failing');
+    const failing = lines.filter((l) => l.event === 'collector.process.read.failing');
     assert.equal(failing.length, 1, 'one line for the streak, not one per cycle');
     assert.match(String(failing[0].reason), /cannot read io/);
     assert.ok(!lines.some((l) => JSON.stringify(l).includes('short-lived')), 'exits are not logged');

@@ -2,6 +2,7 @@ import type { BatchObservableResult } from '@opentelemetry/api';
 import type { AgentConfig, NamingProfile } from '../../config/types';
 import type { Collector, CollectorContext, CollectorFactory } from '../collector';
 import type { MetricDef, ProfileMetrics } from '../naming';
+import { errorMessage } from '../../log/logger';
 import { FailureStreak } from '../../log/streak';
 import { readCpufreq, readCpuinfo, type CpuInfo } from '../../procfs/cpuinfo';
 import { cpuShares, type ModeShares } from '../../procfs/cpu-shares';
@@ -98,7 +99,7 @@ class CpuCollector implements Collector {
         this.cpuinfo = await readCpuinfo(this.ctx.host);
         this.cpuinfoFailures.success();
       } catch (err) {
-        this.cpuinfoFailures.failure(err instanceof Error ? err.message : String(err));
+        this.cpuinfoFailures.failure(errorMessage(err));
       }
     }
     return this.cpuinfo;

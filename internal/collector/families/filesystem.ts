@@ -125,7 +125,7 @@ export class FilesystemCollector implements Collector {
   ) {
     const system = ctx.config.collectors.system;
     this.selector = new MountSelector(system.filesystem_options, system.disk_paths);
-    this.streak = new FailureStreak(ctx.logger, 'filesystem.statfs', () => ctx.clock.now());
+    this.streak = new FailureStreak(ctx.logger, 'collector.filesystem.statfs', () => ctx.clock.now());
     this.statfs = new GuardedStatfs(statfs);
   }
 

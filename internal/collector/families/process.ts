@@ -146,7 +146,7 @@ export class ProcessCollector implements Collector {
 
   constructor(private readonly ctx: CollectorContext) {
     this.patterns = new PatternList('collectors.process.processes', ctx.config.collectors.process.processes);
-    this.streak = new FailureStreak(ctx.logger, 'process.read', () => ctx.clock.now());
+    this.streak = new FailureStreak(ctx.logger, 'collector.process.read', () => ctx.clock.now());
   }
 
   close(): void {
