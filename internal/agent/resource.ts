@@ -33,7 +33,7 @@ export function parseOsRelease(text: string): Map<string, string> {
 }
 
 async function readOsRelease(host: HostFs): Promise<Map<string, string>> {
-  const text = (await host.readOptional('/etc/os-release')) ?? (await host.readOptional('/usr/lib/os-release'));
+  const text = host.readOptional('/etc/os-release') ?? host.readOptional('/usr/lib/os-release');
   return text === undefined ? new Map() : parseOsRelease(text);
 }
 

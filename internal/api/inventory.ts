@@ -11,7 +11,7 @@ export type Inventory = Record<string, string | number | boolean>;
 
 /** kHz in cpufreq's cpuinfo_max_freq; absent without cpufreq (many VMs), never guessed. */
 async function maxMhz(host: HostFs): Promise<number | undefined> {
-  const khz = Number((await host.readOptional('/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq'))?.trim() ?? NaN);
+  const khz = Number(host.readOptional('/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq')?.trim() ?? NaN);
   return Number.isFinite(khz) && khz > 0 ? khz / 1000 : undefined;
 }
 
@@ -27,7 +27,7 @@ export async function readInventory(host: HostFs, hostname: string): Promise<Inv
   ]);
   const cpuinfo = cpuinfoText === undefined ? undefined : await readCpuinfo(host).catch(() => undefined);
   const identity = cpuinfo ? await cpuIdentity(cpuinfo).catch(() => undefined) : undefined;
-  const machine = classifyMachine({ dmi, cpuinfo: cpuinfoText, hypervisorType: await host.readOptional('/sys/hypervisor/type') });
+  const machine = classifyMachine({ dmi, cpuinfo: cpuinfoText, hypervisorType: host.readOptional('/sys/hypervisor/type') });
   const inventory: Record<string, string | number | boolean | undefined> = {
     hostname,
     os_system: osType(),

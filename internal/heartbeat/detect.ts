@@ -182,7 +182,7 @@ export async function readDmi(fs: HostFs): Promise<Dmi> {
   const dmi: Dmi = {};
   await Promise.all(
     (Object.keys(DMI_FILES) as Array<keyof Dmi>).map(async (key) => {
-      const value = (await fs.readOptional(`/sys/class/dmi/id/${DMI_FILES[key]}`))?.trim();
+      const value = fs.readOptional(`/sys/class/dmi/id/${DMI_FILES[key]}`)?.trim();
       if (value) dmi[key] = value;
     }),
   );

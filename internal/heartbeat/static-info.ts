@@ -28,7 +28,7 @@ export function parseOsRelease(text: string): OsRelease {
 }
 
 export async function readOsRelease(host: HostFs): Promise<OsRelease> {
-  const text = (await host.readOptional('/etc/os-release')) ?? (await host.readOptional('/usr/lib/os-release'));
+  const text = host.readOptional('/etc/os-release') ?? host.readOptional('/usr/lib/os-release');
   return text === undefined ? {} : parseOsRelease(text);
 }
 

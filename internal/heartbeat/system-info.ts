@@ -117,7 +117,7 @@ export class SystemInfoBuilder {
       const [host, container, machine] = await Promise.all([
         readStaticHostInfo(this.host),
         detectContainer(this.agentFs, this.env),
-        this.host.readOptional('/proc/cpuinfo').then((cpuinfo) => detectMachine(this.host, cpuinfo)),
+        detectMachine(this.host, this.host.readOptional('/proc/cpuinfo')),
       ]);
       return { host, container, machine };
     })();

@@ -28,7 +28,7 @@ export function classifyBlockDevice(name: string, wholeDisks: ReadonlySet<string
 /** The host's `/sys/block` entries, or undefined when the host's sysfs cannot be read. */
 export async function readWholeDisks(host: HostFs): Promise<Set<string> | undefined> {
   try {
-    return new Set(await host.list('/sys/block'));
+    return new Set(host.list('/sys/block'));
   } catch {
     return undefined;
   }

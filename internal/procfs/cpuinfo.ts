@@ -98,7 +98,7 @@ export function parseCpuinfo(text: string): CpuInfo {
 export async function readCpuTopology(host: HostFs): Promise<CpuTopology | undefined> {
   let entries: string[];
   try {
-    entries = await host.list('/sys/devices/system/cpu');
+    entries = host.list('/sys/devices/system/cpu');
   } catch {
     return undefined;
   }
@@ -106,8 +106,8 @@ export async function readCpuTopology(host: HostFs): Promise<CpuTopology | undef
   const sockets = new Set<string>();
   for (const entry of entries.filter((e) => /^cpu\d+$/.test(e))) {
     const dir = `/sys/devices/system/cpu/${entry}/topology`;
-    const socket = (await host.readOptional(`${dir}/physical_package_id`))?.trim();
-    const core = (await host.readOptional(`${dir}/core_id`))?.trim();
+    const socket = host.readOptional(`${dir}/physical_package_id`)?.trim();
+    const core = host.readOptional(`${dir}/core_id`)?.trim();
     if (socket === undefined || core === undefined) continue;
     sockets.add(socket);
     cores.add(`${socket}/${core}`);
@@ -117,7 +117,7 @@ export async function readCpuTopology(host: HostFs): Promise<CpuTopology | undef
 
 /** `/proc/cpuinfo`, with physical cores and sockets filled from sysfs when cpuinfo lacks them. */
 export async function readCpuinfo(host: HostFs): Promise<CpuInfo> {
-  const info = parseCpuinfo(await host.readText(SOURCE));
+  const info = parseCpuinfo(host.readText(SOURCE));
   if (info.physicalCores !== undefined) return info;
   const topology = await readCpuTopology(host);
   return topology === undefined ? info : { ...info, ...topology };
@@ -127,7 +127,7 @@ export async function readCpuinfo(host: HostFs): Promise<CpuInfo> {
 export async function readCpufreq(host: HostFs, cpus: number[]): Promise<Map<number, number>> {
   const hz = new Map<number, number>();
   for (const cpu of cpus) {
-    const khz = Number((await host.readOptional(`/sys/devices/system/cpu/cpu${cpu}/cpufreq/scaling_cur_freq`))?.trim() ?? NaN);
+    const khz = Number(host.readOptional(`/sys/devices/system/cpu/cpu${cpu}/cpufreq/scaling_cur_freq`)?.trim() ?? NaN);
     if (Number.isFinite(khz) && khz > 0) hz.set(cpu, khz * 1000);
   }
   return hz;

@@ -73,5 +73,5 @@ export function parseDiskstats(text: string): DiskStat[] {
 }
 
 export async function readDiskstats(host: HostFs): Promise<DiskStat[]> {
-  return parseDiskstats(await host.readText(SOURCE));
+  return parseDiskstats(host.readText(SOURCE));
 }

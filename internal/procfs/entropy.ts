@@ -12,5 +12,5 @@ export function parseEntropy(text: string): number {
 }
 
 export async function readEntropy(host: HostFs): Promise<number> {
-  return parseEntropy(await host.readText(SOURCE));
+  return parseEntropy(host.readText(SOURCE));
 }

@@ -23,5 +23,5 @@ export function parseFileNr(text: string): FileHandles {
 }
 
 export async function readFileNr(host: HostFs): Promise<FileHandles> {
-  return parseFileNr(await host.readText(SOURCE));
+  return parseFileNr(host.readText(SOURCE));
 }

@@ -25,5 +25,5 @@ export function parseLoadavg(text: string): LoadAverage {
 }
 
 export async function readLoadavg(host: HostFs): Promise<LoadAverage> {
-  return parseLoadavg(await host.readText(SOURCE));
+  return parseLoadavg(host.readText(SOURCE));
 }

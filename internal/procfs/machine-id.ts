@@ -8,7 +8,7 @@ export function readMachineId(host: HostFs): string | undefined {
   for (const file of MACHINE_ID_FILES) {
     let text: string;
     try {
-      text = host.readTextSync(file);
+      text = host.readText(file);
     } catch {
       continue;
     }

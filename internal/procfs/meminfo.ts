@@ -23,7 +23,7 @@ export function parseMeminfo(text: string): Meminfo {
 }
 
 export async function readMeminfo(host: HostFs): Promise<Meminfo> {
-  return parseMeminfo(await host.readText('/proc/meminfo'));
+  return parseMeminfo(host.readText('/proc/meminfo'));
 }
 
 /** The honest "available": MemAvailable, or the legacy estimate on kernels before 3.14. */

@@ -74,9 +74,9 @@ export function hostMounts(mounts: MountInfo[], root: string): MountInfo[] {
  * readable, the agent's own view, keeping what lies under the host root.
  */
 export async function readMountinfo(host: HostFs): Promise<MountInfo[]> {
-  const init = await host.readOptional('/proc/1/mountinfo');
+  const init = host.readOptional('/proc/1/mountinfo');
   if (init !== undefined) return parseMountinfo(init, '/proc/1/mountinfo');
-  const own = await host.readOptional('/proc/self/mountinfo');
+  const own = host.readOptional('/proc/self/mountinfo');
   if (own !== undefined) return hostMounts(parseMountinfo(own, '/proc/self/mountinfo'), host.root);
   throw new ParseError('/proc/1/mountinfo', 'neither /proc/1/mountinfo nor /proc/self/mountinfo is readable under the host root');
 }

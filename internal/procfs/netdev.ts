@@ -55,5 +55,5 @@ export function parseNetDev(text: string): NetDevStat[] {
 
 /** The interfaces of the network namespace whose procfs is mounted at the host root. */
 export async function readNetDev(host: HostFs): Promise<NetDevStat[]> {
-  return parseNetDev(await host.readText(SOURCE));
+  return parseNetDev(host.readText(SOURCE));
 }

@@ -14,6 +14,6 @@ export function parsePasswd(text: string): Map<number, string> {
 
 /** The host's users (`/etc/passwd` under the host root); empty when the file is not readable. */
 export async function readPasswd(host: HostFs): Promise<Map<number, string>> {
-  const text = await host.readOptional('/etc/passwd');
+  const text = host.readOptional('/etc/passwd');
   return text === undefined ? new Map() : parsePasswd(text);
 }

@@ -127,7 +127,7 @@ export function parseCmdline(text: string): string[] {
 /** The numeric entries of `/proc`: one per process (thread group) visible in the host's pid namespace. */
 export async function listPids(host: HostFs): Promise<number[]> {
   const pids: number[] = [];
-  for (const entry of await host.list('/proc')) {
+  for (const entry of host.list('/proc')) {
     const code = entry.charCodeAt(0);
     if (code >= 48 && code <= 57) pids.push(Number(entry));
   }
@@ -139,18 +139,18 @@ export async function listPids(host: HostFs): Promise<number[]> {
 
 export function readPidStat(host: HostFs, pid: number): PidStat {
   const file = `/proc/${pid}/stat`;
-  return parsePidStat(host.readTextSync(file), file);
+  return parsePidStat(host.readText(file), file);
 }
 
 export function readPidStatus(host: HostFs, pid: number): PidStatus {
   const file = `/proc/${pid}/status`;
-  return parsePidStatus(host.readTextSync(file), file);
+  return parsePidStatus(host.readText(file), file);
 }
 
 /** Needs the process's owner or privileges (ptrace read access). */
 export function readPidIo(host: HostFs, pid: number): PidIo {
   const file = `/proc/${pid}/io`;
-  return parsePidIo(host.readTextSync(file), file);
+  return parsePidIo(host.readText(file), file);
 }
 
 const PROC_SUPER_MAGIC = 0x9fa0;
@@ -216,9 +216,9 @@ export class PidFile {
   }
 }
 
-/** Asynchronous: reading the arguments reads the process's memory, which can wait on its locks. */
+/** Off the event loop: reading the arguments reads the process's memory, which can wait on its locks. */
 export async function readCmdline(host: HostFs, pid: number): Promise<string[]> {
-  return parseCmdline(await host.readText(`/proc/${pid}/cmdline`));
+  return parseCmdline(await host.readTextAsync(`/proc/${pid}/cmdline`));
 }
 
 /** The executable's path as the host sees it; undefined for kernel threads or without privileges. */

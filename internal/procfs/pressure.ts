@@ -48,7 +48,7 @@ export async function readPressure(host: HostFs): Promise<Map<PressureResource, 
   const found = new Map<PressureResource, Pressure>();
   for (const resource of PRESSURE_RESOURCES) {
     const path = `/proc/pressure/${resource}`;
-    const text = await host.readOptional(path);
+    const text = host.readOptional(path);
     if (text !== undefined) found.set(resource, parsePressure(text, path));
   }
   return found;

@@ -34,5 +34,5 @@ function splitLine(line: string): { protocol: string; fields: string[] } | undef
 }
 
 export async function readSnmp(host: HostFs): Promise<SnmpCounters> {
-  return parseSnmp(await host.readText('/proc/net/snmp'));
+  return parseSnmp(host.readText('/proc/net/snmp'));
 }

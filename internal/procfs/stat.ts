@@ -135,20 +135,19 @@ export function parseStat(text: string): KernelStat {
   };
 }
 
-// Reads in progress by host root. The cpu, system and processes collectors all need /proc/stat,
-// and the SDK runs their callbacks together: they share one read, which matters on many-CPU
-// hosts where the kernel sums every IRQ over every CPU to print the file. Nothing is kept once
-// the read completes, so no collection ever sees an older snapshot.
-const inFlight = new Map<string, Promise<KernelStat>>();
+// The last read by host root, until the current run of the event loop ends. The cpu, system and
+// processes collectors all need /proc/stat, and the SDK starts their callbacks in one run: they
+// share one read, which matters on many-CPU hosts where the kernel sums every IRQ over every CPU
+// to print the file. The entry is gone a microtask later, so no collection sees an older snapshot.
+const shared = new Map<string, Promise<KernelStat>>();
 
-/** `/proc/stat` of the host, parsed; concurrent callers share one read. Do not mutate the result. */
+/** `/proc/stat` of the host, parsed; callers in the same run share one read. Do not mutate the result. */
 export function readStat(host: HostFs): Promise<KernelStat> {
-  const pending = inFlight.get(host.root);
+  const pending = shared.get(host.root);
   if (pending !== undefined) return pending;
-  const read = host
-    .readText(SOURCE)
-    .then(parseStat)
-    .finally(() => inFlight.delete(host.root));
-  inFlight.set(host.root, read);
+  // The async function reads at once (the read is synchronous); its settling, and so the delete,
+  // comes after the current run.
+  const read = (async () => parseStat(host.readText(SOURCE)))().finally(() => shared.delete(host.root));
+  shared.set(host.root, read);
   return read;
 }

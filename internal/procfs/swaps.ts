@@ -35,5 +35,5 @@ export function parseSwaps(text: string): SwapDevice[] {
 }
 
 export async function readSwaps(host: HostFs): Promise<SwapDevice[]> {
-  return parseSwaps(await host.readText(SOURCE));
+  return parseSwaps(host.readText(SOURCE));
 }

@@ -21,5 +21,5 @@ export function parseUptime(text: string): Uptime {
 }
 
 export async function readUptime(host: HostFs): Promise<Uptime> {
-  return parseUptime(await host.readText(SOURCE));
+  return parseUptime(host.readText(SOURCE));
 }

@@ -18,5 +18,5 @@ export function parseVmstat(text: string): Map<string, number> {
 }
 
 export async function readVmstat(host: HostFs): Promise<Map<string, number>> {
-  return parseVmstat(await host.readText(SOURCE));
+  return parseVmstat(host.readText(SOURCE));
 }
