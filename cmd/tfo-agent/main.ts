@@ -71,7 +71,8 @@ async function runAgent(options: GlobalOptions): Promise<void> {
   const logger = createLogger({ level: logging.level, format: logging.format, file: logging.file, maxSizeMb: logging.max_size_mb, maxFiles: logging.max_files });
   // Loaded here rather than at the top: `version` and `config` need none of the OpenTelemetry SDK.
   const { Agent } = await import('../../internal/agent/agent');
-  const agent = new Agent({ loaded, loadOptions, logger });
+  // No pipeline left after a failed reload (agent.reload_restore_failed): exit 1, let the service manager restart.
+  const agent = new Agent({ loaded, loadOptions, logger, onFatal: () => finish(EXIT_RUNTIME) });
   installCrashHandlers(logger);
 
   process.on('SIGHUP', () => {

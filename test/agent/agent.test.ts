@@ -7,10 +7,12 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { stringify } from 'yaml';
 import { Agent } from '../../internal/agent/agent';
+import { Pipeline, type PipelineDeps } from '../../internal/agent/pipeline';
+import type { AgentConfig } from '../../internal/config/types';
 import { loadConfig, type LoadOptions } from '../../internal/config/load';
 import { createLogger } from '../../internal/log/logger';
 import { startOtlpReceiver } from '../support/otlp-receiver';
-import { agentConfig, cleanEnv } from '../e2e/agent-process';
+import { agentConfig, AgentProcess, cleanEnv } from '../e2e/agent-process';
 
 const dir = mkdtempSync(join(tmpdir(), 'tfo-agent-reload-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -70,5 +72,76 @@ test('reload: unchanged, rejected (old config kept), applied (listener kept whil
   assert.deepEqual(
     events().filter((e) => e.startsWith('config.') || e.startsWith('agent.')),
     ['agent.starting', 'agent.identity', 'agent.started', 'config.reload_unchanged', 'config.reload_rejected', 'config.reloading', 'agent.identity', 'config.reloaded', 'config.reloading', 'agent.identity', 'config.reloaded', 'agent.stopped'],
+  );
+});
+
+test('reload: a new pipeline that cannot start (its buffer held by another agent) leaves the previous one running and exporting', async () => {
+  const receiver = await startOtlpReceiver();
+  const otherReceiver = await startOtlpReceiver();
+  const file = join(dir, 'held.yaml');
+  const own = join(dir, 'own-buffer');
+  const held = join(dir, 'held-buffer');
+  const base = { ...agentConfig({ protocol: 'grpc', endpoint: receiver.grpcAddress, dataDir: join(dir, 'held-agent'), interval: '2s', health: { enabled: false } }), buffer: { enabled: true, path: own } };
+  writeFileSync(file, stringify(base));
+  // Another agent process holds the second buffer directory.
+  const otherFile = join(dir, 'other.yaml');
+  writeFileSync(otherFile, stringify({ ...agentConfig({ protocol: 'grpc', endpoint: otherReceiver.grpcAddress, dataDir: join(dir, 'other-agent'), health: { enabled: false } }), buffer: { enabled: true, path: held } }));
+  const other = new AgentProcess(['start', '--config', otherFile]);
+  const loadOptions: LoadOptions = { file, env: cleanEnv(), cwd: dir };
+  const { logger, events } = capturingLogger();
+  const agent = new Agent({ loaded: loadConfig(loadOptions), loadOptions, logger, env: {} });
+  try {
+    await other.waitForEvent('agent.started');
+    await agent.start();
+    writeFileSync(file, stringify({ ...base, buffer: { enabled: true, path: held } }));
+    assert.equal(await agent.reload(), 'failed');
+    assert.equal(agent.currentConfig.buffer.path, own, 'the previous configuration runs on');
+    assert.ok(events().includes('config.reload_failed'));
+    const before = receiver.accepted().length;
+    await receiver.waitFor((r) => r.accepted().length >= before + 2, 10_000);
+    assert.equal(agent.health.ready, true);
+  } finally {
+    await agent.stop();
+    await other.kill();
+    await receiver.close();
+    await otherReceiver.close();
+  }
+  assert.deepEqual(
+    events().filter((e) => e.startsWith('config.') || e.startsWith('agent.')),
+    ['agent.starting', 'agent.identity', 'agent.started', 'config.reloading', 'agent.identity', 'config.reload_failed', 'agent.identity', 'agent.stopped'],
+  );
+});
+
+test('reload: when the previous pipeline cannot start again either, the agent says so once, closes its listeners and ends', async () => {
+  const receiver = await startOtlpReceiver();
+  const file = join(dir, 'restore.yaml');
+  const base = agentConfig({ protocol: 'grpc', endpoint: receiver.grpcAddress, dataDir: join(dir, 'restore-agent'), interval: '60s', health: { enabled: true, address: '127.0.0.1:0' } });
+  writeFileSync(file, stringify(base));
+  const loadOptions: LoadOptions = { file, env: cleanEnv(), cwd: dir };
+  const { logger, events } = capturingLogger();
+  const fatal: Error[] = [];
+  let starts = 0;
+  // The first start is the real one; every later one fails, as a disk gone read-only would.
+  const startPipeline = (config: AgentConfig, deps: PipelineDeps): Promise<Pipeline> =>
+    (starts += 1) === 1 ? Pipeline.start(config, deps) : Promise.reject(new Error(`start ${starts} refused`));
+  const agent = new Agent({ loaded: loadConfig(loadOptions), loadOptions, logger, env: {}, startPipeline, onFatal: (err) => fatal.push(err) });
+  try {
+    await agent.start();
+    const address = agent.healthAddress;
+    writeFileSync(file, stringify({ ...base, agent: { ...(base.agent as object), name: 'renamed' } }));
+    assert.equal(await agent.reload(), 'fatal');
+    assert.equal(fatal.length, 1);
+    assert.match(fatal[0].message, /new configuration failed to start \(start 2 refused\) and the previous one failed to start again \(start 3 refused\)/);
+    assert.equal(agent.healthAddress, undefined, 'no probe answers for an agent without a pipeline');
+    await assert.rejects(fetch(`http://${address}/health`));
+    // A later SIGHUP or SIGTERM finds nothing half-built.
+    assert.equal(await agent.reload(), 'failed');
+  } finally {
+    await agent.stop();
+    await receiver.close();
+  }
+  assert.deepEqual(
+    events().filter((e) => e.startsWith('config.') || e.startsWith('agent.')),
+    ['agent.starting', 'agent.identity', 'agent.started', 'config.reloading', 'config.reload_failed', 'agent.reload_restore_failed', 'agent.stopped'],
   );
 });

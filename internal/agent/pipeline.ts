@@ -1,0 +1,191 @@
+// One pipeline: everything built from one configuration, from the collectors to the exporter
+// and the heartbeat. The agent (agent.ts) owns one at a time; reload.ts replaces it.
+import type { Resource } from '@opentelemetry/resources';
+import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { registerCollector, type CollectionResult } from '../collector/collector';
+import { HostFs, type Clock } from '../procfs/host';
+import { DirectProducer } from '../collector/direct';
+import { enabledFactories } from '../collector/registry';
+import { exportObservedOnly, ObservedSeries } from '../collector/series';
+import type { AgentConfig } from '../config/types';
+import type { LatestExport } from '../api/prometheus';
+import { BufferRuntime } from '../buffer/runtime';
+import type { ExportAccounting } from '../exporter/accounting';
+import { createMetricExporter } from '../exporter/metric-exporter';
+import { stoppableTransport } from '../exporter/stoppable-transport';
+import { createTransport } from '../exporter/transport';
+import type { HealthStatus } from '../health/server';
+import { startHeartbeat } from '../heartbeat/start';
+import { errorMessage, type Logger } from '../log/logger';
+import { FailureStreak } from '../log/streak';
+import { VERSION } from '../version/version';
+import { resolveAgentId } from './identity';
+import { registerSelfMetrics } from './self-metrics';
+import { buildResource, readHostFacts, resourceAttributes } from './resource';
+
+/**
+ * The first export comes this long after start rather than a full interval later: long enough
+ * for a second CPU snapshot, so that the first export already carries utilization.
+ */
+const FIRST_EXPORT_DELAY_MS = 1_000;
+// The share of agent.shutdown_timeout the last sends may take; the rest spills and closes.
+const SEND_SHARE_OF_SHUTDOWN = 0.8;
+
+/** What a pipeline needs from the agent that outlives it across reloads. */
+export interface PipelineDeps {
+  logger: Logger;
+  clock: Clock;
+  env: NodeJS.ProcessEnv;
+  health: HealthStatus;
+  accounting: ExportAccounting;
+  /** Each exported batch, for the local API's /metrics. */
+  latestExport: LatestExport;
+}
+
+/**
+ * Everything built from one configuration, in data-flow order: identity, resource, transport,
+ * exporter, MeterProvider with its periodic reader, collectors. A reload stops one pipeline and
+ * starts another; `stop` undoes `start` in reverse, final export included.
+ */
+export class Pipeline {
+  /** How to undo each step taken so far; `stop` runs them last first. */
+  private readonly undo: Array<() => void | Promise<void>> = [];
+  private readonly unregister: Array<() => void> = [];
+  private firstExport: NodeJS.Timeout | undefined;
+
+  private constructor(
+    readonly config: AgentConfig,
+    readonly agentId: string,
+    private readonly deps: PipelineDeps,
+  ) {}
+
+  static async start(config: AgentConfig, deps: PipelineDeps): Promise<Pipeline> {
+    const { logger, env, health } = deps;
+    const host = new HostFs(config.host_root);
+
+    const identity = resolveAgentId(config, host, logger);
+    const pipeline = new Pipeline(config, identity.id, deps);
+    health.agentId = identity.id;
+    logger.info({ event: 'agent.identity', agent_id: identity.id, source: identity.source }, `agent id ${identity.id} (from ${identity.source})`);
+
+    try {
+      const resource = buildResource(resourceAttributes(config, identity.id, await readHostFacts(host), env));
+      if (config.exporter.otlp.enabled) {
+        await pipeline.startMetrics(host, resource);
+      } else {
+        logger.warn({ event: 'export.disabled' }, 'exporter.otlp.enabled is false: no metrics are collected or exported');
+      }
+      pipeline.startHeartbeat(host);
+    } catch (err) {
+      // Whatever was already built is released before the caller learns of the failure.
+      await pipeline.stop();
+      throw err;
+    }
+    return pipeline;
+  }
+
+  /** Transport, exporter, MeterProvider with its periodic reader, collectors; the first export. */
+  private async startMetrics(host: HostFs, resource: Resource): Promise<void> {
+    const { logger, health, accounting } = this.deps;
+    const config = this.config;
+    const interval = config.collectors.system.interval;
+    // One send never outlasts most of the interval, so two exports never overlap, and the
+    // reader waits the whole interval: a send that times out still has time to spill.
+    const timeoutMs = Math.min(config.telemetryflow.timeout, Math.floor(interval * 0.8));
+    const transport = stoppableTransport(createTransport(config, this.agentId));
+    // The buffer opens before the exporter so that the first failed cycle can already spill.
+    const spill = config.buffer.enabled ? BufferRuntime.start(config, transport, accounting, logger) : undefined;
+    if (spill) {
+      health.addProvider('buffer', () => spill.status());
+      // Undone after the provider's shutdown (last step first): the final export can still spill.
+      this.onStop(async () => {
+        health.removeProvider('buffer');
+        await spill.stop();
+      });
+    }
+    const exporter = createMetricExporter({ transport: spill?.liveTransport ?? transport, accounting, logger, timeoutMs, spill: spill?.buffer });
+    health.setExportSource(() => exporter.lastResult());
+
+    const series = new ObservedSeries();
+    const direct = new DirectProducer();
+    const reader = new PeriodicExportingMetricReader({
+      exporter: exportObservedOnly(exporter, series, (metrics) => this.deps.latestExport.record(metrics)), exportIntervalMillis: interval, exportTimeoutMillis: interval, metricProducers: [direct],
+    });
+    const provider = new MeterProvider({ resource, readers: [reader] });
+    this.unregister.push(registerSelfMetrics(provider.getMeter('tfo-agent', VERSION), { accounting, backlog: spill ? () => spill.buffer.stats() : undefined }));
+    this.onStop(async () => {
+      clearTimeout(this.firstExport);
+      transport.stopWithin(Math.floor(config.agent.shutdown_timeout * SEND_SHARE_OF_SHUTDOWN));
+      // The reader's shutdown runs one final collection and export, then shuts the exporter (and
+      // its transport) down; only then do the collectors go.
+      await provider.shutdown();
+      for (const unregister of this.unregister.splice(0)) unregister();
+    });
+    logger.info(
+      { event: 'export.configured', protocol: transport.protocol, target: transport.target, interval_ms: interval },
+      `exporting to ${transport.target} over ${transport.protocol} every ${interval} ms`,
+    );
+
+    this.startCollectors(provider, host, series, direct);
+    // A collection now gives every collector its first snapshot (and /ready its answer); the
+    // forced flush a moment later is the first export.
+    await reader.collect();
+    if (interval > 2 * FIRST_EXPORT_DELAY_MS) {
+      this.firstExport = setTimeout(() => void provider.forceFlush(), FIRST_EXPORT_DELAY_MS);
+    }
+  }
+
+  private startCollectors(provider: MeterProvider, host: HostFs, series: ObservedSeries, direct: DirectProducer): void {
+    const { logger, clock, health } = this.deps;
+    const naming = this.config.collectors.system.naming;
+    const meter = provider.getMeter('tfo-agent', VERSION);
+    const names: string[] = [];
+    for (const factory of enabledFactories(this.config, logger)) {
+      try {
+        const collector = factory.create({ host, clock, config: this.config, naming, logger: logger.child({ collector: factory.name }) });
+        const streak = new FailureStreak(logger, `collector.${factory.name}`);
+        const onResult = (result: CollectionResult): void => {
+          health.recordCollection(result);
+          if (result.ok) streak.success();
+          else streak.failure(result.error ?? 'failed', { collector: result.collector });
+          const { error: err, ...measured } = result;
+          logger.debug({ event: 'collection', ...measured, err }, 'collection');
+        };
+        this.unregister.push(registerCollector(meter, collector, naming, clock, onResult, series, direct));
+        names.push(factory.name);
+      } catch (err) {
+        // One family that cannot start must not take the others down with it.
+        logger.error({ event: 'collector.start_failed', collector: factory.name, err: errorMessage(err) }, `collector ${factory.name} not started`);
+      }
+    }
+    logger.info({ event: 'collectors.started', collectors: names, naming }, `collecting ${names.join(', ') || 'nothing'}`);
+  }
+
+  /** The heartbeat to the TelemetryFlow API: its own loop beside the OTLP pipeline. */
+  private startHeartbeat(host: HostFs): void {
+    const { logger, clock, env, health } = this.deps;
+    const heartbeat = startHeartbeat({ config: this.config, agentId: this.agentId, logger, host, clock, env });
+    health.addProvider('heartbeat', () => heartbeat.status());
+    this.onStop(async () => {
+      health.removeProvider('heartbeat');
+      await heartbeat.stop();
+    });
+  }
+
+  /** Registers the undo of a step just taken (close a buffer, stop a heartbeat). */
+  onStop(step: () => void | Promise<void>): void {
+    this.undo.push(step);
+  }
+
+  /** Stops collecting, exports one last time, and releases everything, last step first. */
+  async stop(): Promise<void> {
+    for (const step of this.undo.splice(0).reverse()) {
+      try {
+        await step();
+      } catch (err) {
+        this.deps.logger.error({ event: 'pipeline.stop_step_failed', err: errorMessage(err) }, `while stopping: ${errorMessage(err)}`);
+      }
+    }
+    this.deps.health.resetCollections();
+  }
+}
