@@ -17,13 +17,18 @@ export function isSecretHeaderName(name: string): boolean {
   return SECRET_HEADER_NAME.test(name);
 }
 
-// `user:password@` after a scheme's `//` or at the start of a host:port; the password stops at
-// the first `@`, `/` or blank.
-const URL_PASSWORD = /(^|\/\/)([^/@:\s]*):([^/@\s]+)@/g;
+// `user:password@` after a scheme's `//`, or at the start of a word (a host:port without a
+// scheme); the password stops at the first `@`, `/` or blank.
+const URL_PASSWORD = /(^|\/\/|\s)([^/@:\s]*):([^/@\s]+)@/g;
+// A userinfo without a password after `//`: often a token (`https://TOKEN@host`).
+const URL_TOKEN = /\/\/([^/@:\s]+)@/g;
 
-/** `scheme://user:password@host…` printed as `scheme://user:***@host…`; other text unchanged. */
+/**
+ * `scheme://user:password@host…` printed as `scheme://user:***@host…`, and
+ * `scheme://token@host…` as `scheme://***@host…`; other text unchanged.
+ */
 export function maskUrlPassword(text: string): string {
-  return text.includes('@') ? text.replace(URL_PASSWORD, `$1$2:${MASK}@`) : text;
+  return text.includes('@') ? text.replace(URL_PASSWORD, `$1$2:${MASK}@`).replace(URL_TOKEN, `//${MASK}@`) : text;
 }
 
 /** The credentials of an http(s) URL's userinfo, and the URL without them; undefined when it has none. */

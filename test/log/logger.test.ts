@@ -57,6 +57,22 @@ test('secrets are masked wherever they nest, header names in any case', () => {
   assert.deepEqual(line.headers, { 'X-TelemetryFlow-Key-Secret': '***', 'x-api-key-secret': '***', accept: 'ok' });
 });
 
+test('the credentials of a URL are masked in any field, message and error', () => {
+  for (const format of ['json', 'text'] as const) {
+    const { logger, writes } = capture({ level: 'info', format });
+    logger.warn(
+      { event: 'x', url: 'http://api-user:pw_one@10.0.0.1/api/v2', nested: { target: 'https://tok_two@collector:4318/v1/metrics' }, err: new Error('GET http://u:pw_three@h/x refused') },
+      'posting to http://u:pw_four@h:3100 and u:pw_five@h:4317',
+    );
+    for (const secret of ['pw_one', 'tok_two', 'pw_three', 'pw_four', 'pw_five']) assert.ok(!writes[0].includes(secret), `${format}: ${secret} in ${writes[0]}`);
+    assert.ok(writes[0].includes('http://api-user:***@10.0.0.1/api/v2'), writes[0]);
+    assert.ok(writes[0].includes('https://***@collector:4318'), writes[0]);
+  }
+  const { logger, writes } = capture({ level: 'info', format: 'json' });
+  logger.info({ event: 'y', mail: 'ops@example.org', note: 'a@b, c:d' }, 'no URL here: ops@example.org');
+  assert.match(writes[0], /"mail":"ops@example\.org","note":"a@b, c:d"/, 'text that is not a URL stays as it is');
+});
+
 test('errors, bigints, dates and cycles are written, not thrown on', () => {
   const { logger, writes } = capture({ level: 'info', format: 'json' });
   const err = Object.assign(new TypeError('refused'), { code: 'ECONNREFUSED' });
