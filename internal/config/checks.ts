@@ -6,6 +6,7 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { patternProblems } from '../collector/match';
+import { checkHeaders, HeaderError } from '../exporter/headers';
 import type { ConfigProblem, ConfigWarning } from './errors';
 import { formatDuration } from './duration';
 import { DURATION_PATHS } from './schema';
@@ -122,6 +123,21 @@ function checkEndpoints(config: AgentConfig, { problems }: CheckContext): void {
   const metrics = config.exporter.otlp.metrics_endpoint;
   if (metrics !== '' && !metrics.startsWith('/') && !isHttpUrl(metrics)) {
     problems.push({ path: 'exporter.otlp.metrics_endpoint', value: metrics, message: 'must be a path such as "/v1/metrics" or an http(s) URL' });
+  }
+}
+
+/**
+ * Extra export headers HTTP cannot carry: found here, so that `config validate` reports them and
+ * start exits 2, rather than the exporter refusing them at start. Never quotes the value.
+ */
+function checkExportHeaders(config: AgentConfig, { problems }: CheckContext): void {
+  for (const [name, value] of Object.entries(config.exporter.otlp.headers)) {
+    try {
+      checkHeaders({ [name]: value });
+    } catch (error) {
+      if (!(error instanceof HeaderError)) throw error;
+      problems.push({ path: `exporter.otlp.headers.${name}`, message: `cannot be sent: ${error.reason}` });
+    }
   }
 }
 
@@ -266,6 +282,7 @@ function checkApi(config: AgentConfig, context: CheckContext): void {
 export function checkConfig(config: AgentConfig, cwd: string, problems: ConfigProblem[], warnings: ConfigWarning[]): void {
   const context = { cwd, problems, warnings };
   checkEndpoints(config, context);
+  checkExportHeaders(config, context);
   checkTls(config, context);
   checkCredentials(config, context);
   checkTimings(config, context);

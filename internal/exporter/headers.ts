@@ -38,7 +38,7 @@ export function secretHeaderValues(headers: Record<string, string>): string[] {
 export class HeaderError extends Error {
   constructor(
     readonly header: string,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`exporter.otlp.headers: ${JSON.stringify(header)} cannot be sent: ${reason}`);
     this.name = 'HeaderError';

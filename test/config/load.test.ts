@@ -396,6 +396,14 @@ describe('semantic checks', () => {
     problemsOf(() => load('telemetryflow:\n  endpoint: "collector:99999"\n'));
   });
 
+  it('rejects an export header HTTP cannot carry, naming it and never quoting the value', () => {
+    const { problems } = problemsOf(() => load('exporter:\n  otlp:\n    headers:\n      "X Bad": v\n      X-Token: "tok_secret_1\\u0001"\n      X-Team: ops\n'));
+    assert.deepEqual(sortByPath(problems), [
+      { path: 'exporter.otlp.headers.X Bad', message: 'cannot be sent: not a valid header name' },
+      { path: 'exporter.otlp.headers.X-Token', message: 'cannot be sent: the value has a character not allowed in a header' },
+    ]);
+  });
+
   it('requires health.address to be host:port', () => {
     for (const bad of ['13133', ':13133', 'localhost', 'http://127.0.0.1:13133']) {
       const { problems } = problemsOf(() => load(`health: {address: "${bad}"}\n`));

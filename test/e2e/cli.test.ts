@@ -83,6 +83,12 @@ test('start with a self-referential alias or a billion-laughs file: exit 2, not 
   assertConfigError(runCli(['start', '--config', workspace.file('laughs.yaml', laughs.join('\n') + '\n')]), /Excessive alias count/);
 });
 
+test('start with an export header that cannot be sent: exit 2 (a configuration error), not 1', () => {
+  const bad = workspace.file('bad-header.yaml', 'exporter:\n  otlp:\n    headers:\n      "X Bad": v\n');
+  assertConfigError(runCli(['start', '--config', bad]), /exporter\.otlp\.headers\.X Bad: cannot be sent: not a valid header name/);
+  assertConfigError(runCli(['config', 'validate', '--config', bad]), /X Bad/);
+});
+
 test('start with a bad value: exit 2 naming key, value and expectation', () => {
   const bad = workspace.file('bad-value.yaml', 'collectors:\n  system:\n    interval: "5"\n');
   assertConfigError(runCli(['-c', bad]), /collectors\.system\.interval: "5" is not a duration, e\.g\. "15s"/);
