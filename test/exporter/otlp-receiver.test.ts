@@ -7,11 +7,13 @@ import { gzipSync } from 'node:zlib';
 import { Metadata } from '@grpc/grpc-js';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
-import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver';
 import { collectSample } from './fixtures';
+
+// The exporter's CompressionAlgorithm value, spelled here so the test needs no other package.
+const GZIP = 'gzip' as NonNullable<ConstructorParameters<typeof GrpcMetricExporter>[0]>['compression'];
 
 function post(url: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
   return new Promise((resolve, reject) => {
@@ -99,7 +101,7 @@ describe('OTLP test receiver', () => {
     receiver.reset();
     const metadata = new Metadata();
     metadata.set('x-test', 'yes');
-    const exporter = new GrpcMetricExporter({ url: `http://${receiver.grpcAddress}`, compression: CompressionAlgorithm.GZIP, metadata });
+    const exporter = new GrpcMetricExporter({ url: `http://${receiver.grpcAddress}`, compression: GZIP, metadata });
     const result = await new Promise<{ code: ExportResultCode; error?: Error }>((resolve) => exporter.export(sample, resolve));
     await exporter.shutdown();
     assert.equal(result.code, ExportResultCode.SUCCESS, result.error?.message);
