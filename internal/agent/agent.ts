@@ -5,6 +5,7 @@ import type { AgentConfig } from '../config/types';
 import type { LocalApi } from '../api/local-api';
 import { LatestExport } from '../api/prometheus';
 import { ExportAccounting } from '../exporter/accounting';
+import { rereadTlsFiles } from '../exporter/tls';
 import { HealthStatus, startHealthServer, type HealthServer } from '../health/server';
 import { errorMessage, type Logger } from '../log/logger';
 import { systemClock, type Clock } from '../procfs/host';
@@ -123,6 +124,7 @@ export class Agent {
     if (running === undefined) return 'failed';
     // Certificates are rotated in place: re-read whatever the file says.
     this.api?.reloadTls();
+    rereadTlsFiles();
     const read = readChangedConfig(this.options.loadOptions, this.config, this.logger);
     if (typeof read === 'string') return read;
     const { next, changed } = read;

@@ -28,6 +28,15 @@ export function parseHostPort(text: string): HostPort | undefined {
   return port <= 65535 ? { host: match[1], port } : undefined;
 }
 
+/**
+ * The socket path of a `unix:` endpoint (`unix:/run/otel.sock`, `unix:///run/otel.sock`, or
+ * `unix:relative.sock` from the working directory), as gRPC names them; undefined for others.
+ */
+export function parseUnixEndpoint(text: string): string | undefined {
+  const match = /^unix:(?:\/\/(?=\/))?(.+)$/i.exec(text.trim());
+  return match ? match[1] : undefined;
+}
+
 /** The host part of an endpoint written as a URL or as host:port. */
 function endpointHost(endpoint: string): string | undefined {
   if (endpoint.includes('://')) {
@@ -113,8 +122,8 @@ function checkTlsContent(tls: AgentConfig['telemetryflow']['tls'], ca: Buffer | 
 
 function checkEndpoints(config: AgentConfig, { problems }: CheckContext): void {
   const { endpoint, backend_endpoint: backend, protocol } = config.telemetryflow;
-  const expected = protocol === 'http' ? 'a URL such as "http://collector:4318" or host:port' : 'host:port such as "localhost:4317" or a URL';
-  if (config.exporter.otlp.enabled && !(isHttpUrl(endpoint) || parseHostPort(endpoint) !== undefined)) {
+  const expected = protocol === 'http' ? 'a URL such as "http://collector:4318", host:port or unix:/path/to.sock' : 'host:port such as "localhost:4317", a URL or unix:/path/to.sock';
+  if (config.exporter.otlp.enabled && !(isHttpUrl(endpoint) || parseHostPort(endpoint) !== undefined || parseUnixEndpoint(endpoint) !== undefined)) {
     problems.push({ path: 'telemetryflow.endpoint', value: endpoint, message: `must be ${expected} (protocol ${protocol})` });
   }
   if (backend !== '' && !isHttpUrl(backend)) {

@@ -108,6 +108,7 @@ export function defaultConfig(): AgentConfig {
         endpoint_version: 'v2',
         metrics_endpoint: '',
         headers: {},
+        keepalive: { interval: 30 * SECOND, timeout: 10 * SECOND },
       },
     },
     buffer: {

@@ -133,6 +133,7 @@ export const CONFIG_SCHEMA: JsonSchema = section({
       endpoint_version: oneOf('v1', 'v2'),
       metrics_endpoint: text,
       headers: stringMap,
+      keepalive: section({ interval: duration, timeout: duration }),
     }),
   }),
   buffer: section({

@@ -141,6 +141,8 @@ export interface OtlpExporterConfig {
   metrics_endpoint: string;
   /** Extra headers sent with every export. */
   headers: Record<string, string>;
+  /** gRPC: HTTP/2 pings on an idle session; interval 0 turns them off. */
+  keepalive: { interval: number; timeout: number };
 }
 
 export interface BufferConfig {

@@ -1,13 +1,14 @@
 // Where exports go, decided once from the effective config: a gRPC `host:port` or an HTTP URL.
-import { parseHostPort, schemeTls } from '../config/checks';
+import { parseHostPort, parseUnixEndpoint, schemeTls } from '../config/checks';
 import type { AgentConfig } from '../config/types';
+import type { Destination } from './connect';
 
 export const DEFAULT_GRPC_PORT = 4317;
 export const DEFAULT_HTTP_PORT = 4318;
 
 export type ExportTarget =
-  | { protocol: 'grpc'; /** `host:port`, no scheme */ address: string; tls: boolean }
-  | { protocol: 'http'; /** full metrics URL */ url: string; tls: boolean };
+  | { protocol: 'grpc'; /** `host:port` or `unix:/path`, no scheme */ address: string; tls: boolean; destination: Destination }
+  | { protocol: 'http'; /** full metrics URL */ url: string; tls: boolean; destination: Destination };
 
 /** An endpoint the exporter cannot use; names the key and the value. */
 export class EndpointError extends Error {
@@ -56,6 +57,10 @@ function parseEndpoint(endpoint: string, defaultPort: number): Authority {
   throw new EndpointError('telemetryflow.endpoint', endpoint, 'must be host:port or an http(s):// URL, e.g. "localhost:4317"');
 }
 
+function tcp(host: string, port: number): Destination {
+  return { kind: 'tcp', host: host.replace(/^\[|\]$/g, ''), port };
+}
+
 /**
  * The export target. TLS: an `https://` or `http://` scheme says it outright, otherwise
  * `telemetryflow.tls.enabled` decides. HTTP path: an explicit `exporter.otlp.metrics_endpoint`
@@ -64,9 +69,11 @@ function parseEndpoint(endpoint: string, defaultPort: number): Authority {
 export function resolveExportTarget(config: AgentConfig): ExportTarget {
   const { endpoint, protocol, tls } = config.telemetryflow;
   const otlp = config.exporter.otlp;
+  const socketPath = parseUnixEndpoint(endpoint);
   if (protocol === 'grpc') {
+    if (socketPath !== undefined) return { protocol: 'grpc', address: `unix:${socketPath}`, tls: tls.enabled, destination: { kind: 'unix', path: socketPath } };
     const authority = parseEndpoint(endpoint, DEFAULT_GRPC_PORT);
-    return { protocol: 'grpc', address: `${authority.host}:${authority.port}`, tls: authority.tls ?? tls.enabled };
+    return { protocol: 'grpc', address: `${authority.host}:${authority.port}`, tls: authority.tls ?? tls.enabled, destination: tcp(authority.host, authority.port) };
   }
   const metricsEndpoint = otlp.metrics_endpoint.trim();
   if (/^https?:\/\//i.test(metricsEndpoint)) {
@@ -75,10 +82,14 @@ export function resolveExportTarget(config: AgentConfig): ExportTarget {
     } catch {
       throw new EndpointError('exporter.otlp.metrics_endpoint', metricsEndpoint, 'is not a valid URL');
     }
-    return { protocol: 'http', url: metricsEndpoint, tls: schemeTls(metricsEndpoint) === true };
+    const url = new URL(metricsEndpoint);
+    return { protocol: 'http', url: metricsEndpoint, tls: schemeTls(metricsEndpoint) === true, destination: tcp(url.hostname, Number(url.port || (url.protocol === 'https:' ? 443 : 80))) };
   }
+  const path = metricsEndpoint !== '' ? (metricsEndpoint.startsWith('/') ? metricsEndpoint : `/${metricsEndpoint}`) : `/${otlp.endpoint_version}/metrics`;
+  // A collector on a unix socket is on this host: the URL's authority is only the Host header.
+  if (socketPath !== undefined) return { protocol: 'http', url: `${tls.enabled ? 'https' : 'http'}://localhost${path}`, tls: tls.enabled, destination: { kind: 'unix', path: socketPath } };
   const authority = parseEndpoint(endpoint, DEFAULT_HTTP_PORT);
   const useTls = authority.tls ?? tls.enabled;
-  const path = metricsEndpoint !== '' ? (metricsEndpoint.startsWith('/') ? metricsEndpoint : `/${metricsEndpoint}`) : `${authority.basePath}/${otlp.endpoint_version}/metrics`;
-  return { protocol: 'http', url: `${useTls ? 'https' : 'http'}://${authority.host}:${authority.port}${path}`, tls: useTls };
+  const fullPath = metricsEndpoint !== '' ? path : `${authority.basePath}${path}`;
+  return { protocol: 'http', url: `${useTls ? 'https' : 'http'}://${authority.host}:${authority.port}${fullPath}`, tls: useTls, destination: tcp(authority.host, authority.port) };
 }

@@ -4,13 +4,16 @@
 // channel machinery (name resolution, load balancing, retries), which cost 3 MB of resident memory
 // and a tenth of the per-cycle CPU here.
 import * as http2 from 'node:http2';
+import type { LookupFunction } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Compression } from '../config/types';
 import { acceptedResult, classifyGrpcStatus, classifySocketError, createScrubber, type FailureResult, type Scrubber } from './classify';
 import { GrpcStatus, grpcStatusOfHttp } from './grpc-status';
 import { checkHeaders, HeaderError, secretHeaderValues } from './headers';
 import { decodeRpcStatus } from './rpc-status';
-import { MIN_TLS_VERSION, type TlsMaterial } from './tls';
+import { hostPort, openConnection, type Destination } from './connect';
+import type { TlsMaterial, TlsSource } from './tls';
 import type { OtlpTransport, SendResult } from './types';
 import { deadlineResult, GZIP_OPTIONS, MAX_RESPONSE_BYTES } from './wire';
 
@@ -19,13 +22,32 @@ export const GRPC_EXPORT_METHOD = '/opentelemetry.proto.collector.metrics.v1.Met
 // HTTP/2 allows none of these in a request (RFC 9113 §8.2.2), and gRPC owns the rest.
 const RESERVED_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'te', 'content-type', 'content-length']);
 
+export interface KeepaliveOptions {
+  /** An idle session is pinged after this long without a call or a ping; 0 turns pings off. */
+  intervalMs: number;
+  /** A ping unanswered this long retires the session. */
+  timeoutMs: number;
+}
+
 export interface GrpcTransportOptions {
-  /** `host:port`. */
+  /** `host:port`, or `unix:/path` with `destination` saying so. */
   address: string;
+  /** Where to connect; by default the `host:port` of `address`. */
+  destination?: Destination;
   /** TLS material; undefined for a plaintext connection. */
-  tls?: TlsMaterial;
+  tls?: TlsSource;
   headers: Record<string, string>;
   compression: Compression;
+  keepalive?: KeepaliveOptions;
+  /** HTTP proxy to tunnel through (CONNECT). */
+  proxy?: URL;
+  /** Name lookup, resolved anew for each session (dns.lookup by default). */
+  lookup?: LookupFunction;
+}
+
+function destinationOf(address: string): Destination {
+  const split = address.lastIndexOf(':');
+  return { kind: 'tcp', host: address.slice(0, split).replace(/^\[|\]$/g, ''), port: Number(address.slice(split + 1)) };
 }
 
 /** gRPC metadata: lowercase names; no `-bin` (binary) values, no HTTP/2 connection headers. */
@@ -39,17 +61,6 @@ function buildMetadata(headers: Record<string, string>): Record<string, string> 
     metadata[key] = value;
   }
   return metadata;
-}
-
-function connectOptions(tls: TlsMaterial | undefined): http2.SecureClientSessionOptions {
-  if (!tls) return {};
-  return {
-    ca: tls.ca,
-    cert: tls.cert,
-    key: tls.key,
-    minVersion: MIN_TLS_VERSION,
-    ...(tls.skipVerify ? { rejectUnauthorized: false, checkServerIdentity: () => undefined } : { rejectUnauthorized: true }),
-  };
 }
 
 /** The 5-byte gRPC message prefix (compressed flag, big-endian length), then the message. */
@@ -92,18 +103,26 @@ export class GrpcTransport implements OtlpTransport {
   readonly protocol = 'grpc' as const;
   readonly target: string;
   private readonly authority: string;
-  private readonly sessionOptions: http2.SecureClientSessionOptions;
+  private readonly destination: Destination;
   private readonly requestHeaders: http2.OutgoingHttpHeaders;
   private readonly compressed: boolean;
   private readonly scrub: Scrubber;
   private session?: http2.ClientHttp2Session;
+  /** The TLS material the open session was made with. */
+  private sessionTls?: TlsMaterial;
+  private opening?: Promise<http2.ClientHttp2Session>;
+  private lastActivity = 0;
   private closed = false;
+  /** Sessions retired because a keepalive ping went unanswered. */
+  keepaliveFailures = 0;
 
-  constructor(options: GrpcTransportOptions) {
+  constructor(private readonly options: GrpcTransportOptions) {
     this.target = `${options.tls ? 'grpcs' : 'grpc'}://${options.address}`;
-    this.authority = `${options.tls ? 'https' : 'http'}://${options.address}`;
+    this.destination = options.destination ?? destinationOf(options.address);
+    // The :authority pseudo-header; a unix socket's collector is on this host.
+    const authorityHost = this.destination.kind === 'tcp' ? hostPort(this.destination.host, this.destination.port) : 'localhost';
+    this.authority = `${options.tls ? 'https' : 'http'}://${authorityHost}`;
     checkHeaders(options.headers);
-    this.sessionOptions = connectOptions(options.tls);
     this.compressed = options.compression === 'gzip';
     this.scrub = createScrubber(secretHeaderValues(options.headers));
     this.requestHeaders = {
@@ -126,11 +145,28 @@ export class GrpcTransport implements OtlpTransport {
     return first.staleSession ? (await this.call(frame, timeoutMs)).result : first.result;
   }
 
-  /** The open session, or a new one; a session that fails or closes is never used again. */
-  private currentSession(): { session: http2.ClientHttp2Session; reused: boolean } {
+  /**
+   * The open session, or a new one on a new connection (the name resolved again); a session that
+   * fails, closes or missed a keepalive ping is never used again, nor one made with TLS files
+   * that have changed since.
+   */
+  private async currentSession(connectTimeoutMs: number): Promise<{ session: http2.ClientHttp2Session; reused: boolean }> {
     const open = this.session;
-    if (open && !open.closed && !open.destroyed) return { session: open, reused: true };
-    const session = http2.connect(this.authority, this.sessionOptions);
+    const tls = this.options.tls?.current();
+    if (open && !open.closed && !open.destroyed && tls === this.sessionTls) return { session: open, reused: true };
+    if (open && tls !== this.sessionTls) open.close();
+    this.opening ??= this.openSession(tls, connectTimeoutMs).finally(() => (this.opening = undefined));
+    return { session: await this.opening, reused: false };
+  }
+
+  private async openSession(tls: TlsMaterial | undefined, timeoutMs: number): Promise<http2.ClientHttp2Session> {
+    const socket = await openConnection(this.destination, {
+      timeoutMs,
+      proxy: this.options.proxy,
+      lookup: this.options.lookup,
+      tls: tls ? { material: tls, alpn: ['h2'] } : undefined,
+    });
+    const session = http2.connect(this.authority, { createConnection: () => socket });
     const forget = () => {
       if (this.session === session) this.session = undefined;
     };
@@ -141,11 +177,73 @@ export class GrpcTransport implements OtlpTransport {
     // An idle session must not keep the process alive; a call in flight has its own timer.
     session.unref();
     this.session = session;
-    return { session, reused: false };
+    this.sessionTls = tls;
+    this.lastActivity = Date.now();
+    this.keepAlive(session, socket);
+    return session;
   }
 
-  private call(frame: Buffer, timeoutMs: number): Promise<Attempt> {
-    const { session, reused } = this.currentSession();
+  /**
+   * Pings the session once the interval has passed without a call starting or ending or a ping,
+   * and destroys it when the ping goes unanswered: a connection a NAT or load balancer dropped
+   * silently is found between exports (the next export opens a new one instead of waiting out
+   * its deadline), or during a call (which then fails at once instead of at its deadline). One
+   * ping per interval stays within what gRPC servers allow by default (pings without a call are
+   * tolerated twice between answers).
+   */
+  private keepAlive(session: http2.ClientHttp2Session, socket: Duplex): void {
+    const keepalive = this.options.keepalive;
+    if (!keepalive || keepalive.intervalMs <= 0) return;
+    const { intervalMs, timeoutMs } = keepalive;
+    const retire = () => {
+      this.keepaliveFailures += 1;
+      const error: NodeJS.ErrnoException = new Error(`${this.target}: keepalive ping unanswered within ${timeoutMs} ms`);
+      error.code = 'ETIMEDOUT';
+      session.destroy(error);
+      // The connection too, even one whose peer never finished HTTP/2's handshake.
+      socket.destroy();
+    };
+    const tick = setInterval(() => {
+      if (session.destroyed || session.closed) return;
+      if (Date.now() - this.lastActivity < intervalMs) return;
+      this.lastActivity = Date.now();
+      const deadline = setTimeout(retire, timeoutMs);
+      deadline.unref();
+      try {
+        session.ping((error) => {
+          clearTimeout(deadline);
+          if (error && !session.destroyed) retire();
+        });
+      } catch {
+        clearTimeout(deadline);
+        retire();
+      }
+    }, Math.max(1, Math.min(intervalMs, timeoutMs) / 2));
+    tick.unref();
+    session.once('close', () => clearInterval(tick));
+  }
+
+  private async call(frame: Buffer, timeoutMs: number): Promise<Attempt> {
+    this.lastActivity = Date.now();
+    try {
+      return await this.callOnSession(frame, timeoutMs);
+    } finally {
+      this.lastActivity = Date.now();
+    }
+  }
+
+  private async callOnSession(frame: Buffer, timeoutMs: number): Promise<Attempt> {
+    const started = Date.now();
+    let opened: { session: http2.ClientHttp2Session; reused: boolean };
+    try {
+      opened = await this.currentSession(timeoutMs);
+    } catch (error) {
+      const cause = error as NodeJS.ErrnoException;
+      return { result: cause.code === 'ETIMEDOUT' ? deadlineResult(this.target, timeoutMs) : classifySocketError(cause, this.scrub) };
+    }
+    const { session, reused } = opened;
+    // What is left of the deadline after connecting.
+    const remainingMs = Math.max(1, timeoutMs - (Date.now() - started));
     return new Promise((resolve) => {
       let settled = false;
       let response: http2.IncomingHttpHeaders | undefined;
@@ -160,7 +258,7 @@ export class GrpcTransport implements OtlpTransport {
       };
       let stream: http2.ClientHttp2Stream;
       try {
-        stream = session.request({ ...this.requestHeaders, 'grpc-timeout': `${Math.max(1, Math.ceil(timeoutMs))}m` });
+        stream = session.request({ ...this.requestHeaders, 'grpc-timeout': `${Math.ceil(remainingMs)}m` });
       } catch (error) {
         // The session closed between the check and the call.
         resolve({ result: classifySocketError(error as NodeJS.ErrnoException, this.scrub), staleSession: reused });
@@ -172,7 +270,7 @@ export class GrpcTransport implements OtlpTransport {
         // Not even response headers: the connection may be dead without anyone saying so (a
         // NAT or load balancer dropped it). A fresh one costs a handshake; a dead one every call.
         if (!response) session.destroy();
-      }, timeoutMs);
+      }, remainingMs);
       stream.on('response', (headers) => (response = headers));
       stream.on('trailers', (headers) => (trailers = headers));
       stream.on('data', (chunk: Buffer) => {

@@ -1,13 +1,15 @@
 // OTLP/HTTP with protobuf bodies: POST to the metrics URL over a keep-alive connection.
 import * as http from 'node:http';
-import * as https from 'node:https';
+import type { LookupFunction } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
 import { gzip, gzipSync } from 'node:zlib';
 import type { Compression } from '../config/types';
 import { acceptedResult, classifyHttpStatus, classifySocketError, createScrubber, parseRetryAfter, type Scrubber } from './classify';
 import { checkHeaders, secretHeaderValues } from './headers';
 import { decodeRpcStatus } from './rpc-status';
-import { MIN_TLS_VERSION, type TlsMaterial } from './tls';
+import { openConnection, type Destination } from './connect';
+import type { TlsMaterial, TlsSource } from './tls';
 import type { OtlpTransport, SendResult } from './types';
 import { deadlineResult, GZIP_OPTIONS, MAX_RESPONSE_BYTES } from './wire';
 
@@ -21,19 +23,55 @@ const INLINE_GZIP_MAX_BYTES = 256 * 1024;
 export interface HttpTransportOptions {
   /** The full metrics URL (http:// or https://). */
   url: string;
+  /** Where to connect; by default the URL's host and port. */
+  destination?: Destination;
   headers: Record<string, string>;
   compression: Compression;
   /** Used when the URL is https. */
-  tls?: TlsMaterial;
+  tls?: TlsSource;
+  /** HTTP proxy to tunnel through (CONNECT). */
+  proxy?: URL;
+  /** Name lookup, resolved anew for each connection (dns.lookup by default). */
+  lookup?: LookupFunction;
   now?: () => number;
+}
+
+/** An https URL without `tls:` files: the system's CA store, verification on. */
+const SYSTEM_TRUST: TlsMaterial = { skipVerify: false };
+
+/**
+ * A keep-alive agent whose connections come from openConnection (unix socket, every address of
+ * the name, proxy tunnel, TLS), so both transports connect the same way.
+ */
+class ExportAgent extends http.Agent {
+  constructor(
+    private readonly destination: Destination,
+    private readonly connectOptions: { proxy?: URL; lookup?: LookupFunction; tls?: TlsMaterial; timeoutMs: number },
+  ) {
+    super({ keepAlive: true });
+    // The URL's scheme must match the agent's protocol; TLS is done by openConnection.
+    (this as unknown as { protocol: string }).protocol = connectOptions.tls ? 'https:' : 'http:';
+  }
+
+  override createConnection(_options: http.ClientRequestArgs, done?: (error: Error | null, socket: Duplex) => void): undefined {
+    const { proxy, lookup, tls, timeoutMs } = this.connectOptions;
+    openConnection(this.destination, { proxy, lookup, timeoutMs, tls: tls ? { material: tls, alpn: ['http/1.1'] } : undefined }).then(
+      // A tunnel comes paused (connect.ts); the HTTP parser reads it as a stream.
+      (socket) => done?.(null, socket.resume()),
+      (error: Error) => done?.(error, undefined as never),
+    );
+    return undefined;
+  }
 }
 
 export class HttpTransport implements OtlpTransport {
   readonly protocol = 'http' as const;
   readonly target: string;
   private readonly url: URL;
-  private readonly agent: http.Agent;
-  private readonly request: typeof http.request;
+  private readonly destination: Destination;
+  private agent?: ExportAgent;
+  /** The TLS material the agent's connections are made with. */
+  private agentTls?: TlsMaterial;
   private readonly scrub: Scrubber;
   private readonly now: () => number;
 
@@ -43,21 +81,17 @@ export class HttpTransport implements OtlpTransport {
     this.target = this.url.href;
     this.scrub = createScrubber(secretHeaderValues(options.headers));
     this.now = options.now ?? Date.now;
-    if (this.url.protocol === 'https:') {
-      const tls = options.tls ?? { skipVerify: false };
-      this.agent = new https.Agent({
-        keepAlive: true,
-        ca: tls.ca,
-        cert: tls.cert,
-        key: tls.key,
-        rejectUnauthorized: !tls.skipVerify,
-        minVersion: MIN_TLS_VERSION,
-      });
-      this.request = https.request;
-    } else {
-      this.agent = new http.Agent({ keepAlive: true });
-      this.request = http.request;
-    }
+    this.destination = options.destination ?? { kind: 'tcp', host: this.url.hostname.replace(/^\[|\]$/g, ''), port: Number(this.url.port || (this.url.protocol === 'https:' ? 443 : 80)) };
+  }
+
+  /** The agent, replaced (its idle connections closed) when the TLS files changed. */
+  private currentAgent(timeoutMs: number): ExportAgent {
+    const tls = this.url.protocol === 'https:' ? (this.options.tls?.current() ?? SYSTEM_TRUST) : undefined;
+    if (this.agent && tls === this.agentTls) return this.agent;
+    this.agent?.destroy();
+    this.agentTls = tls;
+    this.agent = new ExportAgent(this.destination, { proxy: this.options.proxy, lookup: this.options.lookup, tls, timeoutMs });
+    return this.agent;
   }
 
   async send(body: Uint8Array, timeoutMs: number): Promise<SendResult> {
@@ -88,7 +122,7 @@ export class HttpTransport implements OtlpTransport {
         clearTimeout(timer);
         resolve({ result, staleSocket });
       };
-      const req = this.request(this.url, { method: 'POST', agent: this.agent, headers }, (res) => {
+      const req = http.request(this.url, { method: 'POST', agent: this.currentAgent(timeoutMs), headers }, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (chunk: Buffer) => {
@@ -135,6 +169,6 @@ export class HttpTransport implements OtlpTransport {
   }
 
   async close(): Promise<void> {
-    this.agent.destroy();
+    this.agent?.destroy();
   }
 }

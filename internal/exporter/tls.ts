@@ -1,6 +1,8 @@
-// TLS material for the collector connection, read once when the transport is created so a bad
-// path fails at start (or reload) with the key's name, not at the first export.
-import { readFileSync } from 'node:fs';
+// TLS material for the agent's outgoing connections (OTLP exporter and heartbeat): read once, so
+// a bad path fails at start (or reload) with the key's name, not at the first request; read
+// again when a file changes on disk (a rotated certificate) or on SIGHUP, so a renewed
+// certificate is picked up without a restart and without reading three files per request.
+import { readFileSync, statSync } from 'node:fs';
 import type { TlsConfig } from '../config/types';
 
 export const MIN_TLS_VERSION = 'TLSv1.2';
@@ -11,9 +13,12 @@ export interface TlsMaterial {
   /** Client certificate and key for mTLS. */
   cert?: Buffer;
   key?: Buffer;
-  /** Do not verify the collector's certificate (tls.skip_verify). */
+  /** Do not verify the peer's certificate (tls.skip_verify). */
   skipVerify: boolean;
 }
+
+type TlsFileKey = 'ca_file' | 'cert_file' | 'key_file';
+const FILE_KEYS: readonly TlsFileKey[] = ['ca_file', 'cert_file', 'key_file'];
 
 /** A TLS file that cannot be read; names the config key and the path. */
 export class TlsFileError extends Error {
@@ -27,7 +32,7 @@ export class TlsFileError extends Error {
   }
 }
 
-function readTlsFile(key: 'ca_file' | 'cert_file' | 'key_file', path: string): Buffer | undefined {
+function readTlsFile(key: TlsFileKey, path: string): Buffer | undefined {
   if (path === '') return undefined;
   try {
     return readFileSync(path);
@@ -43,4 +48,57 @@ export function loadTlsMaterial(tls: TlsConfig): TlsMaterial {
     key: readTlsFile('key_file', tls.key_file),
     skipVerify: tls.skip_verify,
   };
+}
+
+// Bumped by SIGHUP: every source reads its files again on its next use.
+let generation = 0;
+
+/** Makes every TlsSource read its files again on next use (SIGHUP). */
+export function rereadTlsFiles(): void {
+  generation += 1;
+}
+
+/** What identifies one version of a file: a rename, a rewrite or a touch changes it. */
+function fileStamp(path: string): string {
+  if (path === '') return '';
+  try {
+    const stat = statSync(path, { bigint: true });
+    return `${stat.ino}:${stat.size}:${stat.mtimeNs}`;
+  } catch {
+    return 'missing';
+  }
+}
+
+/**
+ * The material of one `tls:` section. `current()` is the material last read; it reads the files
+ * again when one changed or after rereadTlsFiles(). A file that cannot be read then (a rotation
+ * half done) keeps the previous material, and the next call tries again.
+ */
+export class TlsSource {
+  private material: TlsMaterial;
+  private stamps: string;
+  private readGeneration = generation;
+
+  /** Throws TlsFileError when a file cannot be read now. */
+  constructor(private readonly config: TlsConfig) {
+    this.stamps = this.currentStamps();
+    this.material = loadTlsMaterial(config);
+  }
+
+  current(): TlsMaterial {
+    const stamps = this.currentStamps();
+    if (stamps === this.stamps && this.readGeneration === generation) return this.material;
+    try {
+      this.material = loadTlsMaterial(this.config);
+      this.stamps = stamps;
+      this.readGeneration = generation;
+    } catch {
+      // Keep the material that worked; the stamps stay old so the next call reads again.
+    }
+    return this.material;
+  }
+
+  private currentStamps(): string {
+    return FILE_KEYS.map((key) => fileStamp(this.config[key])).join('|');
+  }
 }

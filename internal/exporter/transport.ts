@@ -2,23 +2,27 @@
 import type { AgentConfig } from '../config/types';
 import { resolveExportTarget } from './endpoint';
 import { exportHeaders } from './headers';
-import { loadTlsMaterial } from './tls';
+import { proxyFor } from './proxy';
+import { TlsSource } from './tls';
 import type { OtlpTransport } from './types';
 
 /**
- * Throws EndpointError, TlsFileError or HeaderError (each naming the key) when the config
+ * Throws EndpointError, TlsFileError, ProxyConfigError or HeaderError (each naming the key) when the config
  * cannot make a working transport.
  */
-export function createTransport(config: AgentConfig, agentId: string): OtlpTransport {
+export function createTransport(config: AgentConfig, agentId: string, env: NodeJS.ProcessEnv = process.env): OtlpTransport {
   const target = resolveExportTarget(config);
   const headers = exportHeaders(config, agentId);
-  const tls = target.tls ? loadTlsMaterial(config.telemetryflow.tls) : undefined;
-  const compression = config.exporter.otlp.compression;
+  const tls = target.tls ? new TlsSource(config.telemetryflow.tls) : undefined;
+  const { compression, keepalive } = config.exporter.otlp;
+  const { destination } = target;
+  // A collector on a unix socket is on this host: no proxy in between.
+  const proxy = destination.kind === 'tcp' ? proxyFor(target.protocol === 'grpc' ? 'grpc' : target.tls ? 'https' : 'http', destination.host, destination.port, env) : undefined;
   // Only the configured protocol's client is loaded (node:http2, or node:http and node:https).
   if (target.protocol === 'grpc') {
     const { GrpcTransport } = require('./grpc-transport') as typeof import('./grpc-transport');
-    return new GrpcTransport({ address: target.address, tls, headers, compression });
+    return new GrpcTransport({ address: target.address, destination, tls, headers, compression, proxy, keepalive: { intervalMs: keepalive.interval, timeoutMs: keepalive.timeout } });
   }
   const { HttpTransport } = require('./http-transport') as typeof import('./http-transport');
-  return new HttpTransport({ url: target.url, tls, headers, compression });
+  return new HttpTransport({ url: target.url, destination, tls, headers, compression, proxy });
 }

@@ -8,6 +8,7 @@ import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
 import { osType, userAgent, VERSION } from '../version/version';
 import { httpRequest } from './http';
+import { TlsSource, type TlsMaterial } from '../exporter/tls';
 import { primaryInterface } from './interfaces';
 import { sendWithRetry, type RetryPolicy, type SendOutcome } from './retry';
 import { SystemInfoBuilder } from './system-info';
@@ -94,6 +95,7 @@ function parseObject(body: string): Record<string, unknown> {
 
 export class HeartbeatClient implements Heartbeat {
   private readonly config: AgentConfig;
+  private tlsSource?: TlsSource;
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly builder: SystemInfoBuilder;
@@ -211,10 +213,16 @@ export class HeartbeatClient implements Heartbeat {
     return secret ? text.split(secret).join('***') : text;
   }
 
+  /** Read on the first https request, not per request; throws TlsFileError (a failed attempt). */
+  private tlsMaterial(): TlsMaterial {
+    this.tlsSource ??= new TlsSource(this.config.telemetryflow.tls);
+    return this.tlsSource.current();
+  }
+
   private post(url: URL, body: unknown): Promise<SendOutcome> {
     const text = JSON.stringify(body);
     return sendWithRetry(
-      (signal) => httpRequest({ method: 'POST', url, headers: this.headers, body: text, signal, tls: this.config.telemetryflow.tls }),
+      (signal) => httpRequest({ method: 'POST', url, headers: this.headers, body: text, signal, tls: url.protocol === 'https:' ? this.tlsMaterial() : undefined }),
       this.policy,
       this.clock,
       this.stopController.signal,

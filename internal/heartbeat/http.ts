@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { TlsConfig } from '../config/types';
+import { MIN_TLS_VERSION, type TlsMaterial } from '../exporter/tls';
 
 /** One HTTP exchange as the heartbeat sees it. */
 export interface HttpReply {
@@ -17,7 +16,8 @@ export interface HttpRequest {
   body?: string;
   /** Aborts the request; a timeout is expressed as an aborted signal. */
   signal: AbortSignal;
-  tls?: TlsConfig;
+  /** For https URLs; undefined means the system's CA store and verification. */
+  tls?: TlsMaterial;
 }
 
 /** A request that got no HTTP answer: refused, reset, DNS failure, timeout. */
@@ -32,13 +32,9 @@ export class NetworkError extends Error {
 // not grow the agent's memory.
 const MAX_REPLY_BYTES = 1 << 20;
 
-function tlsOptions(tls: TlsConfig | undefined): https.RequestOptions {
+function tlsOptions(tls: TlsMaterial | undefined): https.RequestOptions {
   if (!tls) return {};
-  const options: https.RequestOptions = { rejectUnauthorized: !tls.skip_verify, minVersion: 'TLSv1.2' };
-  if (tls.ca_file) options.ca = readFileSync(tls.ca_file);
-  if (tls.cert_file) options.cert = readFileSync(tls.cert_file);
-  if (tls.key_file) options.key = readFileSync(tls.key_file);
-  return options;
+  return { rejectUnauthorized: !tls.skipVerify, minVersion: MIN_TLS_VERSION, ca: tls.ca, cert: tls.cert, key: tls.key };
 }
 
 /**

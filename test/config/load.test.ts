@@ -391,8 +391,9 @@ describe('semantic checks', () => {
   it('requires a URL or host:port endpoint', () => {
     const { problems } = problemsOf(() => load('telemetryflow:\n  protocol: http\n  endpoint: collector\n'));
     assert.equal(problems[0].path, 'telemetryflow.endpoint');
-    assert.match(problems[0].message, /must be a URL such as "http:\/\/collector:4318" or host:port \(protocol http\)/);
+    assert.match(problems[0].message, /must be a URL such as "http:\/\/collector:4318", host:port or unix:\/path\/to.sock \(protocol http\)/);
     assert.equal(load('telemetryflow:\n  endpoint: "[::1]:4317"\n  tls: {enabled: false}\n').config.telemetryflow.endpoint, '[::1]:4317');
+    assert.equal(load('telemetryflow:\n  endpoint: "unix:/run/otel/otlp.sock"\n  tls: {enabled: false}\n').config.telemetryflow.endpoint, 'unix:/run/otel/otlp.sock');
     problemsOf(() => load('telemetryflow:\n  endpoint: "collector:99999"\n'));
   });
 

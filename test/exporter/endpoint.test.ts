@@ -18,24 +18,30 @@ function config(mutate: (c: AgentConfig) => void): AgentConfig {
   return c;
 }
 
+/** The target without its connection details, which the next test checks. */
+function target(c: AgentConfig): { protocol: string; url?: string; address?: string; tls: boolean } {
+  const { destination: _destination, ...rest } = resolveExportTarget(c);
+  return rest;
+}
+
 describe('resolveExportTarget', () => {
   it('gRPC: host:port as is, scheme stripped, default port 4317, TLS from scheme or tls.enabled', () => {
-    assert.deepEqual(resolveExportTarget(config((c) => (c.telemetryflow.endpoint = 'collector:4317'))), { protocol: 'grpc', address: 'collector:4317', tls: true });
+    assert.deepEqual(target(config((c) => (c.telemetryflow.endpoint = 'collector:4317'))), { protocol: 'grpc', address: 'collector:4317', tls: true });
     assert.deepEqual(
-      resolveExportTarget(config((c) => ((c.telemetryflow.endpoint = 'collector:4317'), (c.telemetryflow.tls.enabled = false)))),
+      target(config((c) => ((c.telemetryflow.endpoint = 'collector:4317'), (c.telemetryflow.tls.enabled = false)))),
       { protocol: 'grpc', address: 'collector:4317', tls: false },
     );
-    assert.deepEqual(resolveExportTarget(config((c) => (c.telemetryflow.endpoint = 'http://collector'))), { protocol: 'grpc', address: 'collector:4317', tls: false });
+    assert.deepEqual(target(config((c) => (c.telemetryflow.endpoint = 'http://collector'))), { protocol: 'grpc', address: 'collector:4317', tls: false });
     assert.deepEqual(
-      resolveExportTarget(config((c) => ((c.telemetryflow.endpoint = 'https://collector:9000/'), (c.telemetryflow.tls.enabled = false)))),
+      target(config((c) => ((c.telemetryflow.endpoint = 'https://collector:9000/'), (c.telemetryflow.tls.enabled = false)))),
       { protocol: 'grpc', address: 'collector:9000', tls: true },
     );
-    assert.deepEqual(resolveExportTarget(config((c) => (c.telemetryflow.endpoint = '[::1]:4317'))), { protocol: 'grpc', address: '[::1]:4317', tls: true });
+    assert.deepEqual(target(config((c) => (c.telemetryflow.endpoint = '[::1]:4317'))), { protocol: 'grpc', address: '[::1]:4317', tls: true });
   });
 
   it('HTTP: /v2/metrics by default, /v1 by endpoint_version, default port 4318', () => {
     const http = (mutate: (c: AgentConfig) => void) =>
-      resolveExportTarget(
+      target(
         config((c) => {
           c.telemetryflow.protocol = 'http';
           c.telemetryflow.tls.enabled = false;
@@ -50,7 +56,7 @@ describe('resolveExportTarget', () => {
 
   it('HTTP: an explicit metrics_endpoint wins over endpoint_version, as a path or a whole URL', () => {
     const http = (endpoint: string, metrics: string) =>
-      resolveExportTarget(
+      target(
         config((c) => {
           c.telemetryflow.protocol = 'http';
           c.telemetryflow.tls.enabled = false;
@@ -66,10 +72,20 @@ describe('resolveExportTarget', () => {
 
   it('names the key and the value of an endpoint it cannot use', () => {
     assert.throws(
-      () => resolveExportTarget(config((c) => (c.telemetryflow.endpoint = 'ftp://collector:21'))),
+      () => target(config((c) => (c.telemetryflow.endpoint = 'ftp://collector:21'))),
       (e: unknown) => e instanceof EndpointError && e.key === 'telemetryflow.endpoint' && /"ftp:\/\/collector:21"/.test(e.message),
     );
-    assert.throws(() => resolveExportTarget(config((c) => (c.telemetryflow.endpoint = 'a b:c'))), /telemetryflow.endpoint: "a b:c" must be host:port/);
+    assert.throws(() => target(config((c) => (c.telemetryflow.endpoint = 'a b:c'))), /telemetryflow.endpoint: "a b:c" must be host:port/);
+  });
+
+  it('connects to the host and port, or to the unix socket of a unix: endpoint', () => {
+    assert.deepEqual(resolveExportTarget(config((c) => (c.telemetryflow.endpoint = '[::1]:4317'))).destination, { kind: 'tcp', host: '::1', port: 4317 });
+    const grpcUnix = resolveExportTarget(config((c) => ((c.telemetryflow.endpoint = 'unix:///run/otel/otlp.sock'), (c.telemetryflow.tls.enabled = false))));
+    assert.deepEqual(grpcUnix, { protocol: 'grpc', address: 'unix:/run/otel/otlp.sock', tls: false, destination: { kind: 'unix', path: '/run/otel/otlp.sock' } });
+    const httpUnix = resolveExportTarget(
+      config((c) => ((c.telemetryflow.protocol = 'http'), (c.telemetryflow.endpoint = 'unix:/run/otel/otlp.sock'), (c.telemetryflow.tls.enabled = false))),
+    );
+    assert.deepEqual(httpUnix, { protocol: 'http', url: 'http://localhost/v2/metrics', tls: false, destination: { kind: 'unix', path: '/run/otel/otlp.sock' } });
   });
 });
 
