@@ -185,6 +185,7 @@ function buildProgram(): Command {
       process.stdout.write(renderConfigYaml(loaded.config));
     });
   addBufferCommands(program);
+  addCollectdCommands(program);
   program
     .command('inventory')
     .description('print the heartbeat payload (the system information the TelemetryFlow API receives) once as JSON')
@@ -197,6 +198,29 @@ function buildProgram(): Command {
       await printInventory(loaded.config, { logger });
     });
   return program;
+}
+
+/** `collectd listen` (internal/receiver/collectd/cli.ts): prints what collectd daemons send, exports nothing. */
+function addCollectdCommands(program: Command): void {
+  program
+    .command('collectd')
+    .description('collectd network protocol tools')
+    .command('listen')
+    .description('print each value list and notification that arrives, one line each')
+    .option('--listen <address>', 'host:port or [ipv6]:port, a multicast group with %interface; repeatable', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option('--auth-file <file>', 'user: password lines for signed and encrypted data', '')
+    .option('--security-level <level>', 'none, sign or encrypt', 'none')
+    .action(async (options: { listen: string[]; authFile: string; securityLevel: string }) => {
+      const logger = createLogger({ level: 'info', format: 'text', destination: process.stderr });
+      const { listen } = await import('../../internal/receiver/collectd/cli');
+      const receiver = await listen({ ...options, listen: options.listen.length > 0 ? options.listen : ['127.0.0.1:25826'] }, logger, (line) => process.stdout.write(`${line}\n`));
+      const stop = (): void => {
+        receiver.stop();
+        process.stderr.write(`packets ${receiver.stats.packets}, value lists ${receiver.stats.valueLists}, notifications ${receiver.stats.notifications}, dropped ${JSON.stringify(Object.fromEntries(receiver.stats.dropped))}\n`);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
 }
 
 /** `buffer status` and `buffer drain` (internal/buffer/cli.ts); both read buffer.path from the config. */

@@ -18,6 +18,7 @@ import type { HealthStatus } from '../health/server';
 import { startHeartbeat } from '../heartbeat/start';
 import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
+import { exportWithReceived, ReceivedResources } from '../receiver/received';
 import { VERSION } from '../version/version';
 import { resolveAgentId } from './identity';
 import { registerSelfMetrics } from './self-metrics';
@@ -108,8 +109,9 @@ export class Pipeline {
 
     const series = new ObservedSeries();
     const direct = new DirectProducer();
+    const received = new ReceivedResources();
     const reader = new PeriodicExportingMetricReader({
-      exporter: exportObservedOnly(exporter, series, (metrics) => this.deps.latestExport.record(metrics)), exportIntervalMillis: interval, exportTimeoutMillis: interval, metricProducers: [direct],
+      exporter: exportWithReceived(exportObservedOnly(exporter, series, (metrics) => this.deps.latestExport.record(metrics)), received), exportIntervalMillis: interval, exportTimeoutMillis: interval, metricProducers: [direct],
     });
     const provider = new MeterProvider({ resource, readers: [reader] });
     this.unregister.push(registerSelfMetrics(provider.getMeter('tfo-agent', VERSION), { accounting, backlog: spill ? () => spill.buffer.stats() : undefined }));
@@ -127,6 +129,7 @@ export class Pipeline {
     );
 
     this.startCollectors(provider, host, series, direct);
+    await this.startReceivers(provider, received);
     // A collection now gives every collector its first snapshot (and /ready its answer); the
     // forced flush a moment later is the first export.
     await reader.collect();
@@ -159,6 +162,21 @@ export class Pipeline {
       }
     }
     logger.info({ event: 'collectors.started', collectors: names, naming }, `collecting ${names.join(', ') || 'nothing'}`);
+  }
+
+  /** Receivers of other hosts' data (collectd), feeding the same export; loaded only when on. */
+  private async startReceivers(provider: MeterProvider, received: ReceivedResources): Promise<void> {
+    const collectd = this.config.receivers.collectd;
+    if (!collectd.enabled) return;
+    const { startCollectdReceiver } = require('../receiver/collectd/start') as typeof import('../receiver/collectd/start');
+    const receiver = await startCollectdReceiver(collectd, this.deps.logger, provider.getMeter('tfo-agent', VERSION));
+    received.add((nowMs) => receiver.drain(nowMs));
+    this.deps.health.addProvider('collectd', () => ({ addresses: receiver.addresses, packets: receiver.stats.packets, value_lists: receiver.stats.valueLists, dropped: Object.fromEntries(receiver.stats.dropped) }));
+    // Closed before the provider's final export (undo runs last first): that export takes what arrived until then.
+    this.onStop(() => {
+      this.deps.health.removeProvider('collectd');
+      receiver.stop();
+    });
   }
 
   /** The heartbeat to the TelemetryFlow API: its own loop beside the OTLP pipeline. */

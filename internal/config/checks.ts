@@ -287,6 +287,24 @@ function checkApi(config: AgentConfig, context: CheckContext): void {
   }
 }
 
+/** The collectd receiver: listen addresses it can parse, and an auth file for the levels that need one. */
+function checkCollectdReceiver(config: AgentConfig, context: CheckContext): void {
+  const collectd = config.receivers.collectd;
+  if (!collectd.enabled) return;
+  const { problems } = context;
+  if (collectd.listen.length === 0) problems.push({ path: 'receivers.collectd.listen', message: 'must name at least one address, e.g. "127.0.0.1:25826"' });
+  collectd.listen.forEach((address, i) => {
+    if (!LISTEN_ADDRESS.test(address)) problems.push({ path: `receivers.collectd.listen[${i}]`, value: address, message: 'must be host:port or [ipv6]:port, e.g. "0.0.0.0:25826", "[ff18::efc0:4a42%eth0]:25826"' });
+  });
+  if (collectd.security_level !== 'none' && collectd.auth_file === '') {
+    problems.push({ path: 'receivers.collectd.auth_file', message: `must be set when security_level is "${collectd.security_level}": signatures and encryption are checked against its passwords` });
+  }
+  readableFile('receivers.collectd.auth_file', collectd.auth_file, context);
+  collectd.types_db.forEach((file, i) => readableFile(`receivers.collectd.types_db[${i}]`, file, context));
+}
+
+const LISTEN_ADDRESS = /^(\[[^\]]+\]|[^:[\]]+)(:\d{1,5})?$/;
+
 /** Adds the problems and warnings of a merged, schema-valid configuration. */
 export function checkConfig(config: AgentConfig, cwd: string, problems: ConfigProblem[], warnings: ConfigWarning[]): void {
   const context = { cwd, problems, warnings };
@@ -298,6 +316,7 @@ export function checkConfig(config: AgentConfig, cwd: string, problems: ConfigPr
   checkDurationRanges(config, context);
   checkLocal(config, context);
   checkApi(config, context);
+  checkCollectdReceiver(config, context);
   // The collectors own the syntax of their filters; a bad pattern fails validation here rather
   // than stopping one family at start.
   problems.push(...patternProblems(config));

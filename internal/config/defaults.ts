@@ -135,6 +135,17 @@ export function defaultConfig(): AgentConfig {
       retention_days: 7,
       prometheus: true,
     },
+    receivers: {
+      collectd: {
+        enabled: false,
+        listen: ['127.0.0.1:25826'],
+        max_packet_size: 1452,
+        security_level: 'none',
+        auth_file: '',
+        types_db: [],
+        max_series: 100_000,
+      },
+    },
     host_root: '/',
   };
 }

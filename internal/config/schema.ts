@@ -158,6 +158,17 @@ export const CONFIG_SCHEMA: JsonSchema = section({
     retention_days: count(1, 3660),
     prometheus: bool,
   }),
+  receivers: section({
+    collectd: section({
+      enabled: bool,
+      listen: strings,
+      max_packet_size: count(1024, 65535),
+      security_level: oneOf('none', 'sign', 'encrypt'),
+      auth_file: text,
+      types_db: strings,
+      max_series: count(1),
+    }),
+  }),
   host_root: text,
   ...Object.fromEntries(INERT_SECTIONS.map((name) => [name, anything])),
 });

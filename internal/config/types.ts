@@ -193,6 +193,21 @@ export interface ApiConfig {
   prometheus: boolean;
 }
 
+export interface CollectdReceiverConfig {
+  enabled: boolean;
+  /** `host:port` (or `[v6]:port`), unicast or a multicast group, `%interface` to join a group on one interface. */
+  listen: string[];
+  /** Longer datagrams are cut at this size, as collectd does. */
+  max_packet_size: number;
+  security_level: 'none' | 'sign' | 'encrypt';
+  /** `user: password` lines; re-read when it changes. Empty: none. */
+  auth_file: string;
+  /** types.db files; empty: the system's collectd types.db if installed, else a built-in table. */
+  types_db: string[];
+  /** Distinct series (host, plugin, instances, type, data source) kept; more are counted and dropped. */
+  max_series: number;
+}
+
 export interface AgentConfig {
   telemetryflow: TelemetryFlowConfig;
   agent: AgentIdentityConfig;
@@ -207,6 +222,7 @@ export interface AgentConfig {
   logging: LoggingConfig;
   health: HealthConfig;
   api: ApiConfig;
+  receivers: { collectd: CollectdReceiverConfig };
   /** Where the host's `/` is mounted (TELEMETRYFLOW_HOST_ROOT); `/` on a bare host. */
   host_root: string;
 }

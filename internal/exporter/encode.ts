@@ -15,6 +15,13 @@ const tag = (field: number, wireType: number): number => (field << 3) | wireType
 // A NumberDataPoint before its attributes: start_time (2), time (3), as_double (4), each a tag and 8 bytes.
 const POINT_FIXED_BYTES = 27;
 
+/**
+ * The agent's own metrics and, in the same request, other resources' (a receiver's senders, one
+ * resource each). A request of several ResourceMetrics is their requests' bytes end to end: the
+ * field is repeated.
+ */
+export type MetricsBatch = ResourceMetrics & { others?: ResourceMetrics[] };
+
 /** Something the fast path does not encode (a histogram, an integer-valued metric, an array attribute). */
 class NotEncodable extends Error {}
 
@@ -145,7 +152,18 @@ export class MetricsEncoder {
   private readonly scopes = new WeakMap<ScopeMetrics['scope'], Buffer>();
 
   /** The request's bytes; undefined when the transformer, given what the fast path does not encode, cannot either. */
-  encode(metrics: ResourceMetrics): Uint8Array | undefined {
+  encode(batch: MetricsBatch): Uint8Array | undefined {
+    if (batch.others === undefined || batch.others.length === 0) return this.encodeOne(batch);
+    const parts: Uint8Array[] = [];
+    for (const metrics of [batch, ...batch.others]) {
+      const bytes = this.encodeOne(metrics);
+      if (bytes === undefined) return undefined;
+      parts.push(bytes);
+    }
+    return Buffer.concat(parts);
+  }
+
+  private encodeOne(metrics: ResourceMetrics): Uint8Array | undefined {
     try {
       return this.encodeFast(metrics);
     } catch {

@@ -7,7 +7,7 @@ import { AggregationTemporality, type PushMetricExporter, type ResourceMetrics }
 import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
 import type { ExportAccounting } from './accounting';
-import { MetricsEncoder } from './encode';
+import { MetricsEncoder, type MetricsBatch } from './encode';
 import type { EncodedBatch, ExportStatus, OtlpTransport, SendResult, SpillSink } from './types';
 
 export interface MetricExporterOptions {
@@ -27,9 +27,11 @@ export type MetricExporter = PushMetricExporter & { lastResult(): ExportStatus |
 /** Distinct collector messages remembered for "log once"; beyond this they are logged again. */
 const MAX_REMEMBERED_MESSAGES = 100;
 
-export function countDataPoints(metrics: ResourceMetrics): number {
+export function countDataPoints(batch: MetricsBatch): number {
   let points = 0;
-  for (const scope of metrics.scopeMetrics) for (const metric of scope.metrics) points += metric.dataPoints.length;
+  for (const metrics of [batch, ...(batch.others ?? [])]) {
+    for (const scope of metrics.scopeMetrics) for (const metric of scope.metrics) points += metric.dataPoints.length;
+  }
   return points;
 }
 
