@@ -12,7 +12,8 @@ import type { LatestExport } from '../api/prometheus';
 import { BufferRuntime } from '../buffer/runtime';
 import type { ExportAccounting } from '../exporter/accounting';
 import { createMetricExporter } from '../exporter/metric-exporter';
-import { stoppableTransport } from '../exporter/stoppable-transport';
+import { stoppableTransport, type StoppableTransport } from '../exporter/stoppable-transport';
+import type { SpillSink } from '../exporter/types';
 import { createTransport } from '../exporter/transport';
 import type { HealthStatus } from '../health/server';
 import { startHeartbeat } from '../heartbeat/start';
@@ -31,6 +32,9 @@ import { buildResource, readHostFacts, resourceAttributes } from './resource';
 const FIRST_EXPORT_DELAY_MS = 1_000;
 // The share of agent.shutdown_timeout the last sends may take; the rest spills and closes.
 const SEND_SHARE_OF_SHUTDOWN = 0.8;
+// Log records wait at most this long for others to share a request, and no more than this many do.
+const LOGS_FLUSH_INTERVAL_MS = 1_000;
+const LOGS_MAX_BATCH = 512;
 
 /** What a pipeline needs from the agent that outlives it across reloads. */
 export interface PipelineDeps {
@@ -94,8 +98,14 @@ export class Pipeline {
     // reader waits the whole interval: a send that times out still has time to spill.
     const timeoutMs = Math.min(config.telemetryflow.timeout, Math.floor(interval * 0.8));
     const transport = stoppableTransport(createTransport(config, this.agentId));
+    // The logs service's transport, made when something first sends or replays logs; closed last.
+    let logsTransport: StoppableTransport | undefined;
+    const logsTransportOf = (): StoppableTransport => (logsTransport ??= stoppableTransport(createTransport(config, this.agentId, undefined, 'logs')));
+    this.onStop(async () => {
+      await logsTransport?.close();
+    });
     // The buffer opens before the exporter so that the first failed cycle can already spill.
-    const spill = config.buffer.enabled ? BufferRuntime.start(config, transport, accounting, logger) : undefined;
+    const spill = config.buffer.enabled ? BufferRuntime.start(config, transport, accounting, logger, logsTransportOf) : undefined;
     if (spill) {
       health.addProvider('buffer', () => spill.status());
       // Undone after the provider's shutdown (last step first): the final export can still spill.
@@ -118,6 +128,7 @@ export class Pipeline {
     this.onStop(async () => {
       clearTimeout(this.firstExport);
       transport.stopWithin(Math.floor(config.agent.shutdown_timeout * SEND_SHARE_OF_SHUTDOWN));
+      logsTransport?.stopWithin(Math.floor(config.agent.shutdown_timeout * SEND_SHARE_OF_SHUTDOWN));
       // The reader's shutdown runs one final collection and export, then shuts the exporter (and
       // its transport) down; only then do the collectors go.
       await provider.shutdown();
@@ -129,7 +140,7 @@ export class Pipeline {
     );
 
     this.startCollectors(provider, host, series, direct);
-    await this.startReceivers(provider, received);
+    await this.startReceivers(provider, received, { transport: logsTransportOf, timeoutMs, spill: spill?.buffer });
     // A collection now gives every collector its first snapshot (and /ready its answer); the
     // forced flush a moment later is the first export.
     await reader.collect();
@@ -165,17 +176,21 @@ export class Pipeline {
   }
 
   /** Receivers of other hosts' data (collectd), feeding the same export; loaded only when on. */
-  private async startReceivers(provider: MeterProvider, received: ReceivedResources): Promise<void> {
+  private async startReceivers(provider: MeterProvider, received: ReceivedResources, logsOut: { transport: () => StoppableTransport; timeoutMs: number; spill?: SpillSink }): Promise<void> {
     const collectd = this.config.receivers.collectd;
     if (!collectd.enabled) return;
-    const { startCollectdReceiver } = require('../receiver/collectd/start') as typeof import('../receiver/collectd/start');
-    const receiver = await startCollectdReceiver(collectd, this.deps.logger, provider.getMeter('tfo-agent', VERSION));
+    const { logger, accounting } = this.deps;
+    const { startCollectdReceiver, notificationRecord } = require('../receiver/collectd/start') as typeof import('../receiver/collectd/start');
+    const { LogPipeline } = require('../logs/pipeline') as typeof import('../logs/pipeline');
+    const logs = new LogPipeline({ transport: logsOut.transport(), accounting, logger, timeoutMs: logsOut.timeoutMs, flushIntervalMs: LOGS_FLUSH_INTERVAL_MS, maxBatch: LOGS_MAX_BATCH, spill: logsOut.spill });
+    const receiver = await startCollectdReceiver(collectd, logger, provider.getMeter('tfo-agent', VERSION), (n) => logs.emit(notificationRecord(n, Date.now())));
     received.add((nowMs) => receiver.drain(nowMs));
     this.deps.health.addProvider('collectd', () => ({ addresses: receiver.addresses, packets: receiver.stats.packets, value_lists: receiver.stats.valueLists, dropped: Object.fromEntries(receiver.stats.dropped) }));
     // Closed before the provider's final export (undo runs last first): that export takes what arrived until then.
-    this.onStop(() => {
+    this.onStop(async () => {
       this.deps.health.removeProvider('collectd');
       receiver.stop();
+      await logs.stop();
     });
   }
 

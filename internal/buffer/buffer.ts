@@ -2,6 +2,7 @@ import { accessSync, constants as fsConstants, existsSync, mkdirSync, renameSync
 import { join } from 'node:path';
 import type { BufferConfig } from '../config/types';
 import type { ExportAccounting } from '../exporter/accounting';
+import type { Signal } from '../exporter/endpoint';
 import type { EncodedBatch, SendResult, SpillSink } from '../exporter/types';
 import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
@@ -18,6 +19,7 @@ export interface BacklogItem {
   createdAt: number;
   points: number;
   body: Uint8Array;
+  signal: Signal;
 }
 
 export interface SpillBufferOptions {
@@ -213,7 +215,7 @@ export class SpillBuffer implements SpillSink {
       this.memoryFullStreak.failure('memory_full', { limit, points: batch.points });
       return;
     }
-    this.memory.push({ id: this.nextMemoryId--, createdAt: batch.createdAt, points: batch.points, body: batch.body, bytes: batch.body.byteLength });
+    this.memory.push({ id: this.nextMemoryId--, createdAt: batch.createdAt, points: batch.points, body: batch.body, signal: batch.signal ?? 'metrics', bytes: batch.body.byteLength });
   }
 
   /** Moves the memory queue to disk, oldest first, keeping arrival order. */
@@ -287,7 +289,7 @@ export class SpillBuffer implements SpillSink {
     let bytes = 0;
     let points = 0;
     for (const entry of this.memory) {
-      if (out.length >= maxBatches || (out.length > 0 && (bytes + entry.bytes > maxBytes || points + entry.points > maxPoints))) break;
+      if (out.length >= maxBatches || (out.length > 0 && (bytes + entry.bytes > maxBytes || points + entry.points > maxPoints || entry.signal !== out[0].signal))) break;
       out.push(entry);
       bytes += entry.bytes;
       points += entry.points;

@@ -16,6 +16,8 @@ export interface ReplayerOptions {
   buffer: SpillBuffer;
   /** The same transport as the live exporter (endpoint, TLS, headers, compression, protocol). */
   transport: OtlpTransport;
+  /** The logs service's transport, made when the first logs batch is replayed. */
+  logsTransport?: () => OtlpTransport;
   logger: Logger;
   /** Per-request timeout (telemetryflow.timeout). */
   timeoutMs: number;
@@ -79,7 +81,9 @@ export class Replayer {
     if (this.stopping) return { kind: 'empty' };
     await this.options.gate?.whenIdle();
     const body = items.length === 1 ? items[0].body : Buffer.concat(items.map((i) => i.body));
-    const result = await this.options.transport.send(body, this.options.timeoutMs);
+    // peek() returns batches of one signal only.
+    const transport = items[0].signal === 'logs' && this.options.logsTransport ? this.options.logsTransport() : this.options.transport;
+    const result = await transport.send(body, this.options.timeoutMs);
     if (result.outcome === 'ok') {
       this.options.buffer.acknowledge(items);
       this.backoff.reset();

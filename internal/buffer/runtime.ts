@@ -20,12 +20,13 @@ export class BufferRuntime {
   ) {}
 
   /** Opens the buffer and starts replaying. Throws BufferLockedError when another agent holds buffer.path. */
-  static start(config: AgentConfig, transport: OtlpTransport, accounting: ExportAccounting, logger: Logger): BufferRuntime {
+  static start(config: AgentConfig, transport: OtlpTransport, accounting: ExportAccounting, logger: Logger, logsTransport?: () => OtlpTransport): BufferRuntime {
     const buffer = SpillBuffer.open({ config: config.buffer, accounting, logger });
     const gate = new LiveFirstGate();
     const replayer = new Replayer({
       buffer,
       transport,
+      logsTransport,
       logger,
       timeoutMs: config.telemetryflow.timeout,
       retry: config.telemetryflow.retry,

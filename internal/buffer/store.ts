@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { deflateRawSync, inflateRawSync, constants as zlibConstants } from 'node:zlib';
+import type { Signal } from '../exporter/endpoint';
 import type { EncodedBatch } from '../exporter/types';
 
 export const DB_FILE = 'buffer.db';
@@ -14,7 +15,8 @@ const enum BodyEncoding {
 // in every batch) at a fraction of level 6's CPU; docs/BUFFER.md has the measurements.
 const DEFLATE_LEVEL = 1;
 
-const SCHEMA_VERSION = 1;
+// 2: the signal (metrics, logs) of each batch, so a replay sends it to its service.
+const SCHEMA_VERSION = 2;
 
 /** One stored batch, body decoded back to the serialized ExportMetricsServiceRequest. */
 export interface StoredBatch {
@@ -22,6 +24,7 @@ export interface StoredBatch {
   createdAt: number;
   points: number;
   body: Uint8Array;
+  signal: Signal;
 }
 
 /** The backlog as `buffer status` and the self-metrics show it. */
@@ -47,6 +50,7 @@ interface Row {
   points: number;
   encoding: number;
   body: Buffer;
+  signal: Signal;
 }
 
 export interface StoreOptions {
@@ -75,8 +79,8 @@ export class SqliteStore {
     try {
       if (!options.readonly) this.prepareWritable();
       this.totals = this.queryStats();
-      this.insertRow = this.db.prepare('INSERT INTO batches (created_at, points, encoding, body) VALUES (?, ?, ?, ?)');
-      this.selectOldest = this.db.prepare('SELECT id, created_at, points, encoding, body FROM batches ORDER BY id LIMIT ?');
+      this.insertRow = this.db.prepare('INSERT INTO batches (created_at, points, encoding, body, signal) VALUES (?, ?, ?, ?, ?)');
+      this.selectOldest = this.db.prepare('SELECT id, created_at, points, encoding, body, signal FROM batches ORDER BY id LIMIT ?');
       this.deleteRow = this.db.prepare('DELETE FROM batches WHERE id = ? RETURNING points, length(body) AS bytes');
       this.bumpAttempts = this.db.prepare('UPDATE batches SET attempts = attempts + 1 WHERE id = ?');
       this.selectBefore = this.db.prepare('SELECT id FROM batches WHERE created_at < ? ORDER BY id');
@@ -106,10 +110,14 @@ export class SqliteStore {
         points INTEGER NOT NULL,
         attempts INTEGER NOT NULL DEFAULT 0,
         encoding INTEGER NOT NULL,
-        body BLOB NOT NULL
+        body BLOB NOT NULL,
+        signal TEXT NOT NULL DEFAULT 'metrics'
       );
       CREATE INDEX IF NOT EXISTS batches_created_at ON batches (created_at);
     `);
+    // A version 1 file: every batch in it is metrics.
+    const columns = this.db.prepare("SELECT name FROM pragma_table_info('batches')").all() as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === 'signal')) this.db.exec("ALTER TABLE batches ADD COLUMN signal TEXT NOT NULL DEFAULT 'metrics'");
     this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }
 
@@ -137,7 +145,7 @@ export class SqliteStore {
     const deflated = deflateRawSync(batch.body, { level: DEFLATE_LEVEL, strategy: zlibConstants.Z_DEFAULT_STRATEGY });
     const useDeflate = deflated.length < batch.body.length;
     const body = useDeflate ? deflated : Buffer.from(batch.body.buffer, batch.body.byteOffset, batch.body.byteLength);
-    this.insertRow.run(batch.createdAt, batch.points, useDeflate ? BodyEncoding.DeflatedProtobuf : BodyEncoding.Protobuf, body);
+    this.insertRow.run(batch.createdAt, batch.points, useDeflate ? BodyEncoding.DeflatedProtobuf : BodyEncoding.Protobuf, body, batch.signal ?? 'metrics');
     this.totals.batches += 1;
     this.totals.points += batch.points;
     this.totals.bytes += body.length;
@@ -146,20 +154,21 @@ export class SqliteStore {
 
   /**
    * The oldest batches, in order, as many as fit `maxBytes` of serialized request and `maxPoints`
-   * points; always at least one when the store is not empty, so an oversized batch still goes.
+   * points, all of the first one's signal (one request goes to one service); always at least one
+   * when the store is not empty, so an oversized batch still goes.
    */
   oldest(maxBatches: number, maxBytes: number, maxPoints: number): StoredBatch[] {
     const out: StoredBatch[] = [];
     let bytes = 0;
     let points = 0;
     for (const row of this.selectOldest.iterate(maxBatches) as IterableIterator<Row>) {
-      if (out.length > 0 && points + row.points > maxPoints) break;
+      if (out.length > 0 && (points + row.points > maxPoints || row.signal !== out[0].signal)) break;
       const body = row.encoding === BodyEncoding.DeflatedProtobuf ? inflateRawSync(row.body) : row.body;
       // The limit is on what goes on the wire, so it counts decoded bytes.
       if (out.length > 0 && bytes + body.length > maxBytes) break;
       bytes += body.length;
       points += row.points;
-      out.push({ id: row.id, createdAt: row.created_at, points: row.points, body });
+      out.push({ id: row.id, createdAt: row.created_at, points: row.points, body, signal: row.signal });
     }
     return out;
   }

@@ -6,11 +6,11 @@ import {
 } from '@opentelemetry/sdk-metrics';
 
 // Wire types.
-const VARINT = 0;
-const FIXED64 = 1;
-const LEN = 2;
+export const VARINT = 0;
+export const FIXED64 = 1;
+export const LEN = 2;
 
-const tag = (field: number, wireType: number): number => (field << 3) | wireType;
+export const tag = (field: number, wireType: number): number => (field << 3) | wireType;
 
 // A NumberDataPoint before its attributes: start_time (2), time (3), as_double (4), each a tag and 8 bytes.
 const POINT_FIXED_BYTES = 27;
@@ -35,7 +35,7 @@ function varintSize(value: number): number {
 }
 
 /** A growable buffer of protobuf, written front to back; lengths are known before their messages. */
-class Writer {
+export class Writer {
   buf: Buffer;
   pos = 0;
 
@@ -76,7 +76,7 @@ class Writer {
 }
 
 /** One field of a message, built once: a tag, then a string or message body with its length. */
-function lengthDelimited(field: number, body: Uint8Array): Buffer {
+export function lengthDelimited(field: number, body: Uint8Array): Buffer {
   const w = new Writer(body.length + 10);
   w.varint(tag(field, LEN));
   w.varint(body.length);
@@ -84,11 +84,11 @@ function lengthDelimited(field: number, body: Uint8Array): Buffer {
   return Buffer.from(w.finish());
 }
 
-function stringField(field: number, text: string): Buffer {
+export function stringField(field: number, text: string): Buffer {
   return lengthDelimited(field, Buffer.from(text, 'utf8'));
 }
 
-function anyValue(value: AttributeValue | undefined): Buffer {
+export function anyValue(value: AttributeValue | undefined): Buffer {
   if (typeof value === 'string') return stringField(1, value);
   if (typeof value === 'boolean') return Buffer.from([tag(2, VARINT), value ? 1 : 0]);
   if (typeof value === 'number') {
@@ -109,7 +109,7 @@ function anyValue(value: AttributeValue | undefined): Buffer {
 }
 
 /** The repeated KeyValue field `field` for every attribute, in the object's order. */
-function attributesField(field: number, attributes: Attributes): Buffer {
+export function attributesField(field: number, attributes: Attributes): Buffer {
   const parts: Buffer[] = [];
   for (const key in attributes) {
     if (!Object.prototype.hasOwnProperty.call(attributes, key)) continue;

@@ -66,7 +66,17 @@ function tcp(host: string, port: number): Destination {
  * `telemetryflow.tls.enabled` decides. HTTP path: an explicit `exporter.otlp.metrics_endpoint`
  * (a path, or a whole URL) wins; otherwise `/{endpoint_version}/metrics` under the endpoint.
  */
-export function resolveExportTarget(config: AgentConfig): ExportTarget {
+export function resolveExportTarget(config: AgentConfig, signal: Signal = 'metrics'): ExportTarget {
+  const target = resolveMetricsTarget(config);
+  if (signal === 'metrics' || target.protocol === 'grpc') return target;
+  // Logs go beside the metrics: the same URL with its last `metrics` segment as `logs`.
+  return { ...target, url: target.url.replace(/\/metrics(\/?)$/, '/logs$1') };
+}
+
+/** What an exporter sends: its HTTP path and gRPC service follow. */
+export type Signal = 'metrics' | 'logs';
+
+function resolveMetricsTarget(config: AgentConfig): ExportTarget {
   const { endpoint, protocol, tls } = config.telemetryflow;
   const otlp = config.exporter.otlp;
   const socketPath = parseUnixEndpoint(endpoint);

@@ -18,6 +18,7 @@ import type { OtlpTransport, SendResult } from './types';
 import { deadlineResult, GZIP_OPTIONS, MAX_RESPONSE_BYTES } from './wire';
 
 export const GRPC_EXPORT_METHOD = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
+export const GRPC_LOGS_EXPORT_METHOD = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
 
 // HTTP/2 allows none of these in a request (RFC 9113 §8.2.2), and gRPC owns the rest.
 const RESERVED_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'te', 'content-type', 'content-length']);
@@ -43,6 +44,8 @@ export interface GrpcTransportOptions {
   proxy?: URL;
   /** Name lookup, resolved anew for each session (dns.lookup by default). */
   lookup?: LookupFunction;
+  /** The service method; MetricsService/Export unless given. */
+  method?: string;
 }
 
 function destinationOf(address: string): Destination {
@@ -128,7 +131,7 @@ export class GrpcTransport implements OtlpTransport {
     this.requestHeaders = {
       ...buildMetadata(options.headers),
       [http2.constants.HTTP2_HEADER_METHOD]: 'POST',
-      [http2.constants.HTTP2_HEADER_PATH]: GRPC_EXPORT_METHOD,
+      [http2.constants.HTTP2_HEADER_PATH]: options.method ?? GRPC_EXPORT_METHOD,
       'content-type': 'application/grpc',
       te: 'trailers',
       'grpc-accept-encoding': 'identity,gzip',

@@ -1,6 +1,6 @@
 // Picks the transport for the configured protocol; live exports and buffer replays share it.
 import type { AgentConfig } from '../config/types';
-import { resolveExportTarget } from './endpoint';
+import { resolveExportTarget, type Signal } from './endpoint';
 import { exportHeaders } from './headers';
 import { proxyFor } from './proxy';
 import { TlsSource } from './tls';
@@ -10,8 +10,8 @@ import type { OtlpTransport } from './types';
  * Throws EndpointError, TlsFileError, ProxyConfigError or HeaderError (each naming the key) when the config
  * cannot make a working transport.
  */
-export function createTransport(config: AgentConfig, agentId: string, env: NodeJS.ProcessEnv = process.env): OtlpTransport {
-  const target = resolveExportTarget(config);
+export function createTransport(config: AgentConfig, agentId: string, env: NodeJS.ProcessEnv = process.env, signal: Signal = 'metrics'): OtlpTransport {
+  const target = resolveExportTarget(config, signal);
   const headers = exportHeaders(config, agentId);
   const tls = target.tls ? new TlsSource(config.telemetryflow.tls) : undefined;
   const { compression, keepalive } = config.exporter.otlp;
@@ -20,8 +20,9 @@ export function createTransport(config: AgentConfig, agentId: string, env: NodeJ
   const proxy = destination.kind === 'tcp' ? proxyFor(target.protocol === 'grpc' ? 'grpc' : target.tls ? 'https' : 'http', destination.host, destination.port, env) : undefined;
   // Only the configured protocol's client is loaded (node:http2, or node:http and node:https).
   if (target.protocol === 'grpc') {
-    const { GrpcTransport } = require('./grpc-transport') as typeof import('./grpc-transport');
-    return new GrpcTransport({ address: target.address, destination, tls, headers, compression, proxy, keepalive: { intervalMs: keepalive.interval, timeoutMs: keepalive.timeout } });
+    const { GrpcTransport, GRPC_LOGS_EXPORT_METHOD } = require('./grpc-transport') as typeof import('./grpc-transport');
+    const method = signal === 'logs' ? GRPC_LOGS_EXPORT_METHOD : undefined;
+    return new GrpcTransport({ address: target.address, destination, tls, headers, compression, proxy, keepalive: { intervalMs: keepalive.interval, timeoutMs: keepalive.timeout }, method });
   }
   const { HttpTransport } = require('./http-transport') as typeof import('./http-transport');
   return new HttpTransport({ url: target.url, destination, tls, headers, compression, proxy });

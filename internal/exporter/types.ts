@@ -1,4 +1,5 @@
 import type { Protocol } from '../config/types';
+import type { Signal } from './endpoint';
 
 /**
  * Why a send failed, in words an operator can act on. The retryable ones are the transient
@@ -62,6 +63,8 @@ export interface EncodedBatch {
   points: number;
   /** Wall-clock ms when the batch was produced. */
   createdAt: number;
+  /** What the body is a request of; absent: metrics. */
+  signal?: Signal;
 }
 
 /**

@@ -1,7 +1,9 @@
 // The collectd receiver in the agent's pipeline: sockets in, points out at each export, its
 // counters among the agent's own metrics.
 import { existsSync, readFileSync } from 'node:fs';
-import type { BatchObservableResult, Meter } from '@opentelemetry/api';
+import type { Attributes, BatchObservableResult, Meter } from '@opentelemetry/api';
+import { millisToHrTime } from '@opentelemetry/core';
+import type { LogRecord, SeverityText } from '../../logs/records';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { CollectdReceiverConfig } from '../../config/types';
 import type { Logger } from '../../log/logger';
@@ -19,6 +21,18 @@ export function loadTypesDb(files: readonly string[], systemFile = SYSTEM_TYPES_
   }
   if (existsSync(systemFile)) return { db: parseTypesDb(readFileSync(systemFile, 'utf8'), systemFile), source: systemFile };
   return { db: builtinTypesDb(), source: 'built-in' };
+}
+
+const SEVERITIES: Record<Notification['severity'], SeverityText> = { failure: 'ERROR', warning: 'WARN', okay: 'INFO' };
+
+/** A notification as a log record: FAILURE → ERROR, WARNING → WARN, OKAY → INFO; its sender is the resource. */
+export function notificationRecord(n: Notification, nowMs: number): LogRecord {
+  const attributes: Attributes = { host: n.host };
+  if (n.plugin !== '') attributes.plugin = n.plugin;
+  if (n.pluginInstance !== '') attributes.plugin_instance = n.pluginInstance;
+  if (n.type !== '') attributes.type = n.type;
+  if (n.typeInstance !== '') attributes.type_instance = n.typeInstance;
+  return { time: n.time, observedTime: millisToHrTime(nowMs), severity: SEVERITIES[n.severity], body: n.message, attributes, resource: { 'host.name': n.host } };
 }
 
 export const COLLECTD_SELF_METRICS = {
