@@ -379,6 +379,12 @@ describe('semantic checks', () => {
     ]);
   });
 
+  it('rejects a zero keepalive timeout; a zero keepalive interval turns pings off', () => {
+    const { problems } = problemsOf(() => load('exporter: {otlp: {keepalive: {timeout: 0s}}}\n'));
+    assert.deepEqual(problems, [{ path: 'exporter.otlp.keepalive.timeout', value: '0s', message: 'must be longer than "0s"' }]);
+    assert.deepEqual(load('exporter: {otlp: {keepalive: {interval: 0s}}}\n').config.exporter.otlp.keepalive, { interval: 0, timeout: 10_000 });
+  });
+
   it('requires an http(s) scheme on backend_endpoint', () => {
     for (const bad of ['tfo-backend:3100', 'ftp://tfo-backend/api', 'http://']) {
       const { problems } = problemsOf(() => load(`telemetryflow: {backend_endpoint: "${bad}"}\n`));
