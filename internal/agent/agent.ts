@@ -111,7 +111,10 @@ export class Agent {
     if (!this.config.api.enabled) return;
     // Loaded only when on: api.enabled false costs nothing.
     const { LocalApi } = require('../api/local-api') as typeof import('../api/local-api');
-    this.api = await LocalApi.start(this.config, { logger: this.logger, clock: this.clock, env: this.env, health: this.health, latestExport: this.latestExport });
+    this.api = await LocalApi.start(this.config, {
+      logger: this.logger, clock: this.clock, env: this.env, health: this.health, latestExport: this.latestExport,
+      accounting: this.accounting, exportTarget: () => this.pipeline?.exportTarget,
+    });
   }
 
   /** Re-reads the config file; an invalid one is logged and the running pipeline kept. */

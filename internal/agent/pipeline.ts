@@ -9,6 +9,7 @@ import { enabledFactories } from '../collector/registry';
 import { exportObservedOnly, ObservedSeries } from '../collector/series';
 import type { AgentConfig } from '../config/types';
 import type { LatestExport } from '../api/prometheus';
+import type { ExportTargetView } from '../api/status';
 import { BufferRuntime } from '../buffer/runtime';
 import type { ExportAccounting } from '../exporter/accounting';
 import { createMetricExporter } from '../exporter/metric-exporter';
@@ -57,6 +58,8 @@ export class Pipeline {
   private readonly undo: Array<() => void | Promise<void>> = [];
   private readonly unregister: Array<() => void> = [];
   private firstExport: NodeJS.Timeout | undefined;
+  /** Where the export goes, for the local API's /status; undefined while no exporter runs. */
+  exportTarget: ExportTargetView | undefined;
 
   private constructor(
     readonly config: AgentConfig,
@@ -114,6 +117,7 @@ export class Pipeline {
         await spill.stop();
       });
     }
+    this.exportTarget = { protocol: transport.protocol, target: transport.target };
     const exporter = createMetricExporter({ transport: spill?.liveTransport ?? transport, accounting, logger, timeoutMs, spill: spill?.buffer });
     health.setExportSource(() => exporter.lastResult());
 

@@ -4,6 +4,7 @@ import type { Clock } from '../procfs/host';
 import type { CsvHistory } from './csv-history';
 import type { Inventory } from './inventory';
 import type { SampleRing } from './ring';
+import type { AgentState } from './status';
 
 /** What the routes read: the configuration, the host's name, the samples and their history. */
 export interface ApiContext {
@@ -15,6 +16,8 @@ export interface ApiContext {
   ring: SampleRing;
   history: CsvHistory;
   inventory(): Promise<Inventory>;
+  /** The agent's own state, for /status. */
+  agent: AgentState;
   /** The last exported batch as a Prometheus exposition; undefined before the first export. */
   prometheusText(): string | undefined;
 }

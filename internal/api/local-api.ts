@@ -2,6 +2,7 @@
 // and the listener answering from them. Built from the api: section; stopped and rebuilt when a
 // reload changes that section.
 import type { AgentConfig } from '../config/types';
+import type { ExportAccounting } from '../exporter/accounting';
 import type { HealthStatus } from '../health/server';
 import type { Logger } from '../log/logger';
 import { HostFs, type Clock } from '../procfs/host';
@@ -14,6 +15,7 @@ import { SampleRing } from './ring';
 import { apiRoutes } from './routes';
 import { Sampler } from './sampler';
 import { startApiServer, type ApiServer } from './server';
+import type { ExportTargetView } from './status';
 
 export interface LocalApiDeps {
   logger: Logger;
@@ -23,6 +25,10 @@ export interface LocalApiDeps {
   health?: HealthStatus;
   /** What the OTLP exporter last sent, for /metrics. */
   latestExport?: LatestExport;
+  /** Where every exported point went, for /status. */
+  accounting?: ExportAccounting;
+  /** The running pipeline's export target, for /status. */
+  exportTarget?: () => ExportTargetView | undefined;
 }
 
 // Retention runs at start and then this often.
@@ -57,6 +63,7 @@ export class LocalApi {
     let inventory: { at: number; value: Promise<Inventory> } | undefined;
     const context: ApiContext = {
       config, host: name, clock: deps.clock, logger, ring, history,
+      agent: { health: deps.health, accounting: deps.accounting, exportTarget: deps.exportTarget },
       prometheusText: () => deps.latestExport?.prometheusText(),
       inventory: () => {
         const now = deps.clock.monotonic();

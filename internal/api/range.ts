@@ -18,7 +18,7 @@ export interface ParameterError {
 export const DEFAULT_RANGE_SECONDS = 10;
 
 /** Unix seconds (`1764756000`, `1764756000.5`) or ISO 8601 (`2026-12-03T10:00:00Z`). */
-function parseInstant(text: string): number | undefined {
+export function parseInstant(text: string): number | undefined {
   if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
   if (!/^\d{4}-\d{2}-\d{2}(T|$)/.test(text)) return undefined;
   const ms = Date.parse(text);

@@ -38,4 +38,18 @@ export class SampleRing {
     }
     return out;
   }
+
+  /**
+   * Samples with ts_unix > since, oldest first. Walks back from the newest and stops at the first
+   * older one, so a poll for what is new costs the new samples, not the ring.
+   */
+  newerThan(since: number): Sample[] {
+    const out: Sample[] = [];
+    for (let age = 1; age <= this.count; age += 1) {
+      const sample = this.slots[(this.next - age + this.capacity) % this.capacity]!;
+      if (sample.ts_unix <= since) break;
+      out.push(sample);
+    }
+    return out.reverse();
+  }
 }

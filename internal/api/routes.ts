@@ -1,10 +1,12 @@
 // The local query API's routes, one table: what each path answers and whether it needs the token.
 import type { ApiContext } from './context';
 import { CSV_EOL, CSV_HEADER, formatRow, sampleOfRow, type RowView } from './csv';
+import { pageRoutes } from './page';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus';
 import { BUCKET_FIELDS, parseRangeQuery, StepBuckets, type RangeQuery } from './range';
 import { SAMPLE_FIELDS, type Sample } from './sample';
 import { badParameter, send, sendJson, type ApiRequest, type Route } from './server';
+import { statusRoute } from './status';
 
 // A range answered sample by sample stops here; longer ones ask for a step.
 export const MAX_RANGE_POINTS = 86_400;
@@ -96,7 +98,7 @@ function prometheusRoute(context: ApiContext): Route {
 
 /** Every route the listener serves. */
 export function apiRoutes(context: ApiContext): Route[] {
-  const routes = [healthRoute(context), inventoryRoute(context), latestRoute(context), rangeRoute(context)];
+  const routes = [healthRoute(context), inventoryRoute(context), latestRoute(context), rangeRoute(context), statusRoute(context), ...pageRoutes(context.logger)];
   if (context.config.api.prometheus) routes.push(prometheusRoute(context));
   return routes;
 }

@@ -38,7 +38,7 @@ test.before(() => {
 test.after(() => rmSync(work, { recursive: true, force: true }));
 
 test('the tarball holds the built agent and its config, and nothing of the development tree', () => {
-  for (const needed of ['package.json', 'README.md', 'dist/cmd/tfo-agent/main.js', 'configs/tfo-agent.yaml', 'deploy/systemd/tfo-agent.service']) {
+  for (const needed of ['package.json', 'README.md', 'dist/cmd/tfo-agent/main.js', 'configs/tfo-agent.yaml', 'deploy/systemd/tfo-agent.service', 'web/status/index.html', 'web/status/page.js', 'web/status/page.css']) {
     assert.ok(packedFiles.includes(needed), `${needed} missing from the tarball`);
   }
   const unwanted = packedFiles.filter((f) => /^(test|dist\/test|internal|cmd|scripts|\.ci|\.tools|deploy\/helm|docs)\//.test(f) || /\.ts$/.test(f) && !f.endsWith('.d.ts'));
