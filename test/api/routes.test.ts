@@ -17,6 +17,7 @@ import { apiGet, type ApiRequestOptions } from '../support/api-client';
 import { makeCertificate } from '../support/certs';
 import { tempHostRoot } from '../support/host-root';
 import { sampleAt } from '../support/samples';
+import { until } from '../support/wait';
 
 const dir = mkdtempSync(join(tmpdir(), 'tfo-api-routes-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,16 +32,6 @@ function logCapture(): { logger: ReturnType<typeof createLogger>; lines(): Array
   let text = '';
   const destination = { write: (line: string) => ((text += line), true) } as unknown as NodeJS.WritableStream;
   return { logger: createLogger({ level: 'info', format: 'json', destination }), lines: () => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
-}
-
-async function until<T>(what: string, check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached in ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 const PATHS = ['/inventory', '/metrics/latest', '/metrics/range?seconds=5'];

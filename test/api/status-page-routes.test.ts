@@ -19,20 +19,11 @@ import { systemClock } from '../../internal/procfs/host';
 import { apiGet } from '../support/api-client';
 import { tempHostRoot } from '../support/host-root';
 import { sampleAt } from '../support/samples';
+import { until } from '../support/wait';
 
 const dir = mkdtempSync(join(tmpdir(), 'tfo-status-page-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const TOKEN = 'page-token-0123456789';
-
-async function until<T>(what: string, check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached in ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('SampleRing.newerThan', () => {
   const ring = new SampleRing(4);
