@@ -26,8 +26,9 @@ function packageOf(specifier: string): string | undefined {
 
 function loadedPackages(): Set<string> {
   const found = new Set<string>();
-  // The compiled code: tsc has dropped type-only imports, and every load is a require().
-  const pattern = /\brequire\(\s*["']([^"']+)["']\s*\)/g;
+  // The compiled code: tsc has dropped type-only imports, and every load is a require() (or a
+  // require.resolve() of a file the agent serves, such as the status page's chart library).
+  const pattern = /\brequire(?:\.resolve)?\(\s*["']([^"']+)["']\s*\)/g;
   for (const file of RUNTIME_DIRS.flatMap((dir) => sources(join(REPO_ROOT, 'dist', dir)))) {
     for (const match of readFileSync(file, 'utf8').matchAll(pattern)) {
       const name = packageOf(match[1]);
