@@ -38,7 +38,7 @@ test('an error in a log line is the field `err`, a string', () => {
 test('failure streaks are named <component>[.<what>] after the component that owns them', () => {
   const names = files.flatMap(({ file, text }) => [...text.matchAll(/new FailureStreak\([^,]+,\s*([`'][^`']+[`'])/g)].map((m) => ({ file, name: m[1].slice(1, -1) })));
   assert.ok(names.length >= 10, `found ${names.length} streaks`);
-  const components: Record<string, RegExp> = { collector: /^internal\/(collector|agent)\//, buffer: /^internal\/buffer\//, export: /^internal\/exporter\//, heartbeat: /^internal\/heartbeat\//, api: /^internal\/api\// };
+  const components: Record<string, RegExp> = { collector: /^internal\/(collector|agent)\//, buffer: /^internal\/buffer\//, export: /^internal\/exporter\//, heartbeat: /^internal\/heartbeat\//, api: /^internal\/api\//, logs: /^internal\/logs\//, collectd: /^internal\/receiver\/collectd\// };
   for (const { file, name } of names) {
     const component = name.split('.')[0];
     assert.ok(components[component]?.test(file), `${file}: streak "${name}" is not under a component prefix (${Object.keys(components).join(', ')}) matching its module`);
