@@ -26,7 +26,7 @@ export interface PidStat {
   startTicks: number;
   /** (23) Virtual memory size, bytes. */
   vsizeBytes: number;
-  /** (24) Resident set size, pages. */
+  /** (24) Resident set size, pages; approximate since Linux 6.2 (see PidStatm.residentPages). */
   rssPages: number;
 }
 
@@ -94,8 +94,25 @@ export function parsePidStatus(text: string, source = '/proc/<pid>/status'): Pid
   return { name, uid, threads, vmRssBytes: kB('VmRSS'), vmSizeBytes: kB('VmSize') };
 }
 
+/** The sizes of `/proc/<pid>/statm`, in pages. */
+export interface PidStatm {
+  sizePages: number;
+  /**
+   * Resident set: the exact sum of the kernel's counters, as VmRSS of status shows it in kB (and
+   * as the Collector and node_exporter report). Field 24 of stat reads the same counters without
+   * summing the per-CPU parts (Linux 6.2+), a few percent low on a running process.
+   */
+  residentPages: number;
+}
+
+export function parsePidStatm(text: string, source = '/proc/<pid>/statm'): PidStatm {
+  const [size, resident] = text.trim().split(' ').map(Number);
+  if (!Number.isInteger(size) || !Number.isInteger(resident)) throw new ParseError(source, `not "size resident …" pages: ${JSON.stringify(text.slice(0, 80))}`);
+  return { sizePages: size, residentPages: resident };
+}
+
 /**
- * The kernel's page size, from one process's resident set as stat gives it (pages) and status
+ * The kernel's page size, from one process's resident set as statm gives it (pages) and status
  * gives it (kB): exact when both were read at once, rounded to a power of two against the
  * process growing between the reads. Undefined for a process too small to tell reliably.
  */
@@ -145,6 +162,11 @@ export function readPidStat(host: HostFs, pid: number): PidStat {
 export function readPidStatus(host: HostFs, pid: number): PidStatus {
   const file = `/proc/${pid}/status`;
   return parsePidStatus(host.readText(file), file);
+}
+
+export function readPidStatm(host: HostFs, pid: number): PidStatm {
+  const file = `/proc/${pid}/statm`;
+  return parsePidStatm(host.readText(file), file);
 }
 
 /** Needs the process's owner or privileges (ptrace read access). */

@@ -11,7 +11,7 @@ import { parseDiskstats } from '../../internal/procfs/diskstats';
 import { hostMounts, parseMountinfo } from '../../internal/procfs/mountinfo';
 import { parseNetDev } from '../../internal/procfs/netdev';
 import { parsePasswd } from '../../internal/procfs/passwd';
-import { parseCmdline, parsePidIo, parsePidStat, parsePidStatus } from '../../internal/procfs/pid';
+import { pageSizeFrom, parseCmdline, parsePidIo, parsePidStat, parsePidStatm, parsePidStatus } from '../../internal/procfs/pid';
 import { TcpStateCounter, countTcpStates, readTcpStates } from '../../internal/procfs/tcp';
 import { FIXTURES } from '../support/paths';
 
@@ -230,6 +230,18 @@ describe('per-process files', () => {
     assert.ok(args.length > 3);
     assert.deepEqual(parseCmdline(''), []);
     assert.deepEqual(parseCmdline('nginx: worker process\0\0'), ['nginx: worker process', '']);
+  });
+
+  it('reads the exact resident set from statm, where stat gives the unsummed approximation', () => {
+    // One idle bash read at once: stat says 502 pages, statm and VmRSS 549 (2196 kB).
+    const statm = parsePidStatm(fixture(VM, 'proc/1306/statm'));
+    const status = parsePidStatus(fixture(VM, 'proc/1306/status'));
+    assert.deepEqual(statm, { sizePages: 1189, residentPages: 549 });
+    assert.equal(statm.residentPages * 4096, status.vmRssBytes);
+    assert.equal(parsePidStat(fixture(VM, 'proc/1306/stat')).rssPages, 502);
+    assert.equal(pageSizeFrom(statm.residentPages, status.vmRssBytes ?? 0), 4096);
+    assert.throws(() => parsePidStatm(''), ParseError);
+    assert.throws(() => parsePidStatm('1189'), ParseError);
   });
 
   it('rejects empty and truncated files with a ParseError', () => {
