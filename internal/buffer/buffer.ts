@@ -55,6 +55,11 @@ export class SpillBuffer implements SpillSink {
   private everOpened = false;
   private lastEvictionLogAt: number | undefined;
   private unloggedEvictions = { age: 0, size: 0 };
+  /** Wall-clock ms before which a failed delete is not tried again (paced by flush_interval). */
+  private nextRemovalRetryAt = 0;
+  /** The file had the last turn: peek() tries the memory queue first. */
+  private memoryTurn = false;
+  private readonly spillListeners = new Set<() => void>();
   /** False from a failed write (full or read-only disk) until a write succeeds again. */
   private writable = false;
   /**
@@ -161,28 +166,44 @@ export class SpillBuffer implements SpillSink {
     try {
       return op(store);
     } catch (err) {
-      const fault = classifyStorageError(err);
-      if (fault === 'other') throw err;
-      if (fault === 'unwritable') {
-        // The file stays open: its rows still replay (reads work on a full disk), and the next
-        // write to it is the probe that ends the fallback.
-        this.writable = false;
-        this.diskStreak.failure(fault, { operation: what, file: this.file, err: errorMessage(err), fallback_batches: this.options.config.memory_fallback_batches });
-        return undefined;
-      }
-      // Corrupt: what it held is lost to us; a fresh file takes its place.
-      store.close();
-      this.store = undefined;
-      this.drop('corrupt', store.points, true);
-      try {
-        this.moveAside(err);
-        this.openDisk();
-      } catch (moveErr) {
-        // Cannot even rename it (read-only directory): memory fallback until maintain() retries.
-        this.diskStreak.failure('corrupt', { file: this.file, err: errorMessage(err), move_err: errorMessage(moveErr) });
-      }
+      if (classifyStorageError(err) === 'other') throw err;
+      this.storageFault(what, err, store);
       return undefined;
     }
+  }
+
+  /** A write, read or delete on `store` failed with a storage fault (see onDisk). */
+  private storageFault(what: string, err: unknown, store: SqliteStore): void {
+    const fault = classifyStorageError(err);
+    if (fault !== 'corrupt') {
+      // The file stays open: its rows still replay (reads work on a full disk), and the next
+      // write to it is the probe that ends the fallback.
+      this.writable = false;
+      this.diskStreak.failure(fault === 'other' ? 'storage_error' : fault, { operation: what, file: this.file, err: errorMessage(err), fallback_batches: this.options.config.memory_fallback_batches });
+      return;
+    }
+    // Corrupt: what it held is lost to us; a fresh file takes its place.
+    store.close();
+    this.store = undefined;
+    this.drop('corrupt', store.points, true);
+    try {
+      this.moveAside(err);
+      this.openDisk();
+    } catch (moveErr) {
+      // Cannot even rename it (read-only directory): memory fallback until maintain() retries.
+      this.diskStreak.failure('corrupt', { file: this.file, err: errorMessage(err), move_err: errorMessage(moveErr) });
+    }
+  }
+
+  /**
+   * Rows out of the backlog whose delete failed: the fault is handled like any other, and the
+   * delete is retried by maintain(), never by sending the batch again.
+   */
+  private removalFailed(error: unknown): void {
+    const store = this.store;
+    if (error === undefined || store === undefined) return;
+    this.nextRemovalRetryAt = this.now() + this.options.config.flush_interval;
+    this.storageFault('delete', error, store);
   }
 
   async spill(batch: EncodedBatch, _failure: Extract<SendResult, { outcome: 'retryable' }>): Promise<void> {
@@ -201,6 +222,7 @@ export class SpillBuffer implements SpillSink {
     if (stored) this.wroteToDisk();
     if (!stored) this.pushMemory(batch);
     this.enforceBounds();
+    for (const listener of this.spillListeners) listener();
   }
 
   private pushMemory(batch: EncodedBatch): void {
@@ -247,6 +269,7 @@ export class SpillBuffer implements SpillSink {
     let agedFromMemory = 0;
     while (this.memory.length > 0 && this.memory[0].createdAt < cutoff) agedFromMemory += (this.memory.shift() as MemoryEntry).points;
     const bySize = this.onDisk('evict', (store) => store.evictToSize(max_size_mb * 1024 * 1024));
+    this.removalFailed(byAge?.error ?? bySize?.error);
     const aged = (byAge?.points ?? 0) + agedFromMemory;
     this.drop('evicted_age', aged, true);
     this.drop('evicted_size', bySize?.points ?? 0, true);
@@ -274,17 +297,49 @@ export class SpillBuffer implements SpillSink {
   maintain(): void {
     if (this.closed) return;
     if (this.store === undefined && !this.deferred) this.openDisk();
+    this.retryRemovals();
     if (this.store !== undefined && this.memory.length > 0) this.flushMemoryToDisk();
     this.enforceBounds();
   }
 
+  /** Deletes of rows already out of the backlog, at most once per flush_interval. */
+  private retryRemovals(): void {
+    const store = this.store;
+    if (store === undefined || store.pendingRemovals === 0 || this.now() < this.nextRemovalRetryAt) return;
+    const error = store.retryRemovals();
+    if (error === undefined) this.wroteToDisk();
+    else this.removalFailed(error);
+  }
+
+  /** True when nothing is stored or pending: the replayer has nothing to do until the next spill. */
+  get idle(): boolean {
+    return this.memory.length === 0 && (this.store === undefined ? this.deferred : this.store.batches === 0 && this.store.pendingRemovals === 0);
+  }
+
+  /** Calls `listener` after every accepted batch; returns the unsubscribe function. */
+  onSpill(listener: () => void): () => void {
+    this.spillListeners.add(listener);
+    return () => this.spillListeners.delete(listener);
+  }
+
   /**
-   * The oldest batches, disk before memory (memory only holds what arrived while the disk was
-   * failing, so it is newer), within the given limits and always at least one if any.
+   * The oldest batches of the file or of the memory queue, within the given limits and always
+   * at least one if any. While both hold batches they take turns, so the memory queue (what
+   * arrived while the disk was failing) is not held behind the file.
    */
   peek(maxBatches: number, maxBytes: number, maxPoints: number): BacklogItem[] {
+    if (this.memoryTurn) {
+      this.memoryTurn = false;
+      const fromMemory = this.peekMemory(maxBatches, maxBytes, maxPoints);
+      if (fromMemory.length > 0) return fromMemory;
+    }
     const fromDisk = this.onDisk('read', (store) => store.oldest(maxBatches, maxBytes, maxPoints)) ?? [];
-    if (fromDisk.length > 0) return fromDisk;
+    this.memoryTurn = fromDisk.length > 0;
+    return fromDisk.length > 0 ? fromDisk : this.peekMemory(maxBatches, maxBytes, maxPoints);
+  }
+
+  /** The oldest batches of the memory queue alone, within the limits. */
+  peekMemory(maxBatches: number, maxBytes: number, maxPoints: number): BacklogItem[] {
     const out: BacklogItem[] = [];
     let bytes = 0;
     let points = 0;
@@ -314,13 +369,16 @@ export class SpillBuffer implements SpillSink {
     if (ids.length > 0) this.onDisk('mark attempt', (store) => store.markAttempt(ids));
   }
 
+  /** Takes the items out of the backlog; returns their points (counted even if a delete is pending). */
   private remove(items: readonly BacklogItem[]): number {
     const diskIds = items.filter((i) => i.id > 0).map((i) => i.id);
-    let points = diskIds.length === 0 ? 0 : (this.onDisk('delete', (store) => store.delete(diskIds)) ?? 0);
+    const removal = diskIds.length === 0 ? undefined : this.onDisk('read', (store) => store.remove(diskIds));
+    let points = removal?.points ?? 0;
     const memoryIds = new Set(items.filter((i) => i.id < 0).map((i) => i.id));
     for (let i = this.memory.length - 1; i >= 0 && memoryIds.size > 0; i -= 1) {
       if (memoryIds.delete(this.memory[i].id)) points += this.memory.splice(i, 1)[0].points;
     }
+    this.removalFailed(removal?.error);
     return points;
   }
 
@@ -353,6 +411,8 @@ export class SpillBuffer implements SpillSink {
       this.memory.length = 0;
     }
     this.closed = true;
+    // Last try at pending deletes; rows still there are found (and sent once more) at next open.
+    this.store?.retryRemovals();
     const left = this.store?.points ?? 0;
     if (left > 0) this.options.accounting.recordLeftInBuffer(left);
     this.store?.close();

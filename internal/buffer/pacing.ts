@@ -61,7 +61,7 @@ export class PointBudget {
 
 /** A sleep that `wake()` ends early (stop, or a live export that just succeeded). */
 export class Waiter {
-  private pending: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
+  private pending: { timer: NodeJS.Timeout | undefined; resolve: () => void } | undefined;
 
   sleep(ms: number): Promise<void> {
     this.wake();
@@ -71,6 +71,14 @@ export class Waiter {
         resolve();
       }, ms);
       this.pending = { timer, resolve };
+    });
+  }
+
+  /** Waits for `wake()` alone, with no timer. */
+  untilWoken(): Promise<void> {
+    this.wake();
+    return new Promise((resolve) => {
+      this.pending = { timer: undefined, resolve };
     });
   }
 

@@ -60,7 +60,9 @@ export class Replayer {
   private isolate = 0;
   private running: Promise<void> | undefined;
   private stopping = false;
-  private unsubscribe: (() => void) | undefined;
+  private unsubscribe: Array<() => void> = [];
+  /** The last request got through (or a live export did): the collector is taking data. */
+  private collectorHealthy = false;
 
   constructor(private readonly options: ReplayerOptions) {
     this.logger = options.logger.child({ component: 'replayer' });
@@ -80,12 +82,8 @@ export class Replayer {
     }
     if (this.stopping) return { kind: 'empty' };
     await this.options.gate?.whenIdle();
-    const body = items.length === 1 ? items[0].body : Buffer.concat(items.map((i) => i.body));
-    // peek() returns batches of one signal only.
-    const transport = items[0].signal === 'logs' && this.options.logsTransport ? this.options.logsTransport() : this.options.transport;
-    const result = await transport.send(body, this.options.timeoutMs);
+    const result = await this.send(items);
     if (result.outcome === 'ok') {
-      this.options.buffer.acknowledge(items);
       this.backoff.reset();
       this.isolate = Math.max(0, this.isolate - items.length);
       this.streak.success({ target: this.options.transport.target });
@@ -121,7 +119,12 @@ export class Replayer {
     if (this.running !== undefined) return;
     this.stopping = false;
     // A live export that got through means the collector is back: cut the backoff short.
-    this.unsubscribe = this.options.gate?.onLiveSuccess(() => this.waiter.wake());
+    const onLiveSuccess = (): void => {
+      this.collectorHealthy = true;
+      this.waiter.wake();
+    };
+    this.unsubscribe = [this.options.buffer.onSpill(() => this.waiter.wake())];
+    if (this.options.gate) this.unsubscribe.push(this.options.gate.onLiveSuccess(onLiveSuccess));
     this.running = this.loop();
   }
 
@@ -138,7 +141,9 @@ export class Replayer {
         continue;
       }
       if (this.stopping) break;
-      if (outcome.kind === 'empty') await this.waiter.sleep(this.options.idleIntervalMs);
+      // Nothing stored: no timer at all until the next spill wakes the loop.
+      if (outcome.kind === 'empty' && this.options.buffer.idle) await this.waiter.untilWoken();
+      else if (outcome.kind === 'empty') await this.waiter.sleep(this.options.idleIntervalMs);
       else if (outcome.kind === 'failed') await this.waiter.sleep(outcome.waitMs);
     }
   }
@@ -157,13 +162,34 @@ export class Replayer {
     }
   }
 
-  /** Ends the loop; an in-flight request finishes (and is acknowledged if it got through). */
+  /**
+   * Ends the loop; an in-flight request finishes (and is acknowledged if it got through). Then,
+   * if the collector is taking data, what only the memory queue holds (the disk could not take
+   * it, so it would be lost with the process) is sent, one request at a time, until one fails.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.unsubscribe?.();
+    for (const unsubscribe of this.unsubscribe) unsubscribe();
+    this.unsubscribe = [];
     this.waiter.wake();
     await this.running;
     this.running = undefined;
+    while (this.collectorHealthy) {
+      const items = this.options.buffer.peekMemory(MAX_BATCHES_PER_REQUEST, this.maxRequestBytes, Infinity);
+      if (items.length === 0) break;
+      if ((await this.send(items)).outcome !== 'ok') break;
+    }
+  }
+
+  /** Sends items as one request; acknowledges them when the collector took them. */
+  private async send(items: readonly BacklogItem[]): Promise<SendResult> {
+    const body = items.length === 1 ? items[0].body : Buffer.concat(items.map((i) => i.body));
+    // peek() returns batches of one signal only.
+    const transport = items[0].signal === 'logs' && this.options.logsTransport ? this.options.logsTransport() : this.options.transport;
+    const result = await transport.send(body, this.options.timeoutMs);
+    this.collectorHealthy = result.outcome === 'ok';
+    if (result.outcome === 'ok') this.options.buffer.acknowledge(items);
+    return result;
   }
 }
 

@@ -38,10 +38,15 @@ export interface BacklogStats {
   newestAt?: number;
 }
 
-/** Batches removed by an eviction. */
-export interface Evicted {
-  batches: number;
+/** Batches taken out of the backlog; `error` when their delete failed and is pending. */
+export interface Removal {
   points: number;
+  error: unknown;
+}
+
+/** Batches removed by an eviction. */
+export interface Evicted extends Removal {
+  batches: number;
 }
 
 interface Row {
@@ -68,9 +73,17 @@ export class SqliteStore {
   private readonly insertRow: Database.Statement;
   private readonly selectOldest: Database.Statement;
   private readonly deleteRow: Database.Statement;
+  private readonly selectSize: Database.Statement;
   private readonly bumpAttempts: Database.Statement;
   private readonly selectBefore: Database.Statement;
   private readonly totals: BacklogStats;
+  /**
+   * Rows that left the backlog (acknowledged, dropped) but whose DELETE failed (a full disk
+   * cannot take even the WAL frames of a delete). They are out of the totals and never read
+   * again; the delete is retried by `retryRemovals()`. Lost with the process: the next open
+   * finds them again, so a delivered batch may be sent once more (at-least-once).
+   */
+  private readonly removed = new Set<number>();
 
   constructor(readonly file: string, options: StoreOptions = {}) {
     // Loaded with the first store, not with the agent: most agents never spill (see SpillBuffer).
@@ -81,7 +94,8 @@ export class SqliteStore {
       this.totals = this.queryStats();
       this.insertRow = this.db.prepare('INSERT INTO batches (created_at, points, encoding, body, signal) VALUES (?, ?, ?, ?, ?)');
       this.selectOldest = this.db.prepare('SELECT id, created_at, points, encoding, body, signal FROM batches ORDER BY id LIMIT ?');
-      this.deleteRow = this.db.prepare('DELETE FROM batches WHERE id = ? RETURNING points, length(body) AS bytes');
+      this.deleteRow = this.db.prepare('DELETE FROM batches WHERE id = ?');
+      this.selectSize = this.db.prepare('SELECT points, length(body) AS bytes FROM batches WHERE id = ?');
       this.bumpAttempts = this.db.prepare('UPDATE batches SET attempts = attempts + 1 WHERE id = ?');
       this.selectBefore = this.db.prepare('SELECT id FROM batches WHERE created_at < ? ORDER BY id');
     } catch (err) {
@@ -136,8 +150,30 @@ export class SqliteStore {
   /** Current totals; oldest/newest are read from the file (cheap: rowid and index ends). */
   stats(): BacklogStats {
     if (this.totals.batches === 0) return { batches: 0, points: 0, bytes: 0 };
+    if (this.removed.size > 0) return { ...this.totals, ...this.endsSkippingRemoved() };
     const ends = this.db.prepare('SELECT min(created_at) AS oldest, max(created_at) AS newest FROM batches').get() as { oldest: number | null; newest: number | null };
     return { ...this.totals, oldestAt: ends.oldest ?? undefined, newestAt: ends.newest ?? undefined };
+  }
+
+  /** Batches in the backlog, from the running totals. */
+  get batches(): number {
+    return this.totals.batches;
+  }
+
+  /** Rows whose delete is still pending. */
+  get pendingRemovals(): number {
+    return this.removed.size;
+  }
+
+  private endsSkippingRemoved(): { oldestAt?: number; newestAt?: number } {
+    let oldestAt: number | undefined;
+    let newestAt: number | undefined;
+    for (const row of this.db.prepare('SELECT id, created_at FROM batches').iterate() as IterableIterator<{ id: number; created_at: number }>) {
+      if (this.removed.has(row.id)) continue;
+      oldestAt = Math.min(oldestAt ?? Infinity, row.created_at);
+      newestAt = Math.max(newestAt ?? -Infinity, row.created_at);
+    }
+    return { oldestAt, newestAt };
   }
 
   /** Stores one batch durably; returns the bytes its body takes. */
@@ -161,7 +197,9 @@ export class SqliteStore {
     const out: StoredBatch[] = [];
     let bytes = 0;
     let points = 0;
-    for (const row of this.selectOldest.iterate(maxBatches) as IterableIterator<Row>) {
+    for (const row of this.selectOldest.iterate(maxBatches + this.removed.size) as IterableIterator<Row>) {
+      if (this.removed.has(row.id)) continue;
+      if (out.length >= maxBatches) break;
       if (out.length > 0 && (points + row.points > maxPoints || row.signal !== out[0].signal)) break;
       const body = row.encoding === BodyEncoding.DeflatedProtobuf ? inflateRawSync(row.body) : row.body;
       // The limit is on what goes on the wire, so it counts decoded bytes.
@@ -173,20 +211,38 @@ export class SqliteStore {
     return out;
   }
 
-  /** Removes batches (acknowledged or dropped) in one transaction; returns the points removed. */
-  delete(ids: readonly number[]): number {
-    return this.db.transaction((list: readonly number[]) => {
-      let points = 0;
-      for (const id of list) {
-        const removed = this.deleteRow.get(id) as { points: number; bytes: number } | undefined;
-        if (removed === undefined) continue;
-        points += removed.points;
-        this.totals.batches -= 1;
-        this.totals.points -= removed.points;
-        this.totals.bytes -= removed.bytes;
-      }
-      return points;
-    })(ids);
+  /**
+   * Takes batches (acknowledged or dropped) out of the backlog and deletes them in one
+   * transaction. Returns the points taken out; `error` is the failure of the delete, in which
+   * case the rows are still out of the backlog and the delete is retried by `retryRemovals()`.
+   */
+  remove(ids: readonly number[]): Removal {
+    let points = 0;
+    for (const id of ids) {
+      if (this.removed.has(id)) continue;
+      const row = this.selectSize.get(id) as { points: number; bytes: number } | undefined;
+      if (row === undefined) continue;
+      this.removed.add(id);
+      points += row.points;
+      this.totals.batches -= 1;
+      this.totals.points -= row.points;
+      this.totals.bytes -= row.bytes;
+    }
+    return { points, error: this.retryRemovals() };
+  }
+
+  /** Deletes the rows taken out of the backlog; returns the error when the file cannot take it. */
+  retryRemovals(): unknown {
+    if (this.removed.size === 0) return undefined;
+    try {
+      this.db.transaction((list: readonly number[]) => {
+        for (const id of list) this.deleteRow.run(id);
+      })([...this.removed]);
+      this.removed.clear();
+      return undefined;
+    } catch (err) {
+      return err;
+    }
   }
 
   markAttempt(ids: readonly number[]): void {
@@ -197,21 +253,22 @@ export class SqliteStore {
 
   /** Evicts every batch created before `cutoff` (epoch ms). */
   evictOlderThan(cutoff: number): Evicted {
-    const ids = (this.selectBefore.all(cutoff) as Array<{ id: number }>).map((r) => r.id);
-    return { batches: ids.length, points: ids.length === 0 ? 0 : this.delete(ids) };
+    const ids = (this.selectBefore.all(cutoff) as Array<{ id: number }>).map((r) => r.id).filter((id) => !this.removed.has(id));
+    return { batches: ids.length, ...(ids.length === 0 ? { points: 0, error: undefined } : this.remove(ids)) };
   }
 
   /** Evicts oldest-first until the stored bytes are at most `maxBytes`. */
   evictToSize(maxBytes: number): Evicted {
-    if (this.totals.bytes <= maxBytes) return { batches: 0, points: 0 };
+    if (this.totals.bytes <= maxBytes) return { batches: 0, points: 0, error: undefined };
     const ids: number[] = [];
     let excess = this.totals.bytes - maxBytes;
     for (const row of this.db.prepare('SELECT id, length(body) AS bytes FROM batches ORDER BY id').iterate() as IterableIterator<{ id: number; bytes: number }>) {
       if (excess <= 0) break;
+      if (this.removed.has(row.id)) continue;
       ids.push(row.id);
       excess -= row.bytes;
     }
-    return { batches: ids.length, points: this.delete(ids) };
+    return { batches: ids.length, ...this.remove(ids) };
   }
 
   close(): void {

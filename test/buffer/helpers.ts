@@ -1,7 +1,8 @@
 // Shared pieces of the buffer tests: a temp buffer directory, a config, a logger whose lines
 // the test can read, and the accounting identity.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -70,4 +71,40 @@ export function capturedLogger(): CapturedLogger {
 export function assertIdentity(accounting: ExportAccounting, backlogPoints?: number): void {
   assert.equal(accounting.unaccounted(), 0, `accounting does not reconcile: ${JSON.stringify(accounting.snapshot())}`);
   if (backlogPoints !== undefined) assert.equal(accounting.inBacklog, backlogPoints, 'in-backlog counter differs from the stored backlog');
+}
+
+/**
+ * Mounts a tmpfs of `sizeMb` under a fresh temp directory for `body` (a file system the test can
+ * fill for real); skips the test with the reason when it cannot mount one (not root).
+ */
+export async function withSmallFileSystem(t: { skip: (message: string) => void }, sizeMb: number, body: (mountpoint: string) => Promise<void>): Promise<void> {
+  const { dir, cleanup } = tempDir('smallfs');
+  const mountpoint = join(dir, 'small');
+  mkdirSync(mountpoint);
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMb}m`, 'tmpfs', mountpoint], { encoding: 'utf8' });
+  if (mounted.status !== 0) {
+    cleanup();
+    t.skip(`cannot mount a small tmpfs to fill: ${(mounted.stderr ?? String(mounted.error)).trim()}`);
+    return;
+  }
+  try {
+    await body(mountpoint);
+  } finally {
+    spawnSync('umount', ['-l', mountpoint]);
+    cleanup();
+  }
+}
+
+/** Writes zeros to `file` until the file system is full. */
+export function fillFileSystem(file: string): void {
+  spawnSync('dd', ['if=/dev/zero', `of=${file}`, 'bs=4k'], { encoding: 'utf8' });
+}
+
+/** Polls a condition nothing can signal (the agent's own state). */
+export async function until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

@@ -29,6 +29,7 @@ export class Pipeline {
   private readonly provider: MeterProvider;
   private readonly gauge;
   private cycle = 0;
+  private closed = false;
 
   constructor(config: AgentConfig, logger: Logger, private readonly series = 20) {
     this.transport = createTransport(config, 'buffer-test-agent');
@@ -58,7 +59,10 @@ export class Pipeline {
     if (result.code !== ExportResultCode.SUCCESS) throw new Error(`export cycle ${batch} failed`);
   }
 
+  /** Stops everything; a second call does nothing. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.replayer.stop();
     await this.exporter.shutdown();
     await this.provider.shutdown();

@@ -5,7 +5,7 @@ import type { AgentConfig, Protocol } from '../../internal/config/types';
 import { silentLogger, type Logger } from '../../internal/log/logger';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver';
 import { pointKey } from './batches';
-import { agentConfig, assertIdentity, capturedLogger, withTempDir } from './helpers';
+import { agentConfig, assertIdentity, capturedLogger, until, withTempDir } from './helpers';
 import { Pipeline } from './pipeline';
 
 const PROTOCOLS: Protocol[] = ['grpc', 'http'];
@@ -20,15 +20,6 @@ function arrivals(receiver: OtlpReceiver): Map<string, number> {
   const counts = new Map<string, number>();
   for (const p of receiver.points()) counts.set(pointKey(p), (counts.get(pointKey(p)) ?? 0) + 1);
   return counts;
-}
-
-/** Polls a condition the receiver cannot signal (the agent's own state). */
-async function until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Live exports fail with 503 (gRPC UNAVAILABLE) for `cycles` cycles, so each batch is spilled. */

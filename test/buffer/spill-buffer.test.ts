@@ -12,7 +12,7 @@ import type { EncodedBatch } from '../../internal/exporter/types';
 import { silentLogger } from '../../internal/log/logger';
 import { REPO_ROOT } from '../support/paths';
 import { BatchFactory } from './batches';
-import { assertIdentity, bufferConfig, capturedLogger, tempDir, withTempDir } from './helpers';
+import { assertIdentity, bufferConfig, capturedLogger, fillFileSystem, tempDir, withSmallFileSystem, withTempDir } from './helpers';
 
 const REFUSED = { outcome: 'retryable', reason: 'connection_refused', message: 'connect ECONNREFUSED 127.0.0.1:4317' } as const;
 const SERIES = 50;
@@ -265,15 +265,7 @@ describe('spill buffer (memory fallback)', () => {
   });
 
   test('a full disk falls back to memory; when space returns the queue goes to disk in order', async (t) => {
-    const { dir, cleanup } = tempDir('buf-full');
-    const mountpoint = join(dir, 'small');
-    mkdirSync(mountpoint);
-    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', mountpoint], { encoding: 'utf8' });
-    if (mounted.status !== 0) {
-      cleanup();
-      t.skip(`cannot mount a small tmpfs to fill: ${mounted.stderr.trim()}`);
-      return;
-    }
+    await withSmallFileSystem(t, 16, async (mountpoint) => {
     const factory = new BatchFactory(SERIES);
     try {
       const accounting = new ExportAccounting();
@@ -284,7 +276,7 @@ describe('spill buffer (memory fallback)', () => {
       await spillAll(buffer, accounting, early);
       // Fill the file system to the last byte.
       const filler = join(mountpoint, 'filler');
-      spawnSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=4k'], { encoding: 'utf8' });
+      fillFileSystem(filler);
       const during = await factory.many(60, (i) => base + 100 + i);
       await spillAll(buffer, accounting, during);
       assert.equal(buffer.inMemoryFallback, true, 'disk full: memory fallback');
@@ -306,8 +298,7 @@ describe('spill buffer (memory fallback)', () => {
       buffer.close();
     } finally {
       await factory.close();
-      spawnSync('umount', [mountpoint]);
-      cleanup();
     }
+    });
   });
 });
