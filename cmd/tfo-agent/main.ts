@@ -223,7 +223,7 @@ function addCollectdCommands(program: Command): void {
     });
 }
 
-/** `buffer status` and `buffer drain` (internal/buffer/cli.ts); both read buffer.path from the config. */
+/** `buffer status`, `buffer quarantine` and `buffer drain` (internal/buffer/cli.ts); all read buffer.path from the config. */
 function addBufferCommands(program: Command): void {
   const buffer = program.command('buffer').description('inspect or drain the spill buffer at buffer.path');
   buffer
@@ -234,6 +234,15 @@ function addBufferCommands(program: Command): void {
       const loaded = loadOrExit(loadOptionsFrom(command.optsWithGlobals<GlobalOptions>()));
       const { bufferStatus } = await import('../../internal/buffer/cli');
       process.exitCode = bufferStatus(loaded.config, { json: options.json === true, out: process.stdout, err: process.stderr });
+    });
+  buffer
+    .command('quarantine')
+    .description('list the batches set aside (refused by the collector, or unreadable); safe while the agent runs')
+    .option('--json', 'as JSON')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      const loaded = loadOrExit(loadOptionsFrom(command.optsWithGlobals<GlobalOptions>()));
+      const { bufferQuarantine } = await import('../../internal/buffer/cli');
+      process.exitCode = bufferQuarantine(loaded.config, { json: options.json === true, out: process.stdout, err: process.stderr });
     });
   buffer
     .command('drain')

@@ -40,7 +40,7 @@ export function registerSelfMetrics(meter: Meter, sources: SelfMetricsSources): 
   const exported = counter(SELF_METRICS.exported, 'Data points the collector acknowledged on their first, live export.');
   const spilled = counter(SELF_METRICS.spilled, 'Data points written to the buffer after a retryable export failure.');
   const replayed = counter(SELF_METRICS.replayed, 'Data points delivered from the buffer and removed from it.');
-  const dropped = counter(SELF_METRICS.dropped, 'Data points lost, by reason (rejected, evicted_size, evicted_age, memory_full, corrupt, shutdown).');
+  const dropped = counter(SELF_METRICS.dropped, 'Data points lost, by reason (rejected, undecodable, evicted_size, evicted_age, memory_full, corrupt, shutdown).');
   const leftInBuffer = counter(SELF_METRICS.leftInBuffer, 'Data points still in the buffer file when the buffer closed (restored by the next open).');
   const batches = meter.createObservableGauge(SELF_METRICS.backlogBatches, { description: 'Batches waiting in the buffer.', unit: '{batch}' });
   const points = meter.createObservableGauge(SELF_METRICS.backlogPoints, { description: 'Data points waiting in the buffer.', unit: '{point}' });

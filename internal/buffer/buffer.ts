@@ -8,10 +8,10 @@ import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
 import { BufferLockedError, classifyStorageError } from './errors';
 import { DirectoryLock } from './lock';
-import { DB_FILE, SqliteStore, type BacklogStats } from './store';
+import { DB_FILE, SqliteStore, type BacklogStats, type QuarantineStats } from './store';
 
 /** Why points left the buffer without being delivered; the `reason` of the dropped counter. */
-export type DropReason = 'rejected' | 'evicted_size' | 'evicted_age' | 'memory_full' | 'corrupt' | 'shutdown';
+export type DropReason = 'rejected' | 'undecodable' | 'evicted_size' | 'evicted_age' | 'memory_full' | 'corrupt' | 'shutdown';
 
 /** A batch handed to the replayer; `id` is the row id, or negative for the memory queue. */
 export interface BacklogItem {
@@ -32,6 +32,8 @@ export interface SpillBufferOptions {
 
 // During a long outage at a bound every spill evicts: one summary line per period, not per cycle.
 const EVICTION_LOG_EVERY_MS = 5 * 60_000;
+// Undecodable rows logged one by one at error level; later ones are only counted.
+const MAX_LOGGED_QUARANTINES = 50;
 
 interface MemoryEntry extends BacklogItem {
   bytes: number;
@@ -60,6 +62,7 @@ export class SpillBuffer implements SpillSink {
   /** The file had the last turn: peek() tries the memory queue first. */
   private memoryTurn = false;
   private readonly spillListeners = new Set<() => void>();
+  private loggedQuarantines = 0;
   /** False from a failed write (full or read-only disk) until a write succeeds again. */
   private writable = false;
   /**
@@ -333,9 +336,34 @@ export class SpillBuffer implements SpillSink {
       const fromMemory = this.peekMemory(maxBatches, maxBytes, maxPoints);
       if (fromMemory.length > 0) return fromMemory;
     }
-    const fromDisk = this.onDisk('read', (store) => store.oldest(maxBatches, maxBytes, maxPoints)) ?? [];
+    const fromDisk = this.peekDisk(maxBatches, maxBytes, maxPoints);
     this.memoryTurn = fromDisk.length > 0;
     return fromDisk.length > 0 ? fromDisk : this.peekMemory(maxBatches, maxBytes, maxPoints);
+  }
+
+  /** The oldest batches of the file; rows that cannot be decoded are quarantined on the way. */
+  private peekDisk(maxBatches: number, maxBytes: number, maxPoints: number): BacklogItem[] {
+    for (;;) {
+      const found = this.onDisk('read', (store) => store.oldest(maxBatches, maxBytes, maxPoints));
+      if (found === undefined) return [];
+      for (const { id, error } of found.undecodable) this.quarantineUndecodable(id, error);
+      if (found.batches.length > 0 || found.undecodable.length === 0) return found.batches;
+    }
+  }
+
+  /** A row whose body cannot be decoded would fail forever: set it aside, count it, move on. */
+  private quarantineUndecodable(id: number, error: unknown): void {
+    const detail = errorMessage(error);
+    const removal = this.onDisk('quarantine', (store) => store.quarantine([id], 'undecodable', detail, this.now()));
+    if (removal === undefined) return;
+    this.drop('undecodable', removal.points, true);
+    this.removalFailed(removal.error);
+    if (this.loggedQuarantines >= MAX_LOGGED_QUARANTINES) return;
+    this.loggedQuarantines += 1;
+    this.logger.error(
+      { event: 'buffer.quarantined', reason: 'undecodable', points: removal.points, err: detail },
+      'a stored batch cannot be decoded: set aside in the quarantine table (tfo-agent buffer quarantine), replay goes on',
+    );
   }
 
   /** The oldest batches of the memory queue alone, within the limits. */
@@ -357,11 +385,30 @@ export class SpillBuffer implements SpillSink {
     this.options.accounting.recordReplayed(this.remove(items));
   }
 
-  /** The collector rejected these (non-retryable): remove them and count them dropped. */
-  reject(items: readonly BacklogItem[]): number {
-    const points = this.remove(items);
+  /**
+   * The collector refused these batches for what they hold (non-retryable): they leave the
+   * backlog into the quarantine table, counted dropped as `rejected`.
+   */
+  reject(items: readonly BacklogItem[], detail: string): number {
+    const now = this.now();
+    const diskIds = items.filter((i) => i.id > 0).map((i) => i.id);
+    const removal = diskIds.length === 0 ? undefined : this.onDisk('quarantine', (store) => store.quarantine(diskIds, 'rejected', detail, now));
+    let points = removal?.points ?? 0;
+    for (const item of items.filter((i) => i.id < 0)) {
+      const index = this.memory.findIndex((e) => e.id === item.id);
+      if (index < 0) continue;
+      const [entry] = this.memory.splice(index, 1);
+      points += entry.points;
+      if (this.writable) this.onDisk('quarantine', (store) => store.quarantineBatch(entry, 'rejected', detail, now));
+    }
     this.drop('rejected', points, true);
+    this.removalFailed(removal?.error);
     return points;
+  }
+
+  /** What the quarantine table holds (empty without a file). */
+  quarantineStats(): QuarantineStats {
+    return this.onDisk('read', (store) => store.quarantineStats()) ?? { batches: 0, points: 0, bytes: 0 };
   }
 
   markAttempt(items: readonly BacklogItem[]): void {

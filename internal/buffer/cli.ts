@@ -11,7 +11,7 @@ import type { OtlpTransport } from '../exporter/types';
 import { errorMessage, type Logger } from '../log/logger';
 import { SpillBuffer } from './buffer';
 import { Replayer, type StepOutcome } from './replayer';
-import { DB_FILE, SqliteStore, type BacklogStats } from './store';
+import { DB_FILE, SqliteStore, type BacklogStats, type QuarantinedBatch, type QuarantineStats } from './store';
 
 export interface Output {
   write(text: string): unknown;
@@ -20,6 +20,8 @@ export interface Output {
 
 export interface StatusReport extends BacklogStats {
   file: string;
+  /** Batches set aside (refused by the collector, or unreadable): `buffer quarantine` lists them. */
+  quarantine: QuarantineStats;
   /** Database and WAL files on disk. */
   fileBytes: number;
   oldest?: string;
@@ -29,12 +31,12 @@ export interface StatusReport extends BacklogStats {
 /** Reads the backlog; read-only, so it works while the agent runs (WAL readers never block it). */
 export function readBufferStatus(config: AgentConfig): StatusReport {
   const file = join(config.buffer.path, DB_FILE);
-  if (!existsSync(file)) return { file, fileBytes: 0, batches: 0, points: 0, bytes: 0 };
+  if (!existsSync(file)) return { file, fileBytes: 0, batches: 0, points: 0, bytes: 0, quarantine: { batches: 0, points: 0, bytes: 0 } };
   const store = new SqliteStore(file, { readonly: true });
   try {
     const stats = store.stats();
     const fileBytes = ['', '-wal'].reduce((sum, suffix) => sum + (existsSync(file + suffix) ? statSync(file + suffix).size : 0), 0);
-    return { file, fileBytes, ...stats, oldest: iso(stats.oldestAt), newest: iso(stats.newestAt) };
+    return { file, fileBytes, ...stats, oldest: iso(stats.oldestAt), newest: iso(stats.newestAt), quarantine: store.quarantineStats() };
   } finally {
     store.close();
   }
@@ -60,8 +62,40 @@ export function bufferStatus(config: AgentConfig, options: { json: boolean; out:
     `size:     ${formatBytes(report.bytes)} stored, ${formatBytes(report.fileBytes)} on disk (limit ${config.buffer.max_size_mb} MB)`,
     `oldest:   ${report.oldest ?? '-'}`,
     `newest:   ${report.newest ?? '-'}`,
+    `quarantined: ${report.quarantine.batches} batches, ${report.quarantine.points} points (tfo-agent buffer quarantine)`,
   ];
   options.out.write(lines.join('\n') + '\n');
+  return 0;
+}
+
+/** `tfo-agent buffer quarantine [--json]`: the batches set aside, oldest first, read-only. */
+export function bufferQuarantine(config: AgentConfig, options: { json: boolean; out: Output; err: Output }): number {
+  const file = join(config.buffer.path, DB_FILE);
+  let batches: QuarantinedBatch[] = [];
+  try {
+    if (existsSync(file)) {
+      const store = new SqliteStore(file, { readonly: true });
+      try {
+        batches = store.quarantined();
+      } finally {
+        store.close();
+      }
+    }
+  } catch (err) {
+    options.err.write(`buffer quarantine: cannot read ${file}: ${errorMessage(err)}\n`);
+    return 1;
+  }
+  if (options.json) {
+    options.out.write(JSON.stringify(batches.map((b) => ({ ...b, created: iso(b.createdAt), quarantined: iso(b.quarantinedAt) })), null, 2) + '\n');
+    return 0;
+  }
+  if (batches.length === 0) {
+    options.out.write(`no quarantined batches in ${file}\n`);
+    return 0;
+  }
+  for (const b of batches) {
+    options.out.write(`#${b.id} ${iso(b.quarantinedAt) ?? ''} ${b.reason} ${b.signal} ${b.points} points ${formatBytes(b.bytes)} created ${iso(b.createdAt) ?? ''}: ${b.detail}\n`);
+  }
   return 0;
 }
 

@@ -95,7 +95,7 @@ export class Replayer {
         return this.step();
       }
       this.isolate = Math.max(0, this.isolate - 1);
-      this.options.buffer.reject(items);
+      this.options.buffer.reject(items, result.message);
       this.logRejection(result.message, result.status, points);
       return { kind: 'rejected', points, batches: 1, message: result.message };
     }

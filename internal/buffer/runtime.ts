@@ -41,6 +41,7 @@ export class BufferRuntime {
   /** The `buffer` section of /health. */
   status(): Record<string, unknown> {
     const stats = this.buffer.stats();
+    const quarantine = this.buffer.quarantineStats();
     return {
       file: this.buffer.file,
       memory_fallback: this.buffer.inMemoryFallback,
@@ -48,6 +49,7 @@ export class BufferRuntime {
       backlog_points: stats.points,
       backlog_bytes: stats.bytes,
       oldest_age_seconds: stats.oldestAt === undefined ? 0 : Math.round((this.now() - stats.oldestAt) / 1000),
+      quarantined_batches: quarantine.batches,
     };
   }
 

@@ -38,6 +38,51 @@ export interface BacklogStats {
   newestAt?: number;
 }
 
+/** Why a batch was set aside in the quarantine table. */
+export type QuarantineReason = 'rejected' | 'undecodable';
+
+/** A batch set aside for inspection (`tfo-agent buffer quarantine`). */
+export interface QuarantinedBatch {
+  id: number;
+  createdAt: number;
+  quarantinedAt: number;
+  points: number;
+  /** Stored bytes of the body as it was found (compressed rows stay compressed). */
+  bytes: number;
+  signal: Signal;
+  reason: QuarantineReason;
+  detail: string;
+}
+
+/** What the quarantine table holds. */
+export interface QuarantineStats {
+  batches: number;
+  points: number;
+  bytes: number;
+}
+
+// The quarantine keeps the newest set-aside batches up to both bounds: enough to see what the
+// collector refused or what could not be read, never a second backlog.
+export const QUARANTINE_MAX_BATCHES = 100;
+export const QUARANTINE_MAX_BYTES = 16 * 1024 * 1024;
+
+const QUARANTINE_ROW_SQL =
+  'INSERT INTO quarantine (created_at, quarantined_at, points, encoding, body, signal, reason, detail) SELECT created_at, ?, points, encoding, body, signal, ?, ? FROM batches WHERE id = ?';
+const QUARANTINE_BODY_SQL = 'INSERT INTO quarantine (created_at, quarantined_at, points, encoding, body, signal, reason, detail) VALUES (?, ?, ?, 0, ?, ?, ?, ?)';
+// Newest first; the running count and size decide what is kept (always the newest one).
+const TRIM_QUARANTINE_SQL = `
+  DELETE FROM quarantine WHERE id IN (
+    SELECT id FROM (
+      SELECT id, row_number() OVER (ORDER BY id DESC) AS n, sum(length(body)) OVER (ORDER BY id DESC) AS total FROM quarantine
+    ) WHERE n > ${QUARANTINE_MAX_BATCHES} OR (n > 1 AND total > ${QUARANTINE_MAX_BYTES})
+  )`;
+
+/** The oldest batches, and rows whose body could not be decoded (quarantine them). */
+export interface OldestBatches {
+  batches: StoredBatch[];
+  undecodable: Array<{ id: number; error: unknown }>;
+}
+
 /** Batches taken out of the backlog; `error` when their delete failed and is pending. */
 export interface Removal {
   points: number;
@@ -75,6 +120,8 @@ export class SqliteStore {
   private readonly deleteRow: Database.Statement;
   private readonly selectSize: Database.Statement;
   private readonly bumpAttempts: Database.Statement;
+  /** Statements on the quarantine table, prepared at first use (a read-only open of an older file has no such table). */
+  private readonly prepared = new Map<string, Database.Statement>();
   private readonly selectBefore: Database.Statement;
   private readonly totals: BacklogStats;
   /**
@@ -128,6 +175,17 @@ export class SqliteStore {
         signal TEXT NOT NULL DEFAULT 'metrics'
       );
       CREATE INDEX IF NOT EXISTS batches_created_at ON batches (created_at);
+      CREATE TABLE IF NOT EXISTS quarantine (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at INTEGER NOT NULL,
+        quarantined_at INTEGER NOT NULL,
+        points INTEGER NOT NULL,
+        encoding INTEGER NOT NULL,
+        body BLOB NOT NULL,
+        signal TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        detail TEXT NOT NULL
+      );
     `);
     // A version 1 file: every batch in it is metrics.
     const columns = this.db.prepare("SELECT name FROM pragma_table_info('batches')").all() as Array<{ name: string }>;
@@ -193,22 +251,29 @@ export class SqliteStore {
    * points, all of the first one's signal (one request goes to one service); always at least one
    * when the store is not empty, so an oversized batch still goes.
    */
-  oldest(maxBatches: number, maxBytes: number, maxPoints: number): StoredBatch[] {
+  oldest(maxBatches: number, maxBytes: number, maxPoints: number): OldestBatches {
     const out: StoredBatch[] = [];
+    const undecodable: OldestBatches['undecodable'] = [];
     let bytes = 0;
     let points = 0;
     for (const row of this.selectOldest.iterate(maxBatches + this.removed.size) as IterableIterator<Row>) {
       if (this.removed.has(row.id)) continue;
       if (out.length >= maxBatches) break;
       if (out.length > 0 && (points + row.points > maxPoints || row.signal !== out[0].signal)) break;
-      const body = row.encoding === BodyEncoding.DeflatedProtobuf ? inflateRawSync(row.body) : row.body;
+      let body: Uint8Array;
+      try {
+        body = decodeBody(row);
+      } catch (error) {
+        undecodable.push({ id: row.id, error });
+        continue;
+      }
       // The limit is on what goes on the wire, so it counts decoded bytes.
       if (out.length > 0 && bytes + body.length > maxBytes) break;
       bytes += body.length;
       points += row.points;
       out.push({ id: row.id, createdAt: row.created_at, points: row.points, body, signal: row.signal });
     }
-    return out;
+    return { batches: out, undecodable };
   }
 
   /**
@@ -217,6 +282,11 @@ export class SqliteStore {
    * case the rows are still out of the backlog and the delete is retried by `retryRemovals()`.
    */
   remove(ids: readonly number[]): Removal {
+    return { points: this.takeOut(ids), error: this.retryRemovals() };
+  }
+
+  /** Marks rows as out of the backlog (their delete pending) and takes them off the totals. */
+  private takeOut(ids: readonly number[]): number {
     let points = 0;
     for (const id of ids) {
       if (this.removed.has(id)) continue;
@@ -228,7 +298,65 @@ export class SqliteStore {
       this.totals.points -= row.points;
       this.totals.bytes -= row.bytes;
     }
-    return { points, error: this.retryRemovals() };
+    return points;
+  }
+
+  /**
+   * Takes batches out of the backlog into the quarantine table (bounded), in one transaction.
+   * When the file cannot take that, they are only taken out (the delete pending), not kept.
+   */
+  quarantine(ids: readonly number[], reason: QuarantineReason, detail: string, now: number): Removal {
+    const pending = ids.filter((id) => !this.removed.has(id));
+    const points = this.takeOut(pending);
+    try {
+      this.db.transaction(() => {
+        for (const id of pending) {
+          this.statement(QUARANTINE_ROW_SQL).run(now, reason, detail, id);
+          this.deleteRow.run(id);
+        }
+        this.statement(TRIM_QUARANTINE_SQL).run();
+      })();
+      for (const id of pending) this.removed.delete(id);
+      return { points, error: undefined };
+    } catch (error) {
+      return { points, error };
+    }
+  }
+
+  /** Keeps a batch that was never in the file (the memory queue's) in the quarantine table. */
+  quarantineBatch(batch: { createdAt: number; points: number; body: Uint8Array; signal: Signal }, reason: QuarantineReason, detail: string, now: number): void {
+    this.db.transaction(() => {
+      this.statement(QUARANTINE_BODY_SQL).run(batch.createdAt, now, batch.points, batch.body, batch.signal, reason, detail);
+      this.statement(TRIM_QUARANTINE_SQL).run();
+    })();
+  }
+
+  quarantineStats(): QuarantineStats {
+    if (!this.hasQuarantine()) return { batches: 0, points: 0, bytes: 0 };
+    return this.db.prepare('SELECT count(*) AS batches, coalesce(sum(points), 0) AS points, coalesce(sum(length(body)), 0) AS bytes FROM quarantine').get() as QuarantineStats;
+  }
+
+  /** The quarantined batches, oldest first, without their bodies. */
+  quarantined(): QuarantinedBatch[] {
+    if (!this.hasQuarantine()) return [];
+    const rows = this.db
+      .prepare('SELECT id, created_at, quarantined_at, points, length(body) AS bytes, signal, reason, detail FROM quarantine ORDER BY id')
+      .all() as Array<{ id: number; created_at: number; quarantined_at: number; points: number; bytes: number; signal: Signal; reason: QuarantineReason; detail: string }>;
+    return rows.map((r) => ({ id: r.id, createdAt: r.created_at, quarantinedAt: r.quarantined_at, points: r.points, bytes: r.bytes, signal: r.signal, reason: r.reason, detail: r.detail }));
+  }
+
+  private statement(sql: string): Database.Statement {
+    let statement = this.prepared.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.prepared.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** A file written by an agent before the quarantine existed, opened read-only, has no table. */
+  private hasQuarantine(): boolean {
+    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'quarantine'").get() !== undefined;
   }
 
   /** Deletes the rows taken out of the backlog; returns the error when the file cannot take it. */
@@ -274,4 +402,10 @@ export class SqliteStore {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+function decodeBody(row: Row): Uint8Array {
+  if (row.encoding === BodyEncoding.DeflatedProtobuf) return inflateRawSync(row.body);
+  if (row.encoding === BodyEncoding.Protobuf) return row.body;
+  throw new Error(`unknown body encoding ${row.encoding}`);
 }

@@ -2,9 +2,11 @@
 // on the same directory, `buffer status` beside a running agent, and `buffer drain`.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { SpillBuffer } from '../../internal/buffer/buffer';
 import { LOCK_FILE } from '../../internal/buffer/lock';
 import { DB_FILE } from '../../internal/buffer/store';
@@ -188,6 +190,43 @@ describe('buffer with the agent CLI', () => {
       const again = await runCli(['buffer', 'drain', '-c', config]);
       assert.equal(again.status, 0);
       assert.match(again.stdout, /buffer is empty/);
+    } finally {
+      await factory.close();
+      cleanup();
+    }
+  });
+
+  test('a stored batch of random bytes is quarantined: drain delivers the good ones, exits 0, and buffer quarantine lists it', async () => {
+    const { dir, cleanup } = tempDir('cli');
+    const factory = new BatchFactory(25);
+    try {
+      const config = writeConfig(dir, receiver, 'http');
+      const buffer = SpillBuffer.open({ config: bufferConfig(join(dir, 'buffer')), accounting: new ExportAccounting(), logger: silentLogger() });
+      const batches = await factory.many(8);
+      for (const batch of batches) buffer.accept(batch);
+      buffer.close();
+      const db = new Database(join(dir, 'buffer', DB_FILE));
+      db.prepare('UPDATE batches SET body = ? WHERE id = (SELECT min(id) FROM batches)').run(randomBytes(600));
+      assert.equal(db.pragma('quick_check', { simple: true }), 'ok', 'the file itself is sound');
+      db.close();
+      receiver.reset();
+      const drain = await runCli(['buffer', 'drain', '-c', config, '--give-up-after', '10s']);
+      assert.equal(drain.status, 0, drain.stdout + drain.stderr);
+      assert.match(drain.stdout, /dropped undecodable=25/);
+      assert.match(drain.stderr, /"event":"buffer.quarantined"/);
+      const expected = batches.slice(1).flatMap(keysOf);
+      assert.deepEqual(receiver.points().map(pointKey).sort(), [...expected].sort(), 'the seven good batches arrived, once');
+      const after = await runCli(['buffer', 'status', '-c', config]);
+      assert.match(after.stdout, /batches:  0\n/);
+      assert.match(after.stdout, /quarantined: 1 batches, 25 points/);
+      const listed = await runCli(['buffer', 'quarantine', '--json', '-c', config]);
+      assert.equal(listed.status, 0, listed.stderr);
+      const rows = JSON.parse(listed.stdout) as Array<{ reason: string; points: number; bytes: number; detail: string }>;
+      assert.equal(rows.length, 1);
+      assert.equal(rows[0].reason, 'undecodable');
+      assert.equal(rows[0].points, 25);
+      assert.equal(rows[0].bytes, 600, 'the body is kept as it was found');
+      assert.ok(rows[0].detail.length > 0);
     } finally {
       await factory.close();
       cleanup();

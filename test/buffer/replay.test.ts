@@ -183,6 +183,7 @@ for (const protocol of PROTOCOLS) {
         for (let step = await pipeline.replayer.step(); step.kind !== 'empty'; step = await pipeline.replayer.step()) outcomes.push(step);
         assert.deepEqual(outcomes.map((o) => o.kind), ['rejected', 'rejected', 'rejected']);
         assert.equal(pipeline.accounting.dropped.get('rejected'), 3 * SERIES);
+        assert.deepEqual(pipeline.buffer.quarantineStats().batches, 3, 'refused batches are kept in the quarantine table');
         const logged = logs.events('buffer.replay_rejected');
         assert.equal(logged.length, 1, 'logged once');
         assert.match(String(logged[0].collector_message), /metric name too long/);

@@ -40,7 +40,7 @@ test('self-metrics report the backlog and every point by destination; the identi
       buffer.accept(batch);
     }
     buffer.acknowledge(buffer.peek(2, Infinity, Infinity));
-    buffer.reject(buffer.peek(1, Infinity, Infinity));
+    buffer.reject(buffer.peek(1, Infinity, Infinity), 'HTTP 400: invalid metric');
     now += 45_000; // the fourth batch is now 65 s old, over max_age; the fifth 55 s
     buffer.maintain();
 

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { SpillBuffer } from '../../internal/buffer/buffer';
 import { BufferLockedError } from '../../internal/buffer/errors';
-import { DB_FILE } from '../../internal/buffer/store';
+import { DB_FILE, QUARANTINE_MAX_BATCHES } from '../../internal/buffer/store';
 import { ExportAccounting } from '../../internal/exporter/accounting';
 import type { EncodedBatch } from '../../internal/exporter/types';
 import { silentLogger } from '../../internal/log/logger';
@@ -78,6 +78,23 @@ describe('spill buffer (SQLite file)', () => {
       const idle = SpillBuffer.open({ config: bufferConfig(join(dir, 'idle')), accounting: new ExportAccounting(), logger: silentLogger() });
       idle.close();
       assert.equal(existsSync(join(dir, 'idle', DB_FILE)), false, 'a buffer that never spilled leaves no file');
+    });
+  });
+
+  test('the quarantine keeps the newest refused batches within its bound; they leave the backlog counted rejected', async () => {
+    await withTempDir('buf', async (dir) => {
+      const accounting = new ExportAccounting();
+      const buffer = SpillBuffer.open({ config: bufferConfig(dir), accounting, logger: silentLogger() });
+      const small = new BatchFactory(1);
+      const many = await small.many(QUARANTINE_MAX_BATCHES + 5);
+      await small.close();
+      await spillAll(buffer, accounting, many);
+      for (let items = buffer.peek(7, Infinity, Infinity); items.length > 0; items = buffer.peek(7, Infinity, Infinity)) buffer.reject(items, 'HTTP 400: bad');
+      assert.deepEqual(buffer.quarantineStats().batches, QUARANTINE_MAX_BATCHES);
+      assert.equal(buffer.stats().batches, 0);
+      assert.equal(accounting.dropped.get('rejected'), QUARANTINE_MAX_BATCHES + 5);
+      assertIdentity(accounting, 0);
+      buffer.close();
     });
   });
 
