@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ApiConfig } from '../config/types';
+import { applyListenerLimits, limitedServerOptions, type ListenerLimits } from '../health/listener-limits';
 import { errorMessage, type Logger } from '../log/logger';
 
 /** One request as a route sees it: the parsed URL beside Node's request and response. */
@@ -95,8 +96,14 @@ function splitAddress(address: string): { host: string; port: number } {
   return { host: address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(address.slice(colon + 1)) };
 }
 
+/**
+ * A person's browser opens a few connections, a scraper or a script one: 32 is ample, and keeps
+ * a flood of idle clients from taking the descriptors the exporter and the buffer need.
+ */
+export const API_LIMITS: ListenerLimits = { maxConnections: 32, headersTimeoutMs: 10_000, idleTimeoutMs: 30_000 };
+
 /** Starts the listener on api.address; rejects when the address cannot be bound or TLS fails to load. */
-export async function startApiServer(config: ApiConfig, routes: readonly Route[], logger: Logger): Promise<ApiServer> {
+export async function startApiServer(config: ApiConfig, routes: readonly Route[], logger: Logger, limits: ListenerLimits = API_LIMITS): Promise<ApiServer> {
   const table = new Map(routes.map((route) => [route.path, route]));
   const expected = config.token === '' ? undefined : digest(config.token);
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
@@ -110,15 +117,15 @@ export async function startApiServer(config: ApiConfig, routes: readonly Route[]
   let server: Server;
   if (tls) {
     const { createServer } = require('node:https') as typeof import('node:https');
-    server = createServer({ ...readCertificate(config.tls), minVersion: 'TLSv1.2' }, handler);
+    // A silent client never completes the handshake, so HTTP's header timeout never starts: the
+    // handshake gets the same time (Node's default is two minutes).
+    const options = { ...limitedServerOptions(limits), handshakeTimeout: limits.headersTimeoutMs };
+    server = createServer({ ...options, ...readCertificate(config.tls), minVersion: 'TLSv1.2' }, handler);
   } else {
     const { createServer } = require('node:http') as typeof import('node:http');
-    server = createServer(handler);
+    server = createServer(limitedServerOptions(limits), handler);
   }
-  server.keepAliveTimeout = 5_000;
-  // A client that opens a connection and sends nothing must not hold it for long.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  applyListenerLimits(server, limits);
   const { host, port } = splitAddress(config.address);
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { CollectionResult } from '../collector/collector';
 import type { Clock } from '../procfs/host';
 import type { Logger } from '../log/logger';
+import { applyListenerLimits, limitedServerOptions, type ListenerLimits } from './listener-limits';
 
 /** The last export as /health reports it. */
 export interface ExportStatusView {
@@ -129,34 +130,16 @@ function handle(status: HealthStatus, req: IncomingMessage, res: ServerResponse)
   }
 }
 
-/**
- * What the probe listener lets clients hold. Probes are a few short requests; without a cap, idle
- * or slow clients (hundreds of sockets) would take the file descriptors the exporter and the
- * buffer need. A connection beyond the cap is closed at once; one that sends no complete request
- * headers within headersTimeoutMs, or stays silent for idleTimeoutMs, is closed.
- */
-export interface HealthLimits {
-  maxConnections: number;
-  headersTimeoutMs: number;
-  idleTimeoutMs: number;
-}
-
-export const HEALTH_LIMITS: HealthLimits = { maxConnections: 32, headersTimeoutMs: 5_000, idleTimeoutMs: 10_000 };
+/** Probes are a few short requests. */
+export const HEALTH_LIMITS: ListenerLimits = { maxConnections: 32, headersTimeoutMs: 5_000, idleTimeoutMs: 10_000 };
 
 /** Starts the probe listener. Rejects when the address cannot be bound (in use, not local). */
-export async function startHealthServer(address: string, status: HealthStatus, logger: Logger, limits: HealthLimits = HEALTH_LIMITS): Promise<HealthServer> {
+export async function startHealthServer(address: string, status: HealthStatus, logger: Logger, limits: ListenerLimits = HEALTH_LIMITS): Promise<HealthServer> {
   const { host, port } = parseListenAddress(address);
   // node:http is loaded only when the listener is on.
   const { createServer } = require('node:http') as typeof import('node:http');
-  const server: Server = createServer(
-    // The timeouts are checked this often; never slower than the shortest of them.
-    { connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs), headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.idleTimeoutMs },
-    (req, res) => handle(status, req, res),
-  );
-  server.maxConnections = limits.maxConnections;
-  server.keepAliveTimeout = Math.min(5_000, limits.idleTimeoutMs);
-  server.timeout = limits.idleTimeoutMs;
-  server.on('timeout', (socket: import('node:net').Socket) => socket.destroy());
+  const server: Server = createServer(limitedServerOptions(limits), (req, res) => handle(status, req, res));
+  applyListenerLimits(server, limits);
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       const why = err.code === 'EADDRINUSE' ? 'is already in use (another agent running?); choose another health.address or set health.enabled: false' : err.message;

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, createServer, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { HEALTH_LIMITS, HealthListenError, HealthStatus, parseListenAddress, startHealthServer } from '../../internal/health/server';
 import { silentLogger } from '../../internal/log/logger';
 import type { Clock } from '../../internal/procfs/host';
+import { idleSockets } from '../support/sockets';
 
 /** A clock the test moves by hand. */
 function manualClock(start = Date.parse('2026-11-22T00:00:00Z')): Clock & { advance(ms: number): void } {
@@ -118,25 +119,6 @@ test('server: a port in use is a clear error naming health.address', async () =>
     await new Promise<void>((resolve) => blocker.close(() => resolve()));
   }
 });
-
-/** Opens `count` raw TCP connections that send nothing; resolves once all are connected. */
-async function idleSockets(address: string, count: number): Promise<{ sockets: Socket[]; closed: () => number }> {
-  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
-  let closed = 0;
-  const sockets = await Promise.all(
-    Array.from({ length: count }, () =>
-      new Promise<Socket>((resolve, reject) => {
-        const socket = connect(port, host, () => resolve(socket));
-        socket.on('error', () => undefined);
-        socket.on('close', () => (closed += 1));
-        // Reading, so that the server's end of the connection is seen.
-        socket.resume();
-        socket.once('error', reject);
-      }),
-    ),
-  );
-  return { sockets, closed: () => closed };
-}
 
 async function until(condition: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

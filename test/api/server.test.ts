@@ -4,12 +4,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ApiListenError, bearerMatches, sendJson, startApiServer, type ApiServer, type Route } from '../../internal/api/server';
+import { API_LIMITS, ApiListenError, bearerMatches, sendJson, startApiServer, type ApiServer, type Route } from '../../internal/api/server';
 import { defaultConfig } from '../../internal/config/defaults';
 import type { ApiConfig } from '../../internal/config/types';
 import { createLogger } from '../../internal/log/logger';
 import { apiGet } from '../support/api-client';
 import { makeCertificate } from '../support/certs';
+import { idleSockets } from '../support/sockets';
+import { until } from '../support/wait';
 import { createHash } from 'node:crypto';
 
 const dir = mkdtempSync(join(tmpdir(), 'tfo-api-server-'));
@@ -163,3 +165,46 @@ describe('binding', () => {
     });
   });
 });
+
+for (const scheme of ['http', 'https'] as const) {
+  describe(`connection limits over ${scheme}`, () => {
+    const cert = scheme === 'https' ? makeCertificate(dir, `limits-${scheme}`) : undefined;
+    const tls = cert ? { cert_file: cert.certFile, key_file: cert.keyFile } : { cert_file: '', key_file: '' };
+    const get = (server: ApiServer) => apiGet(`${scheme}://${server.address}/secret`, { ca: cert?.pem, token: TOKEN });
+
+    it('closes connections beyond the cap at once; the API answers again once they go', async () => {
+      const server = await startApiServer(apiConfig({ token: TOKEN, tls }), ROUTES, capture().logger);
+      const extra = 10;
+      const idle = await idleSockets(server.address, API_LIMITS.maxConnections + extra);
+      try {
+        await until(`${extra} connections over the cap closed`, () => (idle.closed() >= extra ? true : undefined), 5_000);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        assert.equal(idle.closed(), extra, 'the connections within the cap stay until their timeout');
+        for (const socket of idle.sockets) socket.destroy();
+        await until('every idle connection gone', () => (idle.closed() === idle.sockets.length ? true : undefined), 2_000);
+        assert.equal((await get(server)).status, 200);
+      } finally {
+        for (const socket of idle.sockets) socket.destroy();
+        await server.close();
+      }
+    });
+
+    it('closes a silent connection and a slow-headers one after their timeouts', async () => {
+      const limits = { maxConnections: 4, headersTimeoutMs: 300, idleTimeoutMs: 600 };
+      const server = await startApiServer(apiConfig({ token: TOKEN, tls }), ROUTES, capture().logger, limits);
+      const idle = await idleSockets(server.address, 2);
+      // Slowloris: a request line, then one header byte every 100 ms, never the end of the headers
+      // (over TLS the bytes are not a handshake: the server must close it all the same).
+      idle.sockets[1]!.write('GET /secret HTTP/1.1\r\nHost: x\r\n');
+      const trickle = setInterval(() => idle.sockets[1]!.writable && idle.sockets[1]!.write('X'), 100);
+      try {
+        await until('both closed', () => (idle.closed() === 2 ? true : undefined), 5_000);
+        assert.equal((await get(server)).status, 200);
+      } finally {
+        clearInterval(trickle);
+        for (const socket of idle.sockets) socket.destroy();
+        await server.close();
+      }
+    });
+  });
+}
