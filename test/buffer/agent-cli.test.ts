@@ -232,4 +232,19 @@ describe('buffer with the agent CLI', () => {
       cleanup();
     }
   });
+
+  test('buffer.flush_interval: 0s is a config error naming the key, the value and what is expected (exit 2)', async () => {
+    const { dir, cleanup } = tempDir('cli');
+    try {
+      const config = writeConfig(dir, receiver, 'http');
+      writeFileSync(config, readFileSync(config, 'utf8').replace('flush_interval: 500ms', 'flush_interval: 0s'));
+      const run = await runCli(['config', 'validate', '-c', config]);
+      assert.equal(run.status, 2, run.stdout + run.stderr);
+      assert.match(run.stderr, /buffer\.flush_interval/);
+      assert.match(run.stderr, /"0s"/);
+      assert.match(run.stderr, /must be longer than "0s"/);
+    } finally {
+      cleanup();
+    }
+  });
 });
