@@ -1,26 +1,8 @@
 // Timing helpers of the replayer: backoff between failed attempts, a points-per-second budget,
 // and waits that stop() can cut short.
+import { boundedTimeout } from '../retry/backoff';
 
-/** Exponential backoff with equal jitter: half the step is fixed, half random, capped at `maxMs`. */
-export class Backoff {
-  private failures = 0;
-
-  constructor(
-    private readonly initialMs: number,
-    private readonly maxMs: number,
-    private readonly random: () => number = Math.random,
-  ) {}
-
-  next(): number {
-    const step = Math.min(this.maxMs, this.initialMs * 2 ** Math.min(this.failures, 30));
-    this.failures += 1;
-    return step / 2 + this.random() * (step / 2);
-  }
-
-  reset(): void {
-    this.failures = 0;
-  }
-}
+export { Backoff } from '../retry/backoff';
 
 /**
  * Token bucket in points per second holding at most one second of budget. A request larger
@@ -66,7 +48,7 @@ export class Waiter {
   sleep(ms: number): Promise<void> {
     this.wake();
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = boundedTimeout(() => {
         this.pending = undefined;
         resolve();
       }, ms);

@@ -62,18 +62,6 @@ export function classifySocketError(error: NodeJS.ErrnoException, scrub: Scrubbe
 }
 
 /**
- * Retry-After as seconds or as an HTTP date (RFC 9110 §10.2.3); undefined when absent or
- * unreadable, never negative.
- */
-export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
-  if (value === undefined) return undefined;
-  const text = value.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-/**
  * A success answer: an ExportMetricsServiceResponse whose partial_success says whether the
  * collector dropped points. An unreadable body is still a success; the request was accepted.
  */

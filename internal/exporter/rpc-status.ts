@@ -3,6 +3,7 @@
 // details, and the ExportMetricsServiceResponse of an accepted export (its partial_success). Only
 // the few fields needed are read; anything malformed yields undefined, because an unreadable
 // answer must not turn into an exporter crash.
+import { capRetryAfter } from '../retry/backoff';
 
 interface Field {
   field: number;
@@ -86,7 +87,7 @@ function retryDelayMs(retryInfo: Uint8Array): number | undefined {
   const parts = readFields(duration);
   const seconds = Number(BigInt.asIntN(64, parts.find((f) => f.field === 1)?.int ?? 0n));
   const nanos = int32(parts.find((f) => f.field === 2)?.int);
-  return Math.max(0, Math.round(seconds * 1000 + nanos / 1e6));
+  return capRetryAfter(Math.round(seconds * 1000 + nanos / 1e6));
 }
 
 /** Decodes a google.rpc.Status; undefined when the bytes are not one. */

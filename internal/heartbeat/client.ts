@@ -10,6 +10,7 @@ import { osType, userAgent, VERSION } from '../version/version';
 import { httpRequest } from './http';
 import { TlsSource, type TlsMaterial } from '../exporter/tls';
 import { primaryInterface } from './interfaces';
+import { boundedTimeout } from '../retry/backoff';
 import { sendWithRetry, type RetryPolicy, type SendOutcome } from './retry';
 import { SystemInfoBuilder } from './system-info';
 
@@ -125,8 +126,8 @@ export class HeartbeatClient implements Heartbeat {
     this.policy = {
       timeoutMs: this.config.heartbeat.timeout,
       retry: retry.enabled,
-      initialBackoffMs: retry.initial_interval,
-      maxBackoffMs: retry.max_interval,
+      initialMs: retry.initial_interval,
+      maxMs: retry.max_interval,
       random: options.random ?? Math.random,
     };
     this.headers = apiHeaders(this.config.telemetryflow);
@@ -175,7 +176,7 @@ export class HeartbeatClient implements Heartbeat {
         signal.removeEventListener('abort', done);
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      const timer = boundedTimeout(done, ms);
       timer.unref();
       signal.addEventListener('abort', done, { once: true });
     });

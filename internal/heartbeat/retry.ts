@@ -1,15 +1,13 @@
 import type { Clock } from '../procfs/host';
+import { backoffDelay, boundedTimeout, parseRetryAfter, type BackoffPolicy } from '../retry/backoff';
 import { NetworkError, type HttpReply } from './http';
 
-export interface RetryPolicy {
+/** The backoff between attempts (initialMs, maxMs, random), and the exchange's bounds. */
+export interface RetryPolicy extends BackoffPolicy {
   /** Bounds the whole exchange, every attempt and every wait included. */
   timeoutMs: number;
   /** false: one attempt only. */
   retry: boolean;
-  initialBackoffMs: number;
-  maxBackoffMs: number;
-  /** 0 ≤ x < 1; the jitter source, injectable for tests. */
-  random: () => number;
 }
 
 /** How one exchange with the API ended, after its retries. */
@@ -28,15 +26,6 @@ function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
-/** Retry-After as milliseconds: delta-seconds or an HTTP date; undefined when absent or invalid. */
-export function parseRetryAfter(value: string | string[] | undefined, nowMs: number): number | undefined {
-  const text = Array.isArray(value) ? value[0] : value;
-  if (text === undefined || text.trim() === '') return undefined;
-  if (/^\d+$/.test(text.trim())) return Number(text.trim()) * 1000;
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
-}
-
 /** The server's own words from an error reply: `error`/`message` of a JSON body, or its text. */
 export function serverMessage(reply: HttpReply): string {
   try {
@@ -50,19 +39,13 @@ export function serverMessage(reply: HttpReply): string {
   return text === '' ? `HTTP ${reply.status}` : text;
 }
 
-/** Exponential backoff with jitter: the n-th wait (n ≥ 1) lies in [base/2, base). */
-export function backoffDelay(policy: RetryPolicy, attempt: number): number {
-  const base = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** (attempt - 1));
-  return base / 2 + policy.random() * (base / 2);
-}
-
 function wait(ms: number, stop: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const onStop = (): void => {
       clearTimeout(timer);
       resolve();
     };
-    const timer = setTimeout(() => {
+    const timer = boundedTimeout(() => {
       stop.removeEventListener('abort', onStop);
       resolve();
     }, ms);

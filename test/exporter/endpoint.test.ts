@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { status as grpcJsStatus } from '@grpc/grpc-js';
 import { defaultConfig } from '../../internal/config/defaults';
 import type { AgentConfig } from '../../internal/config/types';
-import { classifyGrpcStatus, classifyHttpStatus, createScrubber, MAX_MESSAGE_CHARS, parseRetryAfter, reasonForErrorCode } from '../../internal/exporter/classify';
+import { classifyGrpcStatus, classifyHttpStatus, createScrubber, MAX_MESSAGE_CHARS, reasonForErrorCode } from '../../internal/exporter/classify';
 import { EndpointError, resolveExportTarget } from '../../internal/exporter/endpoint';
 import { GrpcStatus, grpcStatusOfHttp } from '../../internal/exporter/grpc-status';
 import { checkHeaders, exportHeaders, HeaderError, secretHeaderValues } from '../../internal/exporter/headers';
@@ -206,16 +206,6 @@ describe('failure classification', () => {
     assert.equal(reasonForErrorCode('ERR_SSL_WRONG_VERSION_NUMBER'), 'tls');
     assert.equal(reasonForErrorCode('EHOSTUNREACH'), 'network');
     assert.equal(reasonForErrorCode(undefined), 'network');
-  });
-
-  it('Retry-After as seconds or an HTTP date, never negative', () => {
-    const now = Date.parse('2026-11-22T10:00:00Z');
-    assert.equal(parseRetryAfter('120', now), 120_000);
-    assert.equal(parseRetryAfter(' 1.5 ', now), 1500);
-    assert.equal(parseRetryAfter('Sun, 22 Nov 2026 10:00:30 GMT', now), 30_000);
-    assert.equal(parseRetryAfter('Sun, 22 Nov 2026 09:00:00 GMT', now), 0);
-    assert.equal(parseRetryAfter('soon', now), undefined);
-    assert.equal(parseRetryAfter(undefined, now), undefined);
   });
 
   it('scrubs secrets and truncates long messages', () => {

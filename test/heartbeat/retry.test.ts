@@ -5,9 +5,9 @@ import { defaultConfig } from '../../internal/config/defaults';
 import { apiHeaders, apiUrl, nextIntervalMs } from '../../internal/heartbeat/client';
 import type { HttpReply } from '../../internal/heartbeat/http';
 import { NetworkError } from '../../internal/heartbeat/http';
-import { backoffDelay, parseRetryAfter, sendWithRetry, serverMessage, type RetryPolicy } from '../../internal/heartbeat/retry';
+import { sendWithRetry, serverMessage, type RetryPolicy } from '../../internal/heartbeat/retry';
 
-const policy = (change: Partial<RetryPolicy> = {}): RetryPolicy => ({ timeoutMs: 2000, retry: true, initialBackoffMs: 20, maxBackoffMs: 100, random: () => 0.5, ...change });
+const policy = (change: Partial<RetryPolicy> = {}): RetryPolicy => ({ timeoutMs: 2000, retry: true, initialMs: 20, maxMs: 100, random: () => 0.5, ...change });
 const reply = (status: number, body = '', headers: Record<string, string> = {}): HttpReply => ({ status, body, headers });
 
 /** An attempt function answering from a script, recording how often it was called. */
@@ -24,20 +24,6 @@ function scripted(...replies: Array<HttpReply | Error>): { attempt: () => Promis
 }
 
 describe('retry policy', () => {
-  it('Retry-After as seconds or an HTTP date', () => {
-    assert.equal(parseRetryAfter('3', 0), 3000);
-    assert.equal(parseRetryAfter('Thu, 01 Jan 1970 00:00:05 GMT', 1000), 4000);
-    assert.equal(parseRetryAfter('soon', 0), undefined);
-    assert.equal(parseRetryAfter(undefined, 0), undefined);
-  });
-
-  it('exponential backoff with jitter in [base/2, base), capped', () => {
-    assert.equal(backoffDelay(policy({ random: () => 0 }), 1), 10);
-    assert.equal(backoffDelay(policy({ random: () => 0.999 }), 2) < 40, true);
-    assert.equal(backoffDelay(policy({ random: () => 0 }), 3), 40);
-    assert.equal(backoffDelay(policy({ random: () => 0 }), 10), 50, 'capped at max_interval');
-  });
-
   it('network errors, 408, 429 and 5xx are retried; the first 2xx ends the exchange', async () => {
     const s = scripted(new NetworkError('http://127.0.0.1:1', 'ECONNREFUSED', 'refused'), reply(408), reply(429), reply(503), reply(200, '{"success":true}'));
     const outcome = await sendWithRetry(s.attempt, policy(), systemClock, new AbortController().signal);
@@ -58,7 +44,7 @@ describe('retry policy', () => {
 
   it('stops retrying when the next wait would pass the timeout, or when retries are off', async () => {
     const s = scripted(reply(500));
-    const outcome = await sendWithRetry(s.attempt, policy({ timeoutMs: 150, initialBackoffMs: 40, maxBackoffMs: 1000 }), systemClock, new AbortController().signal);
+    const outcome = await sendWithRetry(s.attempt, policy({ timeoutMs: 150, initialMs: 40, maxMs: 1000 }), systemClock, new AbortController().signal);
     assert.equal(outcome.kind, 'gave_up');
     assert.ok(s.calls() >= 2 && s.calls() <= 3, `${s.calls()} attempts within 150 ms at 30, 60 and 120 ms waits`);
     const once = scripted(reply(500));
