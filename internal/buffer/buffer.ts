@@ -141,19 +141,26 @@ export class SpillBuffer implements SpillSink {
       return new SqliteStore(this.file);
     } catch (err) {
       if (classifyStorageError(err) !== 'corrupt') throw err;
-      this.moveAside(err);
+      // What it held is taken over and lost at once, as far as its rows can still be read; a
+      // file already opened by this buffer had its points counted when they went in.
+      const lost = this.everOpened ? undefined : SqliteStore.readableBacklog(this.file);
+      this.moveAside(err, lost);
+      if (lost !== undefined && lost.points > 0) {
+        this.options.accounting.recordRestored(lost.points);
+        this.drop('corrupt', lost.points, true);
+      }
       return new SqliteStore(this.file);
     }
   }
 
-  private moveAside(cause: unknown): void {
+  private moveAside(cause: unknown, lost?: { batches: number; points: number }): void {
     const aside = `${this.file}.corrupt-${new Date(this.now()).toISOString().replace(/[:.]/g, '-')}`;
     renameSync(this.file, aside);
     for (const suffix of ['-wal', '-shm']) {
       if (existsSync(this.file + suffix)) renameSync(this.file + suffix, aside + suffix);
     }
     this.logger.error(
-      { event: 'buffer.corrupt', file: this.file, moved_to: aside, err: errorMessage(cause) },
+      { event: 'buffer.corrupt', file: this.file, moved_to: aside, err: errorMessage(cause), ...(lost === undefined ? {} : { lost_batches: lost.batches, lost_points: lost.points }) },
       'buffer database is corrupt or unreadable: moved aside, starting a fresh one',
     );
   }

@@ -151,6 +151,24 @@ export class SqliteStore {
     }
   }
 
+  /**
+   * Batches and points in a file that cannot be used (failed quick_check, newer schema), read
+   * from the table alone; undefined when even that cannot be read (not a database at all).
+   */
+  static readableBacklog(file: string): { batches: number; points: number } | undefined {
+    const openDatabase = require('better-sqlite3') as typeof Database;
+    try {
+      const db = new openDatabase(file, { readonly: true, fileMustExist: true });
+      try {
+        return db.prepare('SELECT count(*) AS batches, coalesce(sum(points), 0) AS points FROM batches NOT INDEXED').get() as { batches: number; points: number };
+      } finally {
+        db.close();
+      }
+    } catch {
+      return undefined;
+    }
+  }
+
   private prepareWritable(): void {
     // WAL: a reader (`buffer status`) never blocks the agent. FULL: the WAL is fsynced at every
     // commit, so an acknowledged spill survives power loss, not only a process crash.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -176,11 +176,46 @@ describe('spill buffer (SQLite file)', () => {
     const logged = logs.events('buffer.corrupt');
     assert.equal(logged.length, 1);
     assert.equal(logged[0].level, 'error');
+    assert.equal(logged[0].lost_points, undefined, 'not a database: nothing can be counted');
+    assert.equal(accounting.dropped.get('corrupt'), undefined);
     assert.equal(buffer.inMemoryFallback, false);
     await spillAll(buffer, accounting, batches.slice(0, 2));
     assert.equal(rowsOf(dir).length, 2);
     assertIdentity(accounting, 2 * SERIES);
     buffer.close();
+    });
+  });
+
+  test('a damaged file found at open is moved aside and the points its table still shows are counted dropped as corrupt', async () => {
+    await withTempDir('buf', async (dir) => {
+      for (const damage of ['index pages overwritten', 'written by a newer agent'] as const) {
+        const path = join(dir, damage.replace(/ /g, '-'));
+        const first = SpillBuffer.open({ config: bufferConfig(path), accounting: new ExportAccounting(), logger: silentLogger() });
+        for (const batch of batches.slice(0, 3)) first.accept(batch);
+        first.close();
+        const file = join(path, DB_FILE);
+        const db = new Database(file);
+        if (damage === 'written by a newer agent') db.pragma('user_version = 99');
+        const root = (db.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'batches_created_at'").get() as { rootpage: number }).rootpage;
+        const pageSize = db.pragma('page_size', { simple: true }) as number;
+        db.close();
+        if (damage === 'index pages overwritten') {
+          const content = readFileSync(file);
+          for (let i = root * pageSize - 600; i < root * pageSize; i += 1) content[i] = (i * 7) & 0xff;
+          writeFileSync(file, content);
+        }
+        const logs = capturedLogger();
+        const accounting = new ExportAccounting();
+        const buffer = SpillBuffer.open({ config: bufferConfig(path), accounting, logger: logs.logger });
+        await spillAll(buffer, accounting, batches.slice(3, 4));
+        const logged = logs.events('buffer.corrupt');
+        assert.equal(logged.length, 1, damage);
+        assert.equal(logged[0].lost_points, 3 * SERIES, damage);
+        assert.equal(accounting.restored, 3 * SERIES, damage);
+        assert.equal(accounting.dropped.get('corrupt'), 3 * SERIES, damage);
+        assertIdentity(accounting, SERIES);
+        buffer.close();
+      }
     });
   });
 
