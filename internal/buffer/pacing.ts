@@ -1,8 +1,6 @@
-// Timing helpers of the replayer: backoff between failed attempts, a points-per-second budget,
-// and waits that stop() can cut short.
+// Timing helpers of the replayer: a points-per-second budget and waits that stop() can cut short
+// (backoff is the agent's shared one, internal/retry/backoff.ts).
 import { boundedTimeout } from '../retry/backoff';
-
-export { Backoff } from '../retry/backoff';
 
 /**
  * Token bucket in points per second holding at most one second of budget. A request larger

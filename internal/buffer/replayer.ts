@@ -4,7 +4,8 @@ import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
 import type { BacklogItem, SpillBuffer } from './buffer';
 import type { LiveFirstGate } from './live-gate';
-import { Backoff, PointBudget, Waiter } from './pacing';
+import { Backoff } from '../retry/backoff';
+import { PointBudget, Waiter } from './pacing';
 
 // Requests stay well under gRPC's default 4 MiB receive limit.
 const DEFAULT_MAX_REQUEST_BYTES = 2 * 1024 * 1024;
