@@ -95,6 +95,11 @@ export class AgentProcess {
     this.notify();
   }
 
+  /** The agent's process id, for CPU and memory read from /proc. */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   private notify(): void {
     for (const waiter of [...this.waiters]) waiter();
   }

@@ -23,7 +23,7 @@ const COLLECTD_FULL = ['cpu', 'memory', 'load', 'uptime', 'disk', 'interface', '
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The NODE_OPTIONS the systemd unit sets (the image sets the same), so the bench cannot drift from them. */
-function shippedNodeOptions(): string {
+export function shippedNodeOptions(): string {
   const unit = readFileSync(join(REPO_ROOT, 'deploy', 'systemd', 'tfo-agent.service'), 'utf8');
   const match = /^Environment="NODE_OPTIONS=([^"]*)"/m.exec(unit);
   if (!match) throw new Error('deploy/systemd/tfo-agent.service sets no NODE_OPTIONS');

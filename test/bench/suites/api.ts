@@ -1,0 +1,213 @@
+/// <reference lib="dom" />
+// The local API and the status page, on the real agent at the shipped configuration, beside the
+// same agent without them and beside node_exporter, in one run:
+// - phase 1, three agents at once: API off, API on (1 s sampler, ring, CSV), API on with one
+//   status page tab open in headless Chromium; CPU per second and RSS of each over the window;
+//   then /metrics/range over 7 days of CSV history with step=300s, and over the ring;
+// - phase 2: a Prometheus-style scrape of /metrics once a second against an agent that exports
+//   every second (each scrape serializes a new batch: the worst case), beside the same agent not
+//   scraped and node_exporter scraped at the same pace.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'puppeteer-core';
+import { parse, stringify } from 'yaml';
+import { CSV_EOL, CSV_HEADER, DAY_MS, dayFileName, formatRow } from '../../../internal/api/csv';
+import { AgentProcess, tempWorkspace } from '../../e2e/agent-process';
+import { startOtlpReceiver } from '../../support/otlp-receiver';
+import { REPO_ROOT } from '../../support/paths';
+import { havePeer, NODE_EXPORTER, startNodeExporter } from '../../support/peers';
+import { parseExposition } from '../../support/prometheus-text';
+import { sampleAt } from '../../support/samples';
+import type { BenchFigure, BenchSection } from '../section';
+import { median, processCpuMs, processRssMb, round } from '../stats';
+import { shippedNodeOptions } from './memory';
+
+const SECONDS = Number(process.env.BENCH_API_SECONDS ?? 120);
+const WARMUP_MS = 20_000;
+const RSS_EVERY_MS = 5_000;
+const CHROMIUM = '/usr/bin/chromium';
+const HISTORY_DAYS = 7;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
+
+/** Seven days of one-second rows, as the agent writes them, ending `end` (unix seconds). */
+function writeHistory(csvDir: string, end: number): number {
+  mkdirSync(csvDir, { recursive: true });
+  let rows = 0;
+  const start = Math.floor(end - HISTORY_DAYS * 86_400) + 1;
+  for (let dayStart = Math.floor((start * 1000) / DAY_MS) * 86_400; dayStart < end; dayStart += 86_400) {
+    const chunks: string[] = [CSV_HEADER + CSV_EOL];
+    for (let ts = Math.max(dayStart, start); ts < Math.min(dayStart + 86_400, end); ts += 1) {
+      chunks.push(formatRow(sampleAt(ts + 0.25, { cpu_total: ts % 100, cpu_per_core: [ts % 100, (ts + 50) % 100] })));
+      rows += 1;
+    }
+    writeFileSync(join(csvDir, dayFileName(dayStart * 1000)), chunks.join(''));
+  }
+  return rows;
+}
+
+interface Running {
+  name: string;
+  agent: AgentProcess;
+  /** `http://host:port` of the API, when it is on. */
+  api?: string;
+}
+
+export async function run(): Promise<BenchSection> {
+  const receiver = await startOtlpReceiver();
+  const workspace = tempWorkspace('tfo-bench-api-');
+  const shipped = parse(readFileSync(join(REPO_ROOT, 'configs', 'tfo-agent.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
+  const nodeOptions = shippedNodeOptions();
+  const running: Running[] = [];
+  const notes: string[] = [];
+  const figures: BenchFigure[] = [];
+  let browser: Browser | undefined;
+
+  /** The shipped config, exporting to the receiver, with its own state and loopback ports. */
+  const start = async (name: string, api: boolean, interval?: string): Promise<Running> => {
+    const dir = join(workspace.dir, name);
+    const config = {
+      ...shipped,
+      telemetryflow: { ...shipped.telemetryflow, endpoint: receiver.grpcAddress },
+      agent: { ...shipped.agent, data_dir: dir },
+      ...(interval ? { collectors: { ...shipped.collectors, system: { ...(shipped.collectors!.system as object), interval } } } : {}),
+      buffer: { ...shipped.buffer, path: join(dir, 'buffer') },
+      health: { ...shipped.health, address: '127.0.0.1:0' },
+      api: { ...shipped.api, enabled: api, address: '127.0.0.1:0', csv_dir: join(dir, 'csv') },
+    };
+    const agent = new AgentProcess(['start', '--config', workspace.file(`${name}.yaml`, stringify(config))], { env: { NODE_OPTIONS: nodeOptions } });
+    const one: Running = { name, agent };
+    running.push(one);
+    await agent.waitForEvent('agent.started', 30_000);
+    if (api) one.api = `http://${String((await agent.waitForEvent('api.listening')).address)}`;
+    return one;
+  };
+
+  /** CPU (ms per second of the window) and steady RSS (mean of the window's last third) of each agent. */
+  const measure = async (agents: Running[], seconds: number, each?: () => Promise<void>) => {
+    const rss = agents.map(() => [] as number[]);
+    const cpuBefore = agents.map((a) => processCpuMs(a.agent.pid));
+    const started = Date.now();
+    for (let second = 1; second <= seconds; second++) {
+      await sleep(Math.max(0, started + second * 1000 - Date.now()));
+      await each?.();
+      if ((second * 1000) % RSS_EVERY_MS === 0) agents.forEach((a, i) => rss[i]!.push(processRssMb(a.agent.pid)));
+    }
+    const elapsed = (Date.now() - started) / 1000;
+    return agents.map((a, i) => ({
+      cpuPerSecond: (processCpuMs(a.agent.pid) - cpuBefore[i]!) / elapsed,
+      rssMb: mean(rss[i]!.slice(Math.floor((rss[i]!.length * 2) / 3))),
+    }));
+  };
+
+  try {
+    // Phase 1: API off, on, on with a tab.
+    const off = await start('api-off', false);
+    const onDir = join(workspace.dir, 'api-on');
+    const historyRows = writeHistory(join(onDir, 'csv'), Date.now() / 1000 - 5);
+    const on = await start('api-on', true);
+    const onStarted = Date.now();
+    const tab = await start('api-tab', true);
+    let pageRequests = 0;
+    if (existsSync(CHROMIUM)) {
+      const puppeteer = await import('puppeteer-core');
+      browser = await puppeteer.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${join(workspace.dir, 'chromium')}`],
+      });
+      const page = await browser.newPage();
+      await page.setViewport({ width: 1366, height: 900 });
+      await page.goto(`${tab.api}/`, { waitUntil: 'load' });
+      page.on('request', () => (pageRequests += 1));
+    } else notes.push(`${CHROMIUM} not found: no figure for an open status page tab`);
+    await sleep(WARMUP_MS);
+    const requestsBefore = pageRequests;
+    const [offFig, onFig, tabFig] = await measure([off, on, tab], SECONDS);
+    const requestsPerSecond = (pageRequests - requestsBefore) / SECONDS;
+    figures.push(
+      { name: 'API off: CPU per second, whole agent', value: round(offFig!.cpuPerSecond, 2), unit: 'ms', detail: 'shipped config, api.enabled false' },
+      { name: 'API on: CPU per second, whole agent', value: round(onFig!.cpuPerSecond, 2), unit: 'ms', detail: '1 s sampler, ring, CSV, listener idle' },
+      { name: 'API on − off: CPU per second', value: round(onFig!.cpuPerSecond - offFig!.cpuPerSecond, 2), unit: 'ms', detail: 'goal: at most +0.5 ms' },
+      { name: 'API off: RSS, last third', value: round(offFig!.rssMb, 1), unit: 'MB' },
+      { name: 'API on: RSS, last third', value: round(onFig!.rssMb, 1), unit: 'MB' },
+      { name: 'API on − off: RSS', value: round(onFig!.rssMb - offFig!.rssMb, 1), unit: 'MB', detail: 'goal: at most +3 MB' },
+    );
+    if (browser !== undefined) {
+      figures.push(
+        { name: 'one status page tab: CPU per second, whole agent', value: round(tabFig!.cpuPerSecond, 2), unit: 'ms', detail: `${round(requestsPerSecond, 2)} requests/s from the tab` },
+        { name: 'tab − no tab: CPU per second', value: round(tabFig!.cpuPerSecond - onFig!.cpuPerSecond, 2), unit: 'ms', detail: 'goal: at most +0.3 ms' },
+      );
+      await browser.close();
+      browser = undefined;
+    }
+    await off.agent.kill();
+    await tab.agent.kill();
+
+    // /metrics/range on the quiet API-on agent: 7 days of CSV with a step, then the ring alone.
+    // Wall time as a client sees it, and the agent's CPU per query (less sensitive to a busy host).
+    const timed = async (path: string, times: number): Promise<{ ms: number[]; cpuMs: number; points: number }> => {
+      const ms: number[] = [];
+      let points = 0;
+      const cpuBefore = processCpuMs(on.agent.pid);
+      for (let i = 0; i < times; i++) {
+        const t0 = performance.now();
+        const response = await fetch(on.api + path);
+        const body = (await response.json()) as unknown[];
+        ms.push(performance.now() - t0);
+        if (!response.ok) throw new Error(`${path}: HTTP ${response.status} ${JSON.stringify(body)}`);
+        points = body.length;
+      }
+      return { ms, cpuMs: (processCpuMs(on.agent.pid) - cpuBefore) / times, points };
+    };
+    const week = await timed(`/metrics/range?seconds=${HISTORY_DAYS * 86_400}&step=300s`, 9);
+    // Within what the ring holds (the agent has sampled once a second since it started).
+    const ringSeconds = Math.min(600, Math.floor((Date.now() - onStarted) / 1000) - 5);
+    const ring = await timed(`/metrics/range?seconds=${ringSeconds}`, 51);
+    figures.push(
+      { name: '/metrics/range 7 d of CSV, step=300s (median)', value: round(median(week.ms), 1), unit: 'ms', detail: `${historyRows} rows in ${HISTORY_DAYS + 1} day files, ${week.points} buckets answered, max ${round(Math.max(...week.ms), 1)} ms, agent CPU ${round(week.cpuMs, 0)} ms per query; goal under 300 ms` },
+      { name: `/metrics/range over the ring, ${ringSeconds} s (median)`, value: round(median(ring.ms), 2), unit: 'ms', detail: `${ring.points} samples answered, max ${round(Math.max(...ring.ms), 2)} ms, agent CPU ${round(ring.cpuMs, 2)} ms per query; goal under 5 ms` },
+    );
+    await on.agent.kill();
+
+    // Phase 2: scrape cost per scrape, against node_exporter scraped at the same pace.
+    const scraped = await start('scraped', true, '1s');
+    const quiet = await start('not-scraped', true, '1s');
+    const exporter = havePeer(NODE_EXPORTER) ? await startNodeExporter(undefined, ['--no-collector.textfile']) : undefined;
+    if (exporter === undefined) notes.push(`${NODE_EXPORTER} not installed: no node_exporter figure`);
+    try {
+      await sleep(5_000);
+      let agentSeries = 0;
+      let exporterSeries = 0;
+      const exporterBefore = exporter ? processCpuMs(exporter.pid) : 0;
+      const scrapes = Math.max(30, Math.floor(SECONDS / 2));
+      const [scrapedFig, quietFig] = await measure([scraped, quiet], scrapes, async () => {
+        const response = await fetch(`${scraped.api}/metrics`);
+        if (!response.ok) throw new Error(`/metrics: HTTP ${response.status}`);
+        agentSeries = parseExposition(await response.text()).samples.length;
+        if (exporter) exporterSeries = parseExposition(await exporter.scrape()).samples.length;
+      });
+      // One scrape a second: the extra CPU per second is the CPU per scrape.
+      const agentPerScrape = scrapedFig!.cpuPerSecond - quietFig!.cpuPerSecond;
+      figures.push({ name: 'agent: CPU per /metrics scrape', value: round(agentPerScrape, 2), unit: 'ms', detail: `${agentSeries} series; scraped agent minus the same agent not scraped, export every 1 s so each scrape writes a new exposition` });
+      if (exporter) {
+        const exporterPerScrape = (processCpuMs(exporter.pid) - exporterBefore) / scrapes;
+        figures.push(
+          { name: 'node_exporter: CPU per scrape, whole process', value: round(exporterPerScrape, 2), unit: 'ms', detail: `${exporterSeries} series, default collectors` },
+          { name: 'agent / node_exporter CPU per scrape', value: round(agentPerScrape / exporterPerScrape, 2), unit: 'x', detail: 'goal: below 1' },
+        );
+      }
+    } finally {
+      await exporter?.stop();
+    }
+    notes.push(`BENCH_API_SECONDS=${SECONDS} (phase 1; phase 2 scrapes half as many seconds, at least 30). CPU from /proc/<pid>/stat (10 ms ticks), RSS from VmRSS every 5 s; the agents run at once, so they see the same host.`);
+    notes.push(`NODE_OPTIONS ${nodeOptions}, as the systemd unit and the image set them.`);
+    return { title: 'Local API and status page (real agents, shipped config)', figures, notes };
+  } finally {
+    await browser?.close();
+    await Promise.all(running.map((r) => r.agent.kill()));
+    await receiver.close();
+    workspace.cleanup();
+  }
+}
