@@ -1,4 +1,4 @@
-import { ValueType, type Attributes, type BatchObservableResult, type HrTime } from '@opentelemetry/api';
+import type { Attributes, BatchObservableResult, HrTime } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
 import { emptyResource } from '@opentelemetry/resources';
 import {
@@ -7,7 +7,8 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import type { NamingProfile } from '../config/types';
 import { VERSION } from '../version/version';
-import { reportedMetrics, translateAttributes, type MetricDef, type MetricSink } from './naming';
+import type { MetricDecl, MetricKey, Metrics, ValueOf } from './declaration';
+import { reportedMetrics, translateAttributes, wireValueType, type MetricSink } from './naming';
 
 const NO_ATTRIBUTES: Attributes = Object.freeze({});
 
@@ -21,7 +22,7 @@ interface Point {
 
 interface DirectMetric {
   descriptor: MetricDescriptor;
-  def: MetricDef;
+  def: MetricDecl;
   points: Point[];
 }
 
@@ -34,8 +35,8 @@ interface DirectMetric {
  * tracked that state was most of the cycle's extra cost. What a collection observed is what
  * is exported, so a series that was not observed (an exited process) is not.
  */
-export class DirectMetrics<K extends string> implements MetricSink<K> {
-  private readonly byKey = new Map<K, DirectMetric>();
+export class DirectMetrics<M extends Metrics> implements MetricSink<M> {
+  private readonly byKey = new Map<MetricKey<M>, DirectMetric>();
   private now: HrTime = [0, 0];
   private last: MetricData[] = [];
   private lastPoints: Point[] = [];
@@ -45,19 +46,19 @@ export class DirectMetrics<K extends string> implements MetricSink<K> {
    */
   private readonly translated = new WeakMap<Attributes, Attributes>();
 
-  constructor(readonly profile: NamingProfile, defs: Record<K, MetricDef>, enabled?: (key: K) => boolean) {
+  constructor(readonly profile: NamingProfile, defs: M, enabled: (key: MetricKey<M>) => boolean) {
     for (const [key, name, def] of reportedMetrics(profile, defs, enabled)) {
-      const descriptor: MetricDescriptor = { name, description: def.description, unit: def.unit, valueType: ValueType.DOUBLE };
+      const descriptor: MetricDescriptor = { name, description: def.description, unit: def.unit, valueType: wireValueType(profile, def) };
       this.byKey.set(key, { descriptor, def, points: [] });
     }
   }
 
-  has(key: K): boolean {
+  has(key: MetricKey<M>): boolean {
     return this.byKey.has(key);
   }
 
   /** `startTime` is when the series began; without it, the collection's own time. */
-  observe(_result: BatchObservableResult | undefined, key: K, value: number, attrs?: Attributes, startTime?: HrTime): void {
+  observe<K extends MetricKey<M>>(_result: BatchObservableResult | undefined, key: K, value: ValueOf<M[K]>, attrs?: Attributes, startTime?: HrTime): void {
     const metric = this.byKey.get(key);
     if (metric === undefined || !Number.isFinite(value)) return;
     const attributes = attrs === undefined ? NO_ATTRIBUTES : this.translate(attrs);

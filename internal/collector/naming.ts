@@ -1,24 +1,10 @@
-import type { Attributes, BatchObservableResult, HrTime, Meter, Observable } from '@opentelemetry/api';
+import { ValueType, type Attributes, type BatchObservableResult, type HrTime, type Meter, type Observable } from '@opentelemetry/api';
 import type { NamingProfile } from '../config/types';
+import { nameIn, valueTypeIn, type MetricDecl, type MetricKey, type Metrics, type ValueOf } from './declaration';
 import type { ObservedSeries } from './series';
 
-export type InstrumentKind = 'counter' | 'updowncounter' | 'gauge';
-
-/**
- * One metric as both naming profiles know it. A profile without a name does not report it.
- * Collectors always speak semconv attribute keys and values; `observe` translates them for the
- * hostmetrics profile (bare keys such as `state`, `device`, `direction`).
- */
-export interface MetricDef {
-  semconv?: string;
-  hostmetrics?: string;
-  kind: InstrumentKind;
-  unit: string;
-  description: string;
-}
-
 // semconv attribute key -> hostmetrics attribute key (OpenTelemetry Collector, semconv 1.9).
-const HOSTMETRICS_KEYS: Record<string, string> = {
+export const HOSTMETRICS_KEYS: Readonly<Record<string, string>> = {
   'cpu.mode': 'state',
   'cpu.logical_number': 'cpu',
   'system.memory.state': 'state',
@@ -43,7 +29,7 @@ const HOSTMETRICS_KEYS: Record<string, string> = {
 };
 
 // Values that differ between the profiles, by semconv key.
-const HOSTMETRICS_VALUES: Record<string, Record<string, string>> = {
+export const HOSTMETRICS_VALUES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   'cpu.mode': { iowait: 'wait' },
   'system.memory.state': { buffers: 'buffered' },
   'system.paging.direction': { in: 'page_in', out: 'page_out' },
@@ -74,40 +60,45 @@ export function translateAttributes(profile: NamingProfile, attrs: Attributes | 
   return out;
 }
 
-/** The metrics of `defs` reported under `profile` and on under the config, with their names there. */
-export function* reportedMetrics<K extends string>(profile: NamingProfile, defs: Record<K, MetricDef>, enabled?: (key: K) => boolean): Generator<[K, string, MetricDef]> {
-  for (const key of Object.keys(defs) as K[]) {
+/** The metrics of `defs` reported under `profile` and on (`enabled`), with their names there. */
+export function* reportedMetrics<M extends Metrics>(profile: NamingProfile, defs: M, enabled: (key: MetricKey<M>) => boolean): Generator<[MetricKey<M>, string, MetricDecl]> {
+  for (const key of Object.keys(defs) as Array<MetricKey<M>>) {
     const def = defs[key];
-    const name = profile === 'semconv' ? def.semconv : def.hostmetrics;
-    if (name !== undefined && (enabled === undefined || enabled(key))) yield [key, name, def];
+    const name = nameIn(profile, def);
+    if (name !== undefined && enabled(key)) yield [key, name, def];
   }
 }
 
+/** The wire type of the metric's values under `profile`. */
+export function wireValueType(profile: NamingProfile, def: MetricDecl): ValueType {
+  return valueTypeIn(profile, def) === 'int' ? ValueType.INT : ValueType.DOUBLE;
+}
+
 /** Where a collector's values go: SDK instruments (ProfileMetrics) or direct points (DirectMetrics). */
-export interface MetricSink<K extends string> {
+export interface MetricSink<M extends Metrics> {
   /** Whether the metric is reported under the current profile and config. */
-  has(key: K): boolean;
+  has(key: MetricKey<M>): boolean;
   /**
    * One value. `startTime` is when the series began, where the collector knows it; the SDK's
    * instruments set their own (the first collection that saw the series).
    */
-  observe(result: BatchObservableResult | undefined, key: K, value: number, attrs?: Attributes, startTime?: HrTime): void;
+  observe<K extends MetricKey<M>>(result: BatchObservableResult | undefined, key: K, value: ValueOf<M[K]>, attrs?: Attributes, startTime?: HrTime): void;
 }
 
 /**
  * The instruments of one collector under the configured profile, created once. `observe` is
  * called from the collector's single batch callback.
  */
-export class ProfileMetrics<K extends string> implements MetricSink<K> {
-  private readonly instruments = new Map<K, Observable>();
+export class ProfileMetrics<M extends Metrics> implements MetricSink<M> {
+  private readonly instruments = new Map<MetricKey<M>, Observable>();
   /** Instrument name by key, for the observed-series record. */
-  private readonly names = new Map<K, string>();
+  private readonly names = new Map<MetricKey<M>, string>();
   /** Where observations are recorded while a collection runs (see ObservedSeries). */
   series: ObservedSeries | undefined;
 
-  constructor(meter: Meter, readonly profile: NamingProfile, defs: Record<K, MetricDef>, enabled?: (key: K) => boolean) {
+  constructor(meter: Meter, readonly profile: NamingProfile, defs: M, enabled: (key: MetricKey<M>) => boolean) {
     for (const [key, name, def] of reportedMetrics(profile, defs, enabled)) {
-      const options = { unit: def.unit, description: def.description };
+      const options = { unit: def.unit, description: def.description, valueType: wireValueType(profile, def) };
       const instrument =
         def.kind === 'counter'
           ? meter.createObservableCounter(name, options)
@@ -128,11 +119,11 @@ export class ProfileMetrics<K extends string> implements MetricSink<K> {
     return [...this.instruments.values()];
   }
 
-  has(key: K): boolean {
+  has(key: MetricKey<M>): boolean {
     return this.instruments.has(key);
   }
 
-  observe(result: BatchObservableResult | undefined, key: K, value: number, attrs?: Attributes): void {
+  observe<K extends MetricKey<M>>(result: BatchObservableResult | undefined, key: K, value: ValueOf<M[K]>, attrs?: Attributes): void {
     const instrument = this.instruments.get(key);
     if (instrument === undefined || result === undefined || !Number.isFinite(value)) return;
     const translated = translateAttributes(this.profile, attrs);

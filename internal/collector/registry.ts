@@ -1,45 +1,55 @@
-import { accessSync, constants, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants } from 'node:fs';
 import type { AgentConfig } from '../config/types';
 import { silentLogger, type Logger } from '../log/logger';
-import type { CollectorFactory } from './collector';
+import type { CollectorFactory, PortableFactory } from './collector';
+import type { Family } from './declaration';
 import { HostFs } from '../procfs/host';
-
-/** A portable (systeminformation) family: it may be unable to serve some platforms. */
-export interface PortableFactory extends CollectorFactory {
-  /**
-   * Why the family cannot run on `platform`, or undefined when it can. A family whose only
-   * source there would spawn a process every cycle says so, rather than cost a fork per cycle.
-   */
-  unsupported(platform: NodeJS.Platform): string | undefined;
-}
+import { family as cpuFamily } from './cpu/declaration';
+import { family as diskFamily } from './disk/declaration';
+import { family as filesystemFamily } from './filesystem/declaration';
+import { family as loadFamily } from './load/declaration';
+import { family as memoryFamily } from './memory/declaration';
+import { family as networkFamily } from './network/declaration';
+import { family as pagingFamily } from './paging/declaration';
+import { family as pressureFamily } from './pressure/declaration';
+import { family as processFamily } from './process/declaration';
+import { family as processesFamily } from './processes/declaration';
+import { family as systemFamily } from './system/declaration';
 
 /**
- * Every module in a family directory exports `factory`; adding a metric family is adding one
- * file to `families/` (and its portable twin to `portable/`). The list is read once, sorted by
- * name so the order is stable.
+ * A metric family: its declaration, and its readers, each loaded only when it runs (the
+ * portable ones bring in systeminformation). Adding a family is a folder with a declaration, a
+ * procfs reader and, where there is a portable source, a portable reader; and a line here.
  */
-function loadFactories<F extends CollectorFactory>(dir: string): F[] {
-  return readdirSync(dir)
-    .filter((file) => file.endsWith('.js'))
-    .sort()
-    .map((file) => (require(join(dir, file)) as { factory?: F }).factory)
-    .filter((factory): factory is F => factory !== undefined);
+export interface FamilyEntry {
+  readonly family: Family;
+  procfs(): CollectorFactory;
+  portable?(): PortableFactory;
 }
 
-let procfsCache: CollectorFactory[] | undefined;
-let portableCache: PortableFactory[] | undefined;
+/** Every family, in the order they are registered. */
+export const FAMILIES: readonly FamilyEntry[] = [
+  { family: cpuFamily, procfs: () => (require('./cpu/procfs') as typeof import('./cpu/procfs')).factory, portable: () => (require('./cpu/portable') as typeof import('./cpu/portable')).factory },
+  { family: diskFamily, procfs: () => (require('./disk/procfs') as typeof import('./disk/procfs')).factory },
+  { family: filesystemFamily, procfs: () => (require('./filesystem/procfs') as typeof import('./filesystem/procfs')).factory, portable: () => (require('./filesystem/portable') as typeof import('./filesystem/portable')).factory },
+  { family: loadFamily, procfs: () => (require('./load/procfs') as typeof import('./load/procfs')).factory, portable: () => (require('./load/portable') as typeof import('./load/portable')).factory },
+  { family: memoryFamily, procfs: () => (require('./memory/procfs') as typeof import('./memory/procfs')).factory, portable: () => (require('./memory/portable') as typeof import('./memory/portable')).factory },
+  { family: networkFamily, procfs: () => (require('./network/procfs') as typeof import('./network/procfs')).factory, portable: () => (require('./network/portable') as typeof import('./network/portable')).factory },
+  { family: pagingFamily, procfs: () => (require('./paging/procfs') as typeof import('./paging/procfs')).factory, portable: () => (require('./paging/portable') as typeof import('./paging/portable')).factory },
+  { family: pressureFamily, procfs: () => (require('./pressure/procfs') as typeof import('./pressure/procfs')).factory },
+  { family: processFamily, procfs: () => (require('./process/procfs') as typeof import('./process/procfs')).factory },
+  { family: processesFamily, procfs: () => (require('./processes/procfs') as typeof import('./processes/procfs')).factory, portable: () => (require('./processes/portable') as typeof import('./processes/portable')).factory },
+  { family: systemFamily, procfs: () => (require('./system/procfs') as typeof import('./system/procfs')).factory, portable: () => (require('./system/portable') as typeof import('./system/portable')).factory },
+];
 
-/** The procfs families (Linux, /proc and /sys under the host root). */
+/** Every procfs reader's factory (Linux, /proc and /sys under the host root); loads them all. */
 export function allFactories(): CollectorFactory[] {
-  procfsCache ??= loadFactories(join(__dirname, 'families'));
-  return procfsCache;
+  return FAMILIES.map((entry) => entry.procfs());
 }
 
-/** The portable families, read through systeminformation and Node's `os`. */
+/** Every portable reader's factory (systeminformation and Node's `os`); loads them all. */
 export function portableFactories(): PortableFactory[] {
-  portableCache ??= loadFactories<PortableFactory>(join(__dirname, 'portable'));
-  return portableCache;
+  return FAMILIES.flatMap((entry) => (entry.portable === undefined ? [] : [entry.portable()]));
 }
 
 export type ResolvedBackend = 'procfs' | 'systeminformation';
@@ -71,20 +81,18 @@ export interface FactorySelection {
  */
 export function selectFactories(config: AgentConfig, logger: Logger, platform: NodeJS.Platform = process.platform): FactorySelection {
   const { backend, reason } = resolveBackend(config);
-  const enabled = allFactories().filter((factory) => factory.enabled(config));
+  const enabled = FAMILIES.filter((entry) => entry.family.enabled(config));
   if (backend === 'procfs') {
     logger.info({ event: 'collectors.backend', backend, reason }, `collector backend: procfs (${reason})`);
-    return { backend, factories: enabled, skipped: [] };
+    return { backend, factories: enabled.map((entry) => entry.procfs()), skipped: [] };
   }
-  const portable = new Map(portableFactories().map((factory) => [factory.name, factory]));
   const factories: CollectorFactory[] = [];
   const skipped: FactorySelection['skipped'] = [];
-  // The procfs list names the families; the portable backend serves the same ones where it can.
-  for (const family of enabled) {
-    const twin = portable.get(family.name);
-    const why = twin === undefined ? 'no portable implementation' : twin.unsupported(platform);
-    if (twin !== undefined && why === undefined) factories.push(twin);
-    else skipped.push({ family: family.name, reason: why ?? 'unsupported' });
+  for (const entry of enabled) {
+    const portable = entry.portable?.();
+    const why = portable === undefined ? 'no portable implementation' : portable.unsupported(platform);
+    if (portable !== undefined && why === undefined) factories.push(portable);
+    else skipped.push({ family: entry.family.name, reason: why ?? 'unsupported' });
   }
   logger.info({ event: 'collectors.backend', backend, reason, platform }, `collector backend: systeminformation (${reason})`);
   if (skipped.length > 0) {

@@ -12,7 +12,7 @@ export const LEN = 2;
 
 export const tag = (field: number, wireType: number): number => (field << 3) | wireType;
 
-// A NumberDataPoint before its attributes: start_time (2), time (3), as_double (4), each a tag and 8 bytes.
+// A NumberDataPoint before its attributes: start_time (2), time (3), as_double (4) or as_int (6), each a tag and 8 bytes.
 const POINT_FIXED_BYTES = 27;
 
 /**
@@ -22,7 +22,7 @@ const POINT_FIXED_BYTES = 27;
  */
 export type MetricsBatch = ResourceMetrics & { others?: ResourceMetrics[] };
 
-/** Something the fast path does not encode (a histogram, an integer-valued metric, an array attribute). */
+/** Something the fast path does not encode (a histogram, an array attribute). */
 class NotEncodable extends Error {}
 
 function varintSize(value: number): number {
@@ -67,6 +67,17 @@ export class Writer {
 
   double(value: number): void {
     this.buf.writeDoubleLE(value, this.pos);
+    this.pos += 8;
+  }
+
+  /** An integer as sfixed64 (two's complement, little endian). */
+  int64(value: number): void {
+    if (value >= 0) {
+      this.buf.writeUInt32LE(value % 2 ** 32, this.pos);
+      this.buf.writeUInt32LE(Math.floor(value / 2 ** 32), this.pos + 4);
+    } else {
+      this.buf.writeBigInt64LE(BigInt(value), this.pos);
+    }
     this.pos += 8;
   }
 
@@ -136,14 +147,14 @@ interface PlannedScope {
 }
 
 /**
- * OTLP protobuf (ExportMetricsServiceRequest) for sums and gauges of double values: byte for byte
+ * OTLP protobuf (ExportMetricsServiceRequest) for sums and gauges: byte for byte
  * what the OTLP transformer writes, without writing every string anew each cycle. The bytes of a
  * resource, a scope, a metric's name, description and unit, and an attribute set are kept, by
  * object, for as long as the object lives: the SDK and the direct collectors hand over the same
  * attribute object for a series at every export. With 100 processes tracked, whose 800 points
  * each carry seven identifying attributes (paths and command lines among them), the transformer
  * spent about 2.4 µs a point writing those strings character by character. A request with
- * anything else (histograms, integer metrics, array attributes) goes to the transformer whole.
+ * anything else (histograms, array attributes) goes to the transformer whole.
  */
 export class MetricsEncoder {
   private readonly pointAttributes = new WeakMap<Attributes, Buffer>();
@@ -225,7 +236,6 @@ export class MetricsEncoder {
     if (metric.dataPointType !== DataPointType.SUM && metric.dataPointType !== DataPointType.GAUGE) {
       throw new NotEncodable('not a sum or gauge');
     }
-    if (metric.descriptor.valueType !== ValueType.DOUBLE) throw new NotEncodable('integer values');
     let header = this.headers.get(metric.descriptor);
     if (header === undefined) {
       const { name, description, unit } = metric.descriptor;
@@ -267,6 +277,7 @@ export class MetricsEncoder {
     w.varint(tag(dataField, LEN));
     w.varint(bodySize);
     const points = metric.dataPoints as Array<DataPoint<number>>;
+    const integers = metric.descriptor.valueType === ValueType.INT;
     for (let i = 0; i < points.length; i++) {
       const point = points[i];
       w.varint(tag(1, LEN));
@@ -275,8 +286,13 @@ export class MetricsEncoder {
       w.nanos(point.startTime);
       w.varint(tag(3, FIXED64));
       w.nanos(point.endTime);
-      w.varint(tag(4, FIXED64));
-      w.double(point.value);
+      if (integers) {
+        w.varint(tag(6, FIXED64));
+        w.int64(point.value);
+      } else {
+        w.varint(tag(4, FIXED64));
+        w.double(point.value);
+      }
       w.bytes(pointAttributes[i]);
     }
     if (metric.dataPointType === DataPointType.SUM) {

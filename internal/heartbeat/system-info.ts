@@ -22,7 +22,7 @@ import { lookupCloudMetadata } from './cloud-metadata';
 import { detectContainer, detectMachine, type ContainerInfo, type MachineInfo } from './detect';
 import { cpuShares } from '../procfs/cpu-shares';
 import { cpuFields, cpuPerCore, diskIoFields, diskRateFields, memoryFields, networkRateFields, networkTotals, percent, tcpFields } from './fields';
-import { MountSelector } from '../collector/families/filesystem';
+import { MountSelector } from '../collector/filesystem/procfs';
 import { GuardedStatfs } from '../collector/statfs';
 import { diskSpaceFields, readPartitions } from './filesystems';
 import { readInterfaces } from './interfaces';

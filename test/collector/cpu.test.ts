@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { cpuModes, cpuUtilization, factory } from '../../internal/collector/families/cpu';
+import { cpuModes, cpuUtilization, factory } from '../../internal/collector/cpu/procfs';
 import { parseCpuinfo } from '../../internal/procfs/cpuinfo';
 import { cpuFields, cpuPerCore } from '../../internal/heartbeat/fields';
 import { cpuShares } from '../../internal/procfs/cpu-shares';

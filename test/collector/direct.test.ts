@@ -2,13 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataPointType, type MetricData } from '@opentelemetry/sdk-metrics';
 import { DirectMetrics, DirectProducer } from '../../internal/collector/direct';
-import type { MetricDef } from '../../internal/collector/naming';
+import { ON, type Metrics } from '../../internal/collector/declaration';
 
 const defs = {
-  time: { semconv: 'test.cpu.time', hostmetrics: 'test.cpu.time', kind: 'counter', unit: 's', description: 'CPU time.' },
-  usage: { semconv: 'test.memory.usage', hostmetrics: 'test.memory.usage', kind: 'updowncounter', unit: 'By', description: 'Memory.' },
-  level: { semconv: 'test.level', kind: 'gauge', unit: '1', description: 'Only under semconv.' },
-} satisfies Record<string, MetricDef>;
+  time: { semconv: 'test.cpu.time', hostmetrics: 'test.cpu.time', kind: 'counter', unit: 's', value: 'double', description: 'CPU time.', default: ON },
+  usage: { semconv: 'test.memory.usage', hostmetrics: 'test.memory.usage', kind: 'updowncounter', unit: 'By', value: 'double', description: 'Memory.', default: ON },
+  level: { semconv: 'test.level', kind: 'gauge', unit: '1', value: 'double', description: 'Only under semconv.', default: ON },
+} as const satisfies Metrics;
 
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0);
 const secondsOf = (ms: number): [number, number] => [Math.floor(ms / 1000), (ms % 1000) * 1e6];
@@ -18,7 +18,7 @@ function byName(data: MetricData[]): Map<string, MetricData> {
 }
 
 test('direct metrics: points as observed, with their kind, unit and start time', () => {
-  const metrics = new DirectMetrics<keyof typeof defs>('semconv', defs);
+  const metrics = new DirectMetrics('semconv', defs, () => true);
   metrics.begin(T0);
   metrics.observe(undefined, 'time', 12.5, { 'cpu.mode': 'user' }, secondsOf(T0 - 60_000));
   metrics.observe(undefined, 'usage', 4096);
@@ -39,7 +39,7 @@ test('direct metrics: points as observed, with their kind, unit and start time',
 });
 
 test('direct metrics: a failed or skipped collection repeats the last good points with a new end time', () => {
-  const metrics = new DirectMetrics<keyof typeof defs>('semconv', defs);
+  const metrics = new DirectMetrics('semconv', defs, () => true);
   metrics.begin(T0);
   metrics.observe(undefined, 'usage', 1);
   metrics.end(true);
@@ -57,7 +57,7 @@ test('direct metrics: a failed or skipped collection repeats the last good point
 });
 
 test('direct metrics: the hostmetrics profile renames, and leaves out what it does not name', () => {
-  const metrics = new DirectMetrics<keyof typeof defs>('hostmetrics', defs);
+  const metrics = new DirectMetrics('hostmetrics', defs, () => true);
   assert.equal(metrics.has('level'), false);
   metrics.begin(T0);
   metrics.observe(undefined, 'time', 1, { 'cpu.mode': 'iowait' });
@@ -69,7 +69,7 @@ test('direct metrics: the hostmetrics profile renames, and leaves out what it do
 
 test('direct producer: every source in one scope; a removed source is no longer collected', async () => {
   const producer = new DirectProducer();
-  const metrics = new DirectMetrics<keyof typeof defs>('semconv', defs);
+  const metrics = new DirectMetrics('semconv', defs, () => true);
   const remove = producer.add(async () => {
     metrics.begin(T0);
     metrics.observe(undefined, 'usage', 7);

@@ -3,7 +3,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DiskCollector, factory } from '../../internal/collector/families/disk';
+import { DiskCollector, factory } from '../../internal/collector/disk/procfs';
 import { ManualClock, collectOnce, startCollecting } from '../support/collect';
 import { fixtureRoot, tempHostRoot } from '../support/host-root';
 

@@ -3,8 +3,9 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import type { CollectorContext } from '../../internal/collector/collector';
-import { FilesystemCollector, factory, filesystemPoints } from '../../internal/collector/families/filesystem';
+import { familyContext, type CollectorContext } from '../../internal/collector/collector';
+import { family } from '../../internal/collector/filesystem/declaration';
+import { FilesystemCollector, factory, filesystemPoints } from '../../internal/collector/filesystem/procfs';
 import type { FsStats, StatfsFunction } from '../../internal/collector/statfs';
 import { createLogger } from '../../internal/log/logger';
 import { collectOnce, startCollecting, type Collection } from '../support/collect';
@@ -23,7 +24,7 @@ function fakeStatfs(root: string, calls: string[] = []): StatfsFunction {
 }
 
 const withStatfs = (statfs: StatfsFunction, logger?: CollectorContext['logger']) => (ctx: CollectorContext) =>
-  new FilesystemCollector(logger === undefined ? ctx : { ...ctx, logger }, statfs);
+  new FilesystemCollector(familyContext(family, logger === undefined ? ctx : { ...ctx, logger }), statfs);
 
 const mountpoints = (c: Collection, key = 'system.filesystem.mountpoint'): string[] =>
   [...new Set(c.get('system.filesystem.usage').points.map((p) => String(p.attributes[key])))].sort();

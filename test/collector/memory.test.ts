@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { factory, memoryStates } from '../../internal/collector/families/memory';
+import { factory, memoryStates } from '../../internal/collector/memory/procfs';
 import { parseMeminfo } from '../../internal/procfs/meminfo';
 import { collectOnce } from '../support/collect';
 import { fixtureRoot } from '../support/host-root';

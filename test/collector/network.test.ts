@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { factory } from '../../internal/collector/families/network';
+import { factory } from '../../internal/collector/network/procfs';
 import { parseNetDev } from '../../internal/procfs/netdev';
 import { ManualClock, collectOnce, startCollecting, type Collection } from '../support/collect';
 import { fixtureRoot, tempHostRoot } from '../support/host-root';

@@ -4,8 +4,9 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import type { CollectorContext } from '../../internal/collector/collector';
-import { ProcessCollector, factory } from '../../internal/collector/families/process';
+import { familyContext, type CollectorContext } from '../../internal/collector/collector';
+import { family } from '../../internal/collector/process/declaration';
+import { ProcessCollector, factory } from '../../internal/collector/process/procfs';
 import type { ProcessCollectorConfig } from '../../internal/config/types';
 import { createLogger } from '../../internal/log/logger';
 import { ManualClock, collectOnce, startCollecting, type Collection, type ConfigOverrides } from '../support/collect';
@@ -221,7 +222,7 @@ describe('process collector', () => {
     const lines: Array<Record<string, unknown>> = [];
     const logger = createLogger({ level: 'info', format: 'json', destination: new Writable({ write(chunk: Buffer, _e, done) { lines.push(JSON.parse(chunk.toString())); done(); } }) });
     const clock = new ManualClock();
-    const session = startCollecting((ctx: CollectorContext) => new ProcessCollector({ ...ctx, logger }), { hostRoot: host.root, clock, config: processConfig({}) });
+    const session = startCollecting((ctx: CollectorContext) => new ProcessCollector(familyContext(family, { ...ctx, logger })), { hostRoot: host.root, clock, config: processConfig({}) });
     t.after(() => session.shutdown());
     const collector = session.collector as ProcessCollector;
     // Listed in /proc, gone before its files are read.

@@ -4,7 +4,8 @@ import type { Attributes, BatchObservableResult } from '@opentelemetry/api';
 import { MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { registerCollector, type Collector } from '../../internal/collector/collector';
 import { systemClock } from '../../internal/procfs/host';
-import type { ProfileMetrics } from '../../internal/collector/naming';
+import { ON } from '../../internal/collector/declaration';
+import type { MetricSink } from '../../internal/collector/naming';
 import { ObservedSeries } from '../../internal/collector/series';
 
 class OnDemandReader extends MetricReader {
@@ -13,15 +14,15 @@ class OnDemandReader extends MetricReader {
 }
 
 /** A family whose series come and go, like processes or disks: it reports what `present` says. */
-class ChangingFamily implements Collector {
+class ChangingFamily implements Collector<ChangingFamily['metrics']> {
   readonly name = 'changing';
   readonly metrics = {
-    usage: { semconv: 'test.usage', hostmetrics: 'test.usage', kind: 'updowncounter', unit: 'By', description: 'x' },
-    ops: { semconv: 'test.ops', hostmetrics: 'test.ops', kind: 'counter', unit: '{operation}', description: 'x' },
+    usage: { semconv: 'test.usage', hostmetrics: 'test.usage', kind: 'updowncounter', unit: 'By', value: 'double', description: 'x', default: ON },
+    ops: { semconv: 'test.ops', hostmetrics: 'test.ops', kind: 'counter', unit: '{operation}', value: 'double', description: 'x', default: ON },
   } as const;
   present: string[] = [];
   fail = false;
-  async collect(result: BatchObservableResult, out: ProfileMetrics<string>): Promise<void> {
+  async collect(result: BatchObservableResult | undefined, out: MetricSink<ChangingFamily['metrics']>): Promise<void> {
     if (this.fail) throw new Error('source unreadable');
     for (const device of this.present) {
       out.observe(result, 'usage', 100, { 'system.device': device });

@@ -98,6 +98,8 @@ describe('metrics encoder', () => {
       sum('a.delta', [[{ k: long }, 7]], { aggregationTemporality: AggregationTemporality.DELTA, isMonotonic: false } as Partial<MetricData>),
       { ...sum('a.gauge', [[{ k: 'v' }, Number.POSITIVE_INFINITY]]), dataPointType: DataPointType.GAUGE, descriptor: { name: 'a.gauge', description: '', unit: '', valueType: ValueType.DOUBLE } } as MetricData,
       sum('a.empty', []),
+      // Integer metrics: as_int, beyond 2^32, at 2^53 - 1, zero and negative.
+      { ...sum('a.int', [[{ k: 'big' }, 2 ** 40 + 7], [{ k: 'max' }, Number.MAX_SAFE_INTEGER], [{ k: 'zero' }, 0], [{ k: 'neg' }, -(2 ** 33) - 1]]), descriptor: { name: 'a.int', description: '', unit: 'By', valueType: ValueType.INT } } as MetricData,
     ], { 'host.name': 'nœud-1', 'os.description': long });
     const ours = Buffer.from(new MetricsEncoder().encode(metrics)!);
     assert.equal(fallbacks.count(), 0);
@@ -105,9 +107,8 @@ describe('metrics encoder', () => {
     assert.ok(ours.equals(transformer(metrics)));
   });
 
-  it('hands what it does not encode to the transformer: integer metrics, histograms, array and negative attributes', () => {
+  it('hands what it does not encode to the transformer: histograms, array and negative attributes', () => {
     const cases: Array<[string, ResourceMetrics]> = [
-      ['integer values', request([{ ...sum('i', [[{}, 3]]), descriptor: { name: 'i', description: '', unit: '', valueType: ValueType.INT } } as MetricData])],
       ['negative integer attribute', request([sum('n', [[{ offset: -5 }, 1]])])],
       ['array attribute', request([sum('r', [[{ list: ['a', 'b'] }, 1]])])],
       ['histogram', request([{

@@ -3,7 +3,7 @@ import { DataPointType, MeterProvider, MetricReader } from '@opentelemetry/sdk-m
 import { registerCollector, type CollectionResult, type Collector, type CollectorContext, type CollectorFactory } from '../../internal/collector/collector';
 import { DirectProducer } from '../../internal/collector/direct';
 import { HostFs, systemClock, type Clock } from '../../internal/procfs/host';
-import type { InstrumentKind } from '../../internal/collector/naming';
+import type { InstrumentKind } from '../../internal/collector/declaration';
 import { defaultConfig } from '../../internal/config/defaults';
 import type { AgentConfig, NamingProfile } from '../../internal/config/types';
 import { silentLogger } from '../../internal/log/logger';

@@ -1,9 +1,10 @@
 import { posix as path } from 'node:path';
 import type { Attributes, BatchObservableResult, HrTime } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
-import type { Collector, CollectorContext, CollectorFactory } from '../collector';
+import { collectorFactory, type Collector, type FamilyContext } from '../collector';
+import { int, type Observation } from '../declaration';
 import { PatternList } from '../match';
-import type { MetricDef, MetricSink } from '../naming';
+import type { MetricSink } from '../naming';
 import { readPasswd } from '../../procfs/passwd';
 import { readStat, USER_HZ } from '../../procfs/stat';
 import {
@@ -11,17 +12,7 @@ import {
   readPidStatus, type PidIo, type PidStat, type PidStatus,
 } from '../../procfs/pid';
 import { FailureStreak } from '../../log/streak';
-
-export const metrics = {
-  cpuTime: { semconv: 'process.cpu.time', hostmetrics: 'process.cpu.time', kind: 'counter', unit: 's', description: 'CPU time used by the process, by mode.' },
-  memoryUsage: { semconv: 'process.memory.usage', hostmetrics: 'process.memory.usage', kind: 'updowncounter', unit: 'By', description: 'Resident memory of the process (RSS).' },
-  memoryVirtual: { semconv: 'process.memory.virtual', hostmetrics: 'process.memory.virtual', kind: 'updowncounter', unit: 'By', description: 'Virtual memory of the process.' },
-  diskIo: { semconv: 'process.disk.io', hostmetrics: 'process.disk.io', kind: 'counter', unit: 'By', description: 'Bytes the process read from and wrote to storage.' },
-  threads: { semconv: 'process.thread.count', hostmetrics: 'process.threads', kind: 'updowncounter', unit: '{thread}', description: 'Threads of the process.' },
-  fds: { semconv: 'process.unix.file_descriptor.count', hostmetrics: 'process.open_file_descriptors', kind: 'updowncounter', unit: '{file_descriptor}', description: 'Open file descriptors of the process.' },
-} satisfies Record<string, MetricDef>;
-
-export type ProcessMetric = keyof typeof metrics;
+import { family, metrics, type ProcessSettings } from './declaration';
 
 /** One sample of a process, from whichever backend read it. */
 export interface ProcessSample {
@@ -44,16 +35,16 @@ const NO_EXTRA = {} as const;
 type PointExtra = typeof USER | typeof SYSTEM | typeof READ | typeof WRITE | typeof NO_EXTRA;
 
 /** The points of one process sample, attributes beside the process's own in semconv keys. */
-export function processPoints(s: ProcessSample): Array<[ProcessMetric, number, PointExtra]> {
-  const points: Array<[ProcessMetric, number, PointExtra]> = [
+export function processPoints(s: ProcessSample): Array<Observation<typeof metrics, PointExtra>> {
+  const points: Array<Observation<typeof metrics, PointExtra>> = [
     ['cpuTime', s.userSeconds, USER],
     ['cpuTime', s.systemSeconds, SYSTEM],
-    ['memoryUsage', s.rssBytes, NO_EXTRA],
-    ['memoryVirtual', s.virtualBytes, NO_EXTRA],
-    ['threads', s.threads, NO_EXTRA],
+    ['memoryUsage', int(s.rssBytes), NO_EXTRA],
+    ['memoryVirtual', int(s.virtualBytes), NO_EXTRA],
+    ['threads', int(s.threads), NO_EXTRA],
   ];
-  if (s.io !== undefined) points.push(['diskIo', s.io.readBytes, READ], ['diskIo', s.io.writeBytes, WRITE]);
-  if (s.fds !== undefined) points.push(['fds', s.fds, NO_EXTRA]);
+  if (s.io !== undefined) points.push(['diskIo', int(s.io.readBytes), READ], ['diskIo', int(s.io.writeBytes), WRITE]);
+  if (s.fds !== undefined) points.push(['fds', int(s.fds), NO_EXTRA]);
   return points;
 }
 
@@ -121,8 +112,8 @@ function isGone(err: unknown): boolean {
  * command line), and/or the top N by CPU (since the previous cycle) or resident memory. With
  * neither configured every user-space process is reported. Kernel threads never are.
  */
-export class ProcessCollector implements Collector {
-  readonly name = 'process';
+export class ProcessCollector implements Collector<typeof metrics> {
+  readonly name = family.name;
   readonly metrics = metrics;
   // Hundreds of series a cycle, each already cumulative, each starting with its process.
   readonly direct = true;
@@ -144,8 +135,8 @@ export class ProcessCollector implements Collector {
   /** Boot time, epoch seconds, that process start times count from; null when /proc/stat cannot be read. */
   private bootTime: number | null | undefined;
 
-  constructor(private readonly ctx: CollectorContext) {
-    this.patterns = new PatternList('collectors.process.processes', ctx.config.collectors.process.processes);
+  constructor(private readonly ctx: FamilyContext<ProcessSettings>) {
+    this.patterns = new PatternList('collectors.process.processes', ctx.settings.processes);
     this.streak = new FailureStreak(ctx.logger, 'collector.process.read', () => ctx.clock.now());
   }
 
@@ -153,8 +144,8 @@ export class ProcessCollector implements Collector {
     for (const pid of [...this.known.keys()]) this.forget(pid);
   }
 
-  private get options(): CollectorContext['config']['collectors']['process'] {
-    return this.ctx.config.collectors.process;
+  private get options(): ProcessSettings {
+    return this.ctx.settings;
   }
 
   /**
@@ -162,11 +153,11 @@ export class ProcessCollector implements Collector {
    * at least collectors.process.interval after the last (within half a system interval).
    */
   due(): boolean {
-    const slack = this.ctx.config.collectors.system.interval / 2;
+    const slack = this.options.system_interval / 2;
     return this.ctx.clock.monotonic() - this.lastRunAt >= this.options.interval - slack;
   }
 
-  async collect(result: BatchObservableResult | undefined, out: MetricSink<string>): Promise<void> {
+  async collect(result: BatchObservableResult | undefined, out: MetricSink<typeof metrics>): Promise<void> {
     this.procfs ??= isProcfs(this.ctx.host);
     if (this.bootTime === undefined) this.bootTime = await readStat(this.ctx.host).then((stat) => stat.bootTime, () => null);
     this.lastRunAt = this.ctx.clock.monotonic();
@@ -323,7 +314,7 @@ export class ProcessCollector implements Collector {
   }
 
   /** Observes one process; false when it could not be read (exited, or no access). */
-  private async report(result: BatchObservableResult | undefined, out: MetricSink<string>, pid: number, stat: PidStat, known: Known, unreadableKinds: Set<string>): Promise<boolean> {
+  private async report(result: BatchObservableResult | undefined, out: MetricSink<typeof metrics>, pid: number, stat: PidStat, known: Known, unreadableKinds: Set<string>): Promise<boolean> {
     // status is read the first time a process is reported (its owner), and until the page size is known.
     let status: PidStatus | undefined;
     if (known.owner === undefined || this.pageSize === undefined) {
@@ -367,7 +358,7 @@ export class ProcessCollector implements Collector {
     }
     const { byExtra } = known.attributes;
     const own = byExtra.get(NO_EXTRA)!;
-    for (const [key, value, extra] of processPoints(sample)) {
+    for (const [key, value, extra = NO_EXTRA] of processPoints(sample)) {
       let attrs = byExtra.get(extra);
       if (attrs === undefined) byExtra.set(extra, (attrs = { ...own, ...extra }));
       out.observe(result, key, value, attrs, known.startTime);
@@ -389,8 +380,4 @@ export class ProcessCollector implements Collector {
   }
 }
 
-export const factory: CollectorFactory = {
-  name: 'process',
-  enabled: (config) => config.collectors.process.enabled,
-  create: (ctx) => new ProcessCollector(ctx),
-};
+export const factory = collectorFactory(family, (ctx) => new ProcessCollector(ctx));

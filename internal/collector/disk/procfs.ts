@@ -1,25 +1,14 @@
 import type { BatchObservableResult } from '@opentelemetry/api';
-import type { Collector, CollectorContext, CollectorFactory } from '../collector';
+import { collectorFactory, type Collector, type FamilyContext } from '../collector';
+import { int, type Observation } from '../declaration';
 import { NameFilter } from '../match';
-import type { MetricDef, ProfileMetrics } from '../naming';
+import type { MetricSink } from '../naming';
 import { classifyBlockDevice, readWholeDisks, type BlockDeviceKind } from '../../procfs/block';
 import { DISKSTATS_SECTOR_BYTES, readDiskstats, type DiskStat } from '../../procfs/diskstats';
-import type { SystemCollectorsConfig } from '../../config/types';
-
-export const metrics = {
-  io: { semconv: 'system.disk.io', hostmetrics: 'system.disk.io', kind: 'counter', unit: 'By', description: 'Bytes read from and written to the disk.' },
-  operations: { semconv: 'system.disk.operations', hostmetrics: 'system.disk.operations', kind: 'counter', unit: '{operation}', description: 'Read and write operations completed.' },
-  ioTime: { semconv: 'system.disk.io_time', hostmetrics: 'system.disk.io_time', kind: 'counter', unit: 's', description: 'Time the disk had at least one request in flight.' },
-  operationTime: { semconv: 'system.disk.operation_time', hostmetrics: 'system.disk.operation_time', kind: 'counter', unit: 's', description: 'Time spent on completed reads and writes, summed over requests.' },
-  merged: { semconv: 'system.disk.merged', hostmetrics: 'system.disk.merged', kind: 'counter', unit: '{operation}', description: 'Adjacent requests merged into one before reaching the disk.' },
-  weightedIoTime: { hostmetrics: 'system.disk.weighted_io_time', kind: 'counter', unit: 's', description: 'Request time in flight weighted by the number of requests in flight.' },
-  pendingOperations: { hostmetrics: 'system.disk.pending_operations', kind: 'updowncounter', unit: '{operation}', description: 'Requests in flight now.' },
-} satisfies Record<string, MetricDef>;
-
-export type DiskMetric = keyof typeof metrics;
+import { family, metrics, type DiskSettings } from './declaration';
 
 /** One observation: metric key, value and the semconv attributes beside `system.device`. */
-export type DiskPoint = [DiskMetric, number, Record<string, string>?];
+export type DiskPoint = Observation<typeof metrics, Record<string, string>>;
 
 const READ = { 'disk.io.direction': 'read' };
 const WRITE = { 'disk.io.direction': 'write' };
@@ -27,17 +16,17 @@ const WRITE = { 'disk.io.direction': 'write' };
 /** The points of one device's counters; the portable backend builds a DiskStat and reuses this. */
 export function diskPoints(d: DiskStat): DiskPoint[] {
   return [
-    ['io', d.sectorsRead * DISKSTATS_SECTOR_BYTES, READ],
-    ['io', d.sectorsWritten * DISKSTATS_SECTOR_BYTES, WRITE],
-    ['operations', d.readsCompleted, READ],
-    ['operations', d.writesCompleted, WRITE],
+    ['io', int(d.sectorsRead * DISKSTATS_SECTOR_BYTES), READ],
+    ['io', int(d.sectorsWritten * DISKSTATS_SECTOR_BYTES), WRITE],
+    ['operations', int(d.readsCompleted), READ],
+    ['operations', int(d.writesCompleted), WRITE],
     ['ioTime', d.ioTimeMs / 1000],
     ['operationTime', d.readTimeMs / 1000, READ],
     ['operationTime', d.writeTimeMs / 1000, WRITE],
-    ['merged', d.readsMerged, READ],
-    ['merged', d.writesMerged, WRITE],
+    ['merged', int(d.readsMerged), READ],
+    ['merged', int(d.writesMerged), WRITE],
     ['weightedIoTime', d.weightedIoTimeMs / 1000],
-    ['pendingOperations', d.ioInProgress],
+    ['pendingOperations', int(d.ioInProgress)],
   ];
 }
 
@@ -49,7 +38,7 @@ export function diskPoints(d: DiskStat): DiskPoint[] {
 export class DeviceSelector {
   private readonly filter: NameFilter;
 
-  constructor(private readonly options: SystemCollectorsConfig['disk_options']) {
+  constructor(private readonly options: DiskSettings) {
     this.filter = NameFilter.of('collectors.system.disk_options', options);
   }
 
@@ -59,8 +48,8 @@ export class DeviceSelector {
   }
 }
 
-export class DiskCollector implements Collector {
-  readonly name = 'disk';
+export class DiskCollector implements Collector<typeof metrics> {
+  readonly name = family.name;
   readonly metrics = metrics;
   private readonly selector: DeviceSelector;
   // Device name -> reported or not. Classifying reads /sys/block, so it is redone on the slow
@@ -70,8 +59,8 @@ export class DiskCollector implements Collector {
   /** How many times the device list has been rebuilt (for tests and self-metrics). */
   refreshes = 0;
 
-  constructor(private readonly ctx: CollectorContext) {
-    this.selector = new DeviceSelector(ctx.config.collectors.system.disk_options);
+  constructor(private readonly ctx: FamilyContext<DiskSettings>) {
+    this.selector = new DeviceSelector(ctx.settings);
   }
 
   private async refreshDevices(stats: DiskStat[]): Promise<void> {
@@ -82,9 +71,9 @@ export class DiskCollector implements Collector {
     this.refreshes += 1;
   }
 
-  async collect(result: BatchObservableResult, out: ProfileMetrics<string>): Promise<void> {
+  async collect(result: BatchObservableResult | undefined, out: MetricSink<typeof metrics>): Promise<void> {
     const stats = await readDiskstats(this.ctx.host);
-    const due = this.ctx.clock.monotonic() - this.refreshedAt >= this.ctx.config.collectors.system.disk_options.refresh_interval;
+    const due = this.ctx.clock.monotonic() - this.refreshedAt >= this.ctx.settings.refresh_interval;
     if (due || stats.some((d) => !this.reported.has(d.name))) await this.refreshDevices(stats);
     for (const d of stats) {
       if (this.reported.get(d.name) !== true) continue;
@@ -93,8 +82,4 @@ export class DiskCollector implements Collector {
   }
 }
 
-export const factory: CollectorFactory = {
-  name: 'disk',
-  enabled: (config) => config.collectors.system.enabled && config.collectors.system.disk,
-  create: (ctx) => new DiskCollector(ctx),
-};
+export const factory = collectorFactory(family, (ctx) => new DiskCollector(ctx));

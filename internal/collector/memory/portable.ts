@@ -1,9 +1,10 @@
 import type { BatchObservableResult } from '@opentelemetry/api';
 import { mem, type Systeminformation } from 'systeminformation';
-import type { Collector, CollectorContext } from '../collector';
-import { factory as procfs, memoryMetricEnabled, metrics, observeMeminfo } from '../families/memory';
-import type { ProfileMetrics } from '../naming';
-import type { PortableFactory } from '../registry';
+import { portableFactory, type Collector, type FamilyContext } from '../collector';
+import { optionSwitches, type MetricKey } from '../declaration';
+import type { MetricSink } from '../naming';
+import { family, metrics, type MemorySettings } from './declaration';
+import { observeMeminfo } from './procfs';
 import type { Meminfo } from '../../procfs/meminfo';
 
 /**
@@ -30,27 +31,24 @@ export function meminfoFromSi(data: Systeminformation.MemData): Meminfo {
 }
 
 /** Memory through si.mem() (Linux: reads /proc/meminfo; macOS: vm_stat + sysctl). */
-class PortableMemoryCollector implements Collector {
-  readonly name = 'memory';
+class PortableMemoryCollector implements Collector<typeof metrics> {
+  readonly name = family.name;
   readonly metrics = metrics;
+  readonly switches;
 
-  constructor(private readonly ctx: CollectorContext) {}
-
-  enabled(key: string): boolean {
-    // Detailed mode lists /proc/meminfo fields, which only procfs has; slab is Linux's alone.
-    if (key === 'detail') return false;
-    if (key === 'slab') return process.platform === 'linux';
-    return memoryMetricEnabled(this.ctx.config, key);
+  constructor(private readonly ctx: FamilyContext<MemorySettings>) {
+    this.switches = optionSwitches(metrics, ctx.settings);
   }
 
-  async collect(result: BatchObservableResult, out: ProfileMetrics<string>): Promise<void> {
+  serves(key: MetricKey<typeof metrics>): boolean {
+    // Detailed mode lists /proc/meminfo fields, which only procfs has; slab is Linux's alone.
+    if (key === 'detail') return false;
+    return key !== 'slab' || process.platform === 'linux';
+  }
+
+  async collect(result: BatchObservableResult | undefined, out: MetricSink<typeof metrics>): Promise<void> {
     observeMeminfo(result, out, meminfoFromSi(await mem()), this.ctx.naming);
   }
 }
 
-export const factory: PortableFactory = {
-  name: procfs.name,
-  enabled: procfs.enabled,
-  unsupported: () => undefined,
-  create: (ctx) => new PortableMemoryCollector(ctx),
-};
+export const factory = portableFactory(family, () => undefined, (ctx) => new PortableMemoryCollector(ctx));

@@ -1,20 +1,14 @@
 import type { BatchObservableResult } from '@opentelemetry/api';
-import type { AgentConfig, NamingProfile } from '../../config/types';
-import type { Collector, CollectorContext, CollectorFactory } from '../collector';
-import type { MetricDef, ProfileMetrics } from '../naming';
+import type { NamingProfile } from '../../config/types';
+import { collectorFactory, type Collector, type FamilyContext } from '../collector';
+import { int, optionSwitches } from '../declaration';
+import type { MetricSink } from '../naming';
+import { family, metrics, type CpuSettings } from './declaration';
 import { errorMessage } from '../../log/logger';
 import { FailureStreak } from '../../log/streak';
 import { readCpufreq, readCpuinfo, type CpuInfo } from '../../procfs/cpuinfo';
 import { cpuShares, type ModeShares } from '../../procfs/cpu-shares';
 import { readStat, type CpuTimes, type KernelStat } from '../../procfs/stat';
-
-export const metrics = {
-  time: { semconv: 'system.cpu.time', hostmetrics: 'system.cpu.time', kind: 'counter', unit: 's', description: 'Seconds each logical CPU spent on each mode.' },
-  utilization: { semconv: 'system.cpu.utilization', hostmetrics: 'system.cpu.utilization', kind: 'gauge', unit: '1', description: 'Share of CPU time in each mode since the previous collection.' },
-  logicalCount: { semconv: 'system.cpu.logical.count', hostmetrics: 'system.cpu.logical.count', kind: 'updowncounter', unit: '{cpu}', description: 'Online logical CPUs.' },
-  physicalCount: { semconv: 'system.cpu.physical.count', hostmetrics: 'system.cpu.physical.count', kind: 'updowncounter', unit: '{cpu}', description: 'Physical cores.' },
-  frequency: { semconv: 'system.cpu.frequency', hostmetrics: 'system.cpu.frequency', kind: 'gauge', unit: 'Hz', description: 'Current operating frequency of each logical CPU.' },
-} satisfies Record<string, MetricDef>;
 
 /**
  * CPU time by mode in the profile's vocabulary (semconv keys; `iowait` becomes `wait` by
@@ -33,37 +27,27 @@ export function cpuUtilization(shares: ModeShares, profile: NamingProfile): Arra
   return cpuModes(shares, profile).map(([mode, share]) => [mode, Math.min(1, share)]);
 }
 
-/** Which cpu metrics the config turns on (utilization and frequency are switchable). */
-export function cpuMetricEnabled(config: AgentConfig, key: string): boolean {
-  const options = config.collectors.system.cpu_options;
-  if (key === 'utilization') return options.utilization;
-  if (key === 'frequency') return options.frequency;
-  return true;
-}
-
 // Physical topology changes only with hardware hotplug: cpuinfo (costly to read on x86, the
 // kernel samples every CPU's frequency) is re-read this often unless frequency needs it anyway.
 const TOPOLOGY_REFRESH_MS = 10 * 60 * 1000;
 
-class CpuCollector implements Collector {
-  readonly name = 'cpu';
+class CpuCollector implements Collector<typeof metrics> {
+  readonly name = family.name;
   readonly metrics = metrics;
+  readonly switches;
   private previous: KernelStat | undefined;
   private cpuinfo: CpuInfo | undefined;
   private cpuinfoReadAt = -Infinity;
   private readonly cpuinfoFailures: FailureStreak;
 
-  constructor(private readonly ctx: CollectorContext) {
+  constructor(private readonly ctx: FamilyContext<CpuSettings>) {
+    this.switches = optionSwitches(metrics, ctx.settings);
     this.cpuinfoFailures = new FailureStreak(ctx.logger, 'collector.cpu.cpuinfo', () => ctx.clock.now());
   }
 
-  enabled(key: string): boolean {
-    return cpuMetricEnabled(this.ctx.config, key);
-  }
-
-  async collect(result: BatchObservableResult, out: ProfileMetrics<string>): Promise<void> {
+  async collect(result: BatchObservableResult | undefined, out: MetricSink<typeof metrics>): Promise<void> {
     const stat = await readStat(this.ctx.host);
-    const perCpu = this.ctx.config.collectors.system.cpu_options.per_cpu;
+    const perCpu = this.ctx.settings.per_cpu;
     const profile = this.ctx.naming;
     const shares = this.previous === undefined || !out.has('utilization') ? undefined : cpuShares(this.previous, stat);
     const series: Array<{ attrs: Record<string, number>; times: CpuTimes; shares: ModeShares | undefined }> = perCpu
@@ -75,14 +59,14 @@ class CpuCollector implements Collector {
     }
     this.previous = stat;
 
-    out.observe(result, 'logicalCount', stat.perCpu.length);
+    out.observe(result, 'logicalCount', int(stat.perCpu.length));
     const info = await this.cpuinfoFor(out.has('frequency'));
     // No topology anywhere (cpuinfo and sysfs both silent): no value rather than a guess.
-    if (info?.physicalCores !== undefined) out.observe(result, 'physicalCount', info.physicalCores);
+    if (info?.physicalCores !== undefined) out.observe(result, 'physicalCount', int(info.physicalCores));
     if (out.has('frequency')) {
       const cpus = stat.perCpu.map((c) => c.cpu);
       const hz = info !== undefined && info.mhz.size > 0 ? new Map([...info.mhz].map(([cpu, mhz]) => [cpu, mhz * 1e6])) : await readCpufreq(this.ctx.host, cpus);
-      for (const [cpu, value] of hz) out.observe(result, 'frequency', value, { 'cpu.logical_number': cpu });
+      for (const [cpu, value] of hz) out.observe(result, 'frequency', int(value), { 'cpu.logical_number': cpu });
     }
   }
 
@@ -106,8 +90,4 @@ class CpuCollector implements Collector {
   }
 }
 
-export const factory: CollectorFactory = {
-  name: 'cpu',
-  enabled: (config) => config.collectors.system.enabled && config.collectors.system.cpu,
-  create: (ctx) => new CpuCollector(ctx),
-};
+export const factory = collectorFactory(family, (ctx) => new CpuCollector(ctx));

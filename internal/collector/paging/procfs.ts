@@ -1,17 +1,12 @@
 import type { BatchObservableResult } from '@opentelemetry/api';
 import type { NamingProfile } from '../../config/types';
-import type { Collector, CollectorContext, CollectorFactory } from '../collector';
-import type { MetricDef, ProfileMetrics } from '../naming';
+import { collectorFactory, type Collector, type FamilyContext } from '../collector';
+import { int } from '../declaration';
+import type { MetricSink } from '../naming';
+import { family, metrics } from './declaration';
 import { readMeminfo } from '../../procfs/meminfo';
 import { readSwaps, type SwapDevice } from '../../procfs/swaps';
 import { readVmstat } from '../../procfs/vmstat';
-
-export const metrics = {
-  usage: { semconv: 'system.paging.usage', hostmetrics: 'system.paging.usage', kind: 'updowncounter', unit: 'By', description: 'Swap space by device and state.' },
-  utilization: { semconv: 'system.paging.utilization', hostmetrics: 'system.paging.utilization', kind: 'gauge', unit: '1', description: 'Share of each swap device in each state.' },
-  operations: { semconv: 'system.paging.operations', hostmetrics: 'system.paging.operations', kind: 'counter', unit: '{operation}', description: 'Paging operations: swap-ins/outs (major) and page-ins/outs (minor).' },
-  faults: { semconv: 'system.paging.faults', hostmetrics: 'system.paging.faults', kind: 'counter', unit: '{fault}', description: 'Page faults by type.' },
-} satisfies Record<string, MetricDef>;
 
 export interface PagingUsage {
   device: string;
@@ -44,36 +39,32 @@ const OPERATIONS: Array<[string, string, string]> = [
   ['pswpin', 'in', 'major'], ['pswpout', 'out', 'major'], ['pgpgin', 'in', 'minor'], ['pgpgout', 'out', 'minor'],
 ];
 
-class PagingCollector implements Collector {
-  readonly name = 'paging';
+class PagingCollector implements Collector<typeof metrics> {
+  readonly name = family.name;
   readonly metrics = metrics;
 
-  constructor(private readonly ctx: CollectorContext) {}
+  constructor(private readonly ctx: FamilyContext<undefined>) {}
 
-  async collect(result: BatchObservableResult, out: ProfileMetrics<string>): Promise<void> {
+  async collect(result: BatchObservableResult | undefined, out: MetricSink<typeof metrics>): Promise<void> {
     const host = this.ctx.host;
     const wantsCached = this.ctx.naming === 'hostmetrics';
     const [devices, vmstat, meminfo] = await Promise.all([readSwaps(host), readVmstat(host), wantsCached ? readMeminfo(host) : undefined]);
     const sizes = new Map(devices.map((d) => [d.device, d.sizeBytes]));
     for (const { device, state, bytes } of pagingUsage(devices, meminfo?.get('SwapCached') ?? 0, this.ctx.naming)) {
       const attrs = { 'system.device': device, 'system.paging.state': state };
-      out.observe(result, 'usage', bytes, attrs);
+      out.observe(result, 'usage', int(bytes), attrs);
       const size = sizes.get(device)!;
       if (size > 0) out.observe(result, 'utilization', bytes / size, attrs);
     }
     for (const [counter, direction, type] of OPERATIONS) {
       const value = vmstat.get(counter);
-      if (value !== undefined) out.observe(result, 'operations', value, { 'system.paging.direction': direction, 'system.paging.fault.type': type });
+      if (value !== undefined) out.observe(result, 'operations', int(value), { 'system.paging.direction': direction, 'system.paging.fault.type': type });
     }
     const all = vmstat.get('pgfault');
     const major = vmstat.get('pgmajfault');
-    if (major !== undefined) out.observe(result, 'faults', major, { 'system.paging.fault.type': 'major' });
-    if (all !== undefined && major !== undefined) out.observe(result, 'faults', all - major, { 'system.paging.fault.type': 'minor' });
+    if (major !== undefined) out.observe(result, 'faults', int(major), { 'system.paging.fault.type': 'major' });
+    if (all !== undefined && major !== undefined) out.observe(result, 'faults', int(all - major), { 'system.paging.fault.type': 'minor' });
   }
 }
 
-export const factory: CollectorFactory = {
-  name: 'paging',
-  enabled: (config) => config.collectors.system.enabled && config.collectors.system.paging,
-  create: (ctx) => new PagingCollector(ctx),
-};
+export const factory = collectorFactory(family, (ctx) => new PagingCollector(ctx));

@@ -1,20 +1,15 @@
 import type { BatchObservableResult } from '@opentelemetry/api';
 import type { NamingProfile } from '../../config/types';
-import type { Collector, CollectorContext, CollectorFactory } from '../collector';
-import type { MetricDef, ProfileMetrics } from '../naming';
+import { collectorFactory, type Collector, type FamilyContext } from '../collector';
+import { int } from '../declaration';
+import type { MetricSink } from '../naming';
+import { family, metrics } from './declaration';
 import { readProcessStates } from '../../procfs/process-states';
 import { readStat } from '../../procfs/stat';
 
-export const metrics = {
-  count: { semconv: 'system.process.count', hostmetrics: 'system.processes.count', kind: 'updowncounter', unit: '{process}', description: 'Processes by state.' },
-  created: { semconv: 'system.process.created', hostmetrics: 'system.processes.created', kind: 'counter', unit: '{process}', description: 'Processes and threads created since boot.' },
-} satisfies Record<string, MetricDef>;
-
 // Every state is reported each cycle, zero included, so a series never vanishes and reappears.
-const STATES: Record<NamingProfile, string[]> = {
-  semconv: ['running', 'sleeping', 'stopped', 'defunct'],
-  hostmetrics: ['running', 'blocked', 'sleeping', 'stopped', 'zombies', 'idle'],
-};
+const STATE = metrics.count.attributes['process.state'];
+const STATES: Record<NamingProfile, readonly string[]> = { semconv: STATE.values, hostmetrics: STATE.hostmetricsValues };
 
 /**
  * The state name of a kernel state letter (proc(5)) in a profile. semconv knows four states:
@@ -42,13 +37,13 @@ export function processStateCounts(byCode: Map<string, number>, profile: NamingP
   return counts;
 }
 
-class ProcessesCollector implements Collector {
-  readonly name = 'processes';
+class ProcessesCollector implements Collector<typeof metrics> {
+  readonly name = family.name;
   readonly metrics = metrics;
 
-  constructor(private readonly ctx: CollectorContext) {}
+  constructor(private readonly ctx: FamilyContext<undefined>) {}
 
-  async collect(result: BatchObservableResult, out: ProfileMetrics<string>): Promise<void> {
+  async collect(result: BatchObservableResult | undefined, out: MetricSink<typeof metrics>): Promise<void> {
     const [stat, states] = await Promise.all([readStat(this.ctx.host), readProcessStates(this.ctx.host)]);
     const counts = processStateCounts(states.counts, this.ctx.naming);
     if (this.ctx.naming === 'hostmetrics') {
@@ -57,13 +52,9 @@ class ProcessesCollector implements Collector {
       if (stat.procsRunning !== undefined) counts.set('running', stat.procsRunning);
       if (stat.procsBlocked !== undefined) counts.set('blocked', stat.procsBlocked);
     }
-    for (const [state, n] of counts) out.observe(result, 'count', n, { 'process.state': state });
-    out.observe(result, 'created', stat.processesCreated);
+    for (const [state, n] of counts) out.observe(result, 'count', int(n), { 'process.state': state });
+    out.observe(result, 'created', int(stat.processesCreated));
   }
 }
 
-export const factory: CollectorFactory = {
-  name: 'processes',
-  enabled: (config) => config.collectors.system.enabled && config.collectors.system.processes,
-  create: (ctx) => new ProcessesCollector(ctx),
-};
+export const factory = collectorFactory(family, (ctx) => new ProcessesCollector(ctx));

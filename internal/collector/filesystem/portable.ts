@@ -1,11 +1,11 @@
 import { fsSize, type Systeminformation } from 'systeminformation';
-import type { CollectorContext } from '../collector';
-import { FilesystemCollector, factory as procfs } from '../families/filesystem';
+import { portableFactory, type FamilyContext } from '../collector';
 import { HostFs } from '../../procfs/host';
-import type { PortableFactory } from '../registry';
 import type { MountInfo } from '../../procfs/mountinfo';
+import { family, type FilesystemSettings } from './declaration';
+import { FilesystemCollector } from './procfs';
 
-/** systeminformation's file system list as mount entries the procfs family's selector takes. */
+/** systeminformation's file system list as mount entries the procfs reader's selector takes. */
 export function mountsFromSi(list: Systeminformation.FsSizeData[]): MountInfo[] {
   return list.map((f, i) => ({
     mountId: i,
@@ -24,14 +24,14 @@ export function mountsFromSi(list: Systeminformation.FsSizeData[]): MountInfo[] 
 /**
  * The mount list from si.fsSize(), which runs `df` (Linux, macOS) or PowerShell (Windows): so it
  * is refreshed on the slow disk refresh schedule, never per cycle. The sizes themselves come
- * from the procfs family's statfs path (Node's fs.statfs, nothing spawned) every cycle.
+ * from the procfs reader's statfs path (Node's fs.statfs, nothing spawned) every cycle.
  */
-function slowMountList(ctx: CollectorContext): () => Promise<MountInfo[]> {
+function slowMountList(ctx: FamilyContext<FilesystemSettings>): () => Promise<MountInfo[]> {
   let mounts: MountInfo[] | undefined;
   let readAt = -Infinity;
   return async () => {
     const now = ctx.clock.monotonic();
-    if (mounts === undefined || now - readAt >= ctx.config.collectors.system.disk_options.refresh_interval) {
+    if (mounts === undefined || now - readAt >= ctx.settings.mount_refresh_interval) {
       mounts = mountsFromSi(await fsSize());
       readAt = now;
     }
@@ -39,10 +39,9 @@ function slowMountList(ctx: CollectorContext): () => Promise<MountInfo[]> {
   };
 }
 
-export const factory: PortableFactory = {
-  name: procfs.name,
-  enabled: procfs.enabled,
-  unsupported: () => undefined,
+export const factory = portableFactory(
+  family,
+  () => undefined,
   // systeminformation reads the machine it runs on, so statfs does too (no host root).
-  create: (ctx) => new FilesystemCollector({ ...ctx, host: new HostFs('/') }, undefined, slowMountList(ctx)),
-};
+  (ctx) => new FilesystemCollector({ ...ctx, host: new HostFs('/') }, undefined, slowMountList(ctx)),
+);

@@ -1,20 +1,13 @@
 import type { BatchObservableResult } from '@opentelemetry/api';
-import type { Collector, CollectorContext, CollectorFactory } from '../collector';
+import { collectorFactory, type Collector, type FamilyContext } from '../collector';
+import { int, optionSwitches, type Observation } from '../declaration';
 import { NameFilter, PatternList } from '../match';
-import type { MetricDef, ProfileMetrics } from '../naming';
+import type { MetricSink } from '../naming';
 import { readMountinfo, type MountInfo } from '../../procfs/mountinfo';
 import type { SystemCollectorsConfig } from '../../config/types';
+import { family, metrics, type FilesystemSettings } from './declaration';
 import { FailureStreak } from '../../log/streak';
 import { GuardedStatfs, type FsStats, type StatfsFunction } from '../statfs';
-
-export const metrics = {
-  usage: { semconv: 'system.filesystem.usage', hostmetrics: 'system.filesystem.usage', kind: 'updowncounter', unit: 'By', description: 'File system space by state: used, free (available to users) and reserved (for root).' },
-  utilization: { semconv: 'system.filesystem.utilization', hostmetrics: 'system.filesystem.utilization', kind: 'gauge', unit: '1', description: 'Share of the file system\'s space in use.' },
-  limit: { semconv: 'system.filesystem.limit', kind: 'updowncounter', unit: 'By', description: 'Total size of the file system.' },
-  inodes: { hostmetrics: 'system.filesystem.inodes.usage', kind: 'updowncounter', unit: '{inodes}', description: 'File system inodes by state: used, free.' },
-} satisfies Record<string, MetricDef>;
-
-export type FilesystemMetric = keyof typeof metrics;
 
 /** A file system as reported: the attributes every point carries, in semconv keys. */
 export interface FilesystemIdentity {
@@ -29,18 +22,18 @@ export interface FilesystemIdentity {
  * root can (bfree - bavail), used the rest: the three sum to the size, as semconv asks.
  * Utilization is used / size, as the Collector computes it (df's Use% divides by used + free).
  */
-export function filesystemPoints(s: FsStats): Array<[FilesystemMetric, number, string?]> {
+export function filesystemPoints(s: FsStats): Array<Observation<typeof metrics, string>> {
   const size = s.blocks * s.bsize;
   const used = (s.blocks - s.bfree) * s.bsize;
-  const points: Array<[FilesystemMetric, number, string?]> = [
-    ['usage', used, 'used'],
-    ['usage', s.bavail * s.bsize, 'free'],
-    ['usage', (s.bfree - s.bavail) * s.bsize, 'reserved'],
-    ['limit', size],
+  const points: Array<Observation<typeof metrics, string>> = [
+    ['usage', int(used), 'used'],
+    ['usage', int(s.bavail * s.bsize), 'free'],
+    ['usage', int((s.bfree - s.bavail) * s.bsize), 'reserved'],
+    ['limit', int(size)],
   ];
   if (size > 0) points.push(['utilization', used / size]);
   // File systems without an inode table (btrfs, vfat, many network ones) report zero inodes.
-  if (s.files > 0) points.push(['inodes', s.files - s.ffree, 'used'], ['inodes', s.ffree, 'free']);
+  if (s.files > 0) points.push(['inodes', int(s.files - s.ffree), 'used'], ['inodes', int(s.ffree), 'free']);
   return points;
 }
 
@@ -109,33 +102,30 @@ export interface FilesystemSkips {
   error: number;
 }
 
-export class FilesystemCollector implements Collector {
-  readonly name = 'filesystem';
+export class FilesystemCollector implements Collector<typeof metrics> {
+  readonly name = family.name;
   readonly metrics = metrics;
+  readonly switches;
   readonly skipped: FilesystemSkips = { timeout: 0, pending: 0, error: 0 };
   private readonly selector: MountSelector;
   private readonly statfs: GuardedStatfs;
   private readonly streak: FailureStreak;
 
   constructor(
-    private readonly ctx: CollectorContext,
+    private readonly ctx: FamilyContext<FilesystemSettings>,
     statfs?: StatfsFunction,
     // The portable backend lists mounts through systeminformation instead of mountinfo.
     private readonly readMounts: () => Promise<MountInfo[]> = () => readMountinfo(ctx.host),
   ) {
-    const system = ctx.config.collectors.system;
-    this.selector = new MountSelector(system.filesystem_options, system.disk_paths);
+    this.switches = optionSwitches(metrics, ctx.settings);
+    this.selector = new MountSelector(ctx.settings, ctx.settings.disk_paths);
     this.streak = new FailureStreak(ctx.logger, 'collector.filesystem.statfs', () => ctx.clock.now());
     this.statfs = new GuardedStatfs(statfs);
   }
 
-  enabled(key: string): boolean {
-    return key !== 'utilization' || this.ctx.config.collectors.system.filesystem_options.utilization;
-  }
-
-  async collect(result: BatchObservableResult, out: ProfileMetrics<string>): Promise<void> {
+  async collect(result: BatchObservableResult | undefined, out: MetricSink<typeof metrics>): Promise<void> {
     const mounts = this.selector.select(await this.readMounts());
-    const timeoutMs = this.ctx.config.collectors.system.filesystem_options.statfs_timeout;
+    const timeoutMs = this.ctx.settings.statfs_timeout;
     const outcomes = await Promise.all(mounts.map((m) => this.statfs.stat(this.ctx.host.resolve(m.mountpoint), m.mountpoint, timeoutMs)));
     const problems: string[] = [];
     mounts.forEach((m, i) => {
@@ -156,8 +146,4 @@ export class FilesystemCollector implements Collector {
   }
 }
 
-export const factory: CollectorFactory = {
-  name: 'filesystem',
-  enabled: (config) => config.collectors.system.enabled && config.collectors.system.filesystem,
-  create: (ctx) => new FilesystemCollector(ctx),
-};
+export const factory = collectorFactory(family, (ctx) => new FilesystemCollector(ctx));

@@ -1,10 +1,11 @@
 import type { BatchObservableResult } from '@opentelemetry/api';
 import { cpus, type CpuInfo } from 'node:os';
 import { cpu as siCpu } from 'systeminformation';
-import type { Collector, CollectorContext } from '../collector';
-import { cpuMetricEnabled, cpuModes, cpuUtilization, factory as procfs, metrics } from '../families/cpu';
-import type { ProfileMetrics } from '../naming';
-import type { PortableFactory } from '../registry';
+import { portableFactory, type Collector, type FamilyContext } from '../collector';
+import { int, optionSwitches } from '../declaration';
+import type { MetricSink } from '../naming';
+import { family, metrics, type CpuSettings } from './declaration';
+import { cpuModes, cpuUtilization } from './procfs';
 import { modeShares } from '../../procfs/cpu-shares';
 import type { CpuTimes } from '../../procfs/stat';
 
@@ -31,25 +32,24 @@ export function sumCpuTimes(all: CpuTimes[]): CpuTimes {
  * systeminformation reads. si.currentLoad() is not used: on Linux it runs `cat /proc/stat`
  * in a shell on every call. The physical core count comes from si.cpu() once.
  */
-class PortableCpuCollector implements Collector {
-  readonly name = 'cpu';
+class PortableCpuCollector implements Collector<typeof metrics> {
+  readonly name = family.name;
   readonly metrics = metrics;
+  readonly switches;
   private previous: CpuTimes[] | undefined;
   private physicalCores: Promise<number | undefined> | undefined;
 
-  constructor(private readonly ctx: CollectorContext) {}
-
-  enabled(key: string): boolean {
-    return cpuMetricEnabled(this.ctx.config, key);
+  constructor(private readonly ctx: FamilyContext<CpuSettings>) {
+    this.switches = optionSwitches(metrics, ctx.settings);
   }
 
-  async collect(result: BatchObservableResult, out: ProfileMetrics<string>): Promise<void> {
+  async collect(result: BatchObservableResult | undefined, out: MetricSink<typeof metrics>): Promise<void> {
     const infos = cpus();
     const perCpu = infos.map(cpuTimesFromOs);
     const profile = this.ctx.naming;
     // A CPU going offline changes the list; deltas would then pair the wrong CPUs.
     const previous = this.previous?.length === perCpu.length ? this.previous : undefined;
-    const series = this.ctx.config.collectors.system.cpu_options.per_cpu
+    const series = this.ctx.settings.per_cpu
       ? perCpu.map((times, cpu) => ({ attrs: { 'cpu.logical_number': cpu }, times, before: previous?.[cpu] }))
       : [{ attrs: {}, times: sumCpuTimes(perCpu), before: previous && sumCpuTimes(previous) }];
     for (const { attrs, times, before } of series) {
@@ -63,18 +63,13 @@ class PortableCpuCollector implements Collector {
     }
     this.previous = perCpu;
 
-    out.observe(result, 'logicalCount', infos.length);
+    out.observe(result, 'logicalCount', int(infos.length));
     // Topology does not change while the agent runs; si.cpu() spawns lscpu on Linux, so once.
     this.physicalCores ??= siCpu().then((c) => (c.physicalCores > 0 ? c.physicalCores : undefined), () => undefined);
     const physical = await this.physicalCores;
-    if (physical !== undefined) out.observe(result, 'physicalCount', physical);
-    if (out.has('frequency')) infos.forEach((info, cpu) => out.observe(result, 'frequency', info.speed * 1e6, { 'cpu.logical_number': cpu }));
+    if (physical !== undefined) out.observe(result, 'physicalCount', int(physical));
+    if (out.has('frequency')) infos.forEach((info, cpu) => out.observe(result, 'frequency', int(info.speed * 1e6), { 'cpu.logical_number': cpu }));
   }
 }
 
-export const factory: PortableFactory = {
-  name: procfs.name,
-  enabled: procfs.enabled,
-  unsupported: () => undefined,
-  create: (ctx) => new PortableCpuCollector(ctx),
-};
+export const factory = portableFactory(family, () => undefined, (ctx) => new PortableCpuCollector(ctx));

@@ -1,10 +1,11 @@
 import type { BatchObservableResult } from '@opentelemetry/api';
 import { networkStats } from 'systeminformation';
-import type { Collector, CollectorContext } from '../collector';
-import { factory as procfs, interfacePoints, metrics } from '../families/network';
+import { portableFactory, type Collector, type FamilyContext } from '../collector';
+import type { MetricKey } from '../declaration';
 import { NameFilter } from '../match';
-import type { ProfileMetrics } from '../naming';
-import type { PortableFactory } from '../registry';
+import type { MetricSink } from '../naming';
+import { family, metrics, type NetworkSettings } from './declaration';
+import { interfacePoints } from './procfs';
 import type { NetDevStat } from '../../procfs/netdev';
 
 /** si's interface counters as a /proc/net/dev row; counters si does not give are NaN (not reported). */
@@ -22,20 +23,20 @@ export function netDevFromSi(s: { iface: string; rx_bytes: number; tx_bytes: num
  * packet counts (si has none) and no connection table (si.networkConnections runs netstat or
  * lsof on every call).
  */
-class PortableNetworkCollector implements Collector {
-  readonly name = 'network';
+class PortableNetworkCollector implements Collector<typeof metrics> {
+  readonly name = family.name;
   readonly metrics = metrics;
   private readonly interfaces: NameFilter;
 
-  constructor(ctx: CollectorContext) {
-    this.interfaces = NameFilter.of('collectors.system.network_options', ctx.config.collectors.system.network_options);
+  constructor(ctx: FamilyContext<NetworkSettings>) {
+    this.interfaces = NameFilter.of('collectors.system.network_options', ctx.settings);
   }
 
-  enabled(key: string): boolean {
+  serves(key: MetricKey<typeof metrics>): boolean {
     return key === 'io' || key === 'errors' || key === 'dropped';
   }
 
-  async collect(result: BatchObservableResult, out: ProfileMetrics<string>): Promise<void> {
+  async collect(result: BatchObservableResult | undefined, out: MetricSink<typeof metrics>): Promise<void> {
     for (const stats of await networkStats('*')) {
       if (!this.interfaces.accepts(stats.iface)) continue;
       // observe() drops the NaN packet counts.
@@ -44,9 +45,8 @@ class PortableNetworkCollector implements Collector {
   }
 }
 
-export const factory: PortableFactory = {
-  name: procfs.name,
-  enabled: procfs.enabled,
-  unsupported: (platform) => (platform === 'linux' ? 'si.networkStats runs a shell per interface on every call on Linux' : undefined),
-  create: (ctx) => new PortableNetworkCollector(ctx),
-};
+export const factory = portableFactory(
+  family,
+  (platform) => (platform === 'linux' ? 'si.networkStats runs a shell per interface on every call on Linux' : undefined),
+  (ctx) => new PortableNetworkCollector(ctx),
+);

@@ -1,0 +1,28 @@
+import type { SystemCollectorsConfig } from '../../config/types';
+import { OFF, ON, type Family, type Metrics } from '../declaration';
+
+const MODE = {
+  values: ['user', 'nice', 'system', 'idle', 'iowait', 'interrupt', 'steal'],
+  hostmetricsValues: ['user', 'nice', 'system', 'idle', 'wait', 'interrupt', 'softirq', 'steal'],
+} as const;
+const LOGICAL_NUMBER = { int: true, when: 'collectors.system.cpu_options.per_cpu' } as const;
+
+export const metrics = {
+  time: { semconv: 'system.cpu.time', hostmetrics: 'system.cpu.time', kind: 'counter', unit: 's', value: 'double', description: 'Seconds each logical CPU spent on each mode.', attributes: { 'cpu.mode': MODE, 'cpu.logical_number': LOGICAL_NUMBER }, default: ON },
+  utilization: { semconv: 'system.cpu.utilization', hostmetrics: 'system.cpu.utilization', kind: 'gauge', unit: '1', value: 'double', description: 'Share of CPU time in each mode since the previous collection.', attributes: { 'cpu.mode': MODE, 'cpu.logical_number': LOGICAL_NUMBER }, default: ON, option: 'utilization' },
+  logicalCount: { semconv: 'system.cpu.logical.count', hostmetrics: 'system.cpu.logical.count', kind: 'updowncounter', unit: '{cpu}', value: 'int', description: 'Online logical CPUs.', default: ON },
+  physicalCount: { semconv: 'system.cpu.physical.count', hostmetrics: 'system.cpu.physical.count', kind: 'updowncounter', unit: '{cpu}', value: 'int', description: 'Physical cores.', default: ON },
+  frequency: { semconv: 'system.cpu.frequency', hostmetrics: 'system.cpu.frequency', kind: 'gauge', unit: 'Hz', value: { semconv: 'int', hostmetrics: 'double' }, description: 'Current operating frequency of each logical CPU.', attributes: { 'cpu.logical_number': { int: true } }, default: OFF, option: 'frequency' },
+} as const satisfies Metrics;
+
+export type CpuSettings = SystemCollectorsConfig['cpu_options'];
+
+export const family: Family<typeof metrics, CpuSettings> = {
+  name: 'cpu',
+  metrics,
+  switch: 'collectors.system.cpu',
+  enabled: (config) => config.collectors.system.enabled && config.collectors.system.cpu,
+  settingsKey: 'collectors.system.cpu_options',
+  settings: (config) => config.collectors.system.cpu_options,
+  sources: '/proc/stat, /proc/cpuinfo, sysfs CPU topology and cpufreq',
+};

@@ -1,0 +1,69 @@
+import type { BatchObservableResult } from '@opentelemetry/api';
+import { collectorFactory, type Collector, type FamilyContext } from '../collector';
+import { int, optionSwitches, type Int, type Observation } from '../declaration';
+import { NameFilter } from '../match';
+import type { MetricSink } from '../naming';
+import { family, metrics, type NetworkSettings } from './declaration';
+import { readNetDev, type NetDevStat } from '../../procfs/netdev';
+import { TCP_STATE_NAMES, readTcpStates } from '../../procfs/tcp';
+
+const RECEIVE = { 'network.io.direction': 'receive' };
+const TRANSMIT = { 'network.io.direction': 'transmit' };
+
+/** The points of one interface's counters; the portable backend builds a NetDevStat and reuses this. */
+export function interfacePoints(n: NetDevStat): Array<Observation<typeof metrics, Record<string, string>>> {
+  return [
+    ['io', int(n.rxBytes), RECEIVE],
+    ['io', int(n.txBytes), TRANSMIT],
+    ['packets', int(n.rxPackets), RECEIVE],
+    ['packets', int(n.txPackets), TRANSMIT],
+    ['errors', int(n.rxErrors), RECEIVE],
+    ['errors', int(n.txErrors), TRANSMIT],
+    ['dropped', int(n.rxDropped), RECEIVE],
+    ['dropped', int(n.txDropped), TRANSMIT],
+  ];
+}
+
+/** Every state once, zero when no socket is in it, so that each series is continuous. */
+export function connectionPoints(counts: Map<string, number>): Array<[Int, Record<string, string>]> {
+  return TCP_STATE_NAMES.map((state) => [int(counts.get(state) ?? 0), { 'network.transport': 'tcp', 'network.connection.state': state }]);
+}
+
+class NetworkCollector implements Collector<typeof metrics> {
+  readonly name = family.name;
+  readonly metrics = metrics;
+  readonly switches;
+  private readonly interfaces: NameFilter;
+  private connections: { counts: Map<string, number>; readAt: number } | undefined;
+
+  constructor(private readonly ctx: FamilyContext<NetworkSettings>) {
+    this.interfaces = NameFilter.of('collectors.system.network_options', ctx.settings);
+    // Reading the connection tables costs real CPU on a busy server: only when asked.
+    this.switches = optionSwitches(metrics, ctx.settings);
+  }
+
+  async collect(result: BatchObservableResult | undefined, out: MetricSink<typeof metrics>): Promise<void> {
+    for (const n of await readNetDev(this.ctx.host)) {
+      if (!this.interfaces.accepts(n.name)) continue;
+      for (const [key, value, attrs] of interfacePoints(n)) out.observe(result, key, value, { 'network.interface.name': n.name, ...attrs });
+    }
+    if (!out.has('connections')) return;
+    for (const [count, attrs] of connectionPoints(await this.connectionCounts())) out.observe(result, 'connections', count, attrs);
+  }
+
+  /**
+   * Reading /proc/net/tcp makes the kernel walk its whole TCP hash table, whose size follows
+   * the host's memory rather than its connection count (about 4 ms per table on a 24 GiB VM),
+   * so the tables are walked at most once per connections_interval and the counts reused between.
+   */
+  private async connectionCounts(): Promise<Map<string, number>> {
+    const every = this.ctx.settings.connections_interval;
+    const now = this.ctx.clock.monotonic();
+    if (this.connections === undefined || now - this.connections.readAt >= every) {
+      this.connections = { counts: await readTcpStates(this.ctx.host), readAt: now };
+    }
+    return this.connections.counts;
+  }
+}
+
+export const factory = collectorFactory(family, (ctx) => new NetworkCollector(ctx));

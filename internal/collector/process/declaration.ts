@@ -1,0 +1,37 @@
+import type { ProcessCollectorConfig } from '../../config/types';
+import { ON, type AttributeDecl, type Family, type Metrics } from '../declaration';
+
+// Every point carries the identity of its process.
+const PROCESS: Readonly<Record<string, AttributeDecl>> = {
+  'process.pid': { int: true },
+  'process.parent_pid': { int: true },
+  'process.executable.name': {},
+  'process.owner': {},
+  'process.executable.path': {},
+  'process.command': {},
+  'process.command_line': { when: 'collectors.process.include_command_line' },
+};
+
+export const metrics = {
+  cpuTime: { semconv: 'process.cpu.time', hostmetrics: 'process.cpu.time', kind: 'counter', unit: 's', value: 'double', description: 'CPU time used by the process, by mode.', attributes: { ...PROCESS, 'cpu.mode': { values: ['user', 'system'] } }, default: ON },
+  memoryUsage: { semconv: 'process.memory.usage', hostmetrics: 'process.memory.usage', kind: 'updowncounter', unit: 'By', value: 'int', description: 'Resident memory of the process (RSS).', attributes: PROCESS, default: ON },
+  memoryVirtual: { semconv: 'process.memory.virtual', hostmetrics: 'process.memory.virtual', kind: 'updowncounter', unit: 'By', value: 'int', description: 'Virtual memory of the process.', attributes: PROCESS, default: ON },
+  diskIo: { semconv: 'process.disk.io', hostmetrics: 'process.disk.io', kind: 'counter', unit: 'By', value: 'int', description: 'Bytes the process read from and wrote to storage.', attributes: { ...PROCESS, 'disk.io.direction': { values: ['read', 'write'] } }, default: ON },
+  threads: { semconv: 'process.thread.count', hostmetrics: 'process.threads', kind: 'updowncounter', unit: '{thread}', value: 'int', description: 'Threads of the process.', attributes: PROCESS, default: ON },
+  fds: { semconv: 'process.unix.file_descriptor.count', hostmetrics: 'process.open_file_descriptors', kind: 'updowncounter', unit: '{file_descriptor}', value: 'int', description: 'Open file descriptors of the process.', attributes: PROCESS, default: ON },
+} as const satisfies Metrics;
+
+export type ProcessSettings = ProcessCollectorConfig & {
+  /** collectors.system.interval: the cycle the process family's own interval is counted in. */
+  system_interval: number;
+};
+
+export const family: Family<typeof metrics, ProcessSettings> = {
+  name: 'process',
+  metrics,
+  switch: 'collectors.process.enabled',
+  enabled: (config) => config.collectors.process.enabled,
+  settingsKey: 'collectors.process',
+  settings: (config) => ({ ...config.collectors.process, system_interval: config.collectors.system.interval }),
+  sources: '/proc/<pid>/{stat,status,io,fd,exe,cmdline}, /etc/passwd',
+};
