@@ -29,6 +29,8 @@ export interface LocalApiDeps {
   accounting?: ExportAccounting;
   /** The running pipeline's export target, for /status. */
   exportTarget?: () => ExportTargetView | undefined;
+  /** How often retention runs after the start pass; a minute unless a test shortens it. */
+  pruneEveryMs?: number;
 }
 
 // Retention runs at start and then this often.
@@ -73,7 +75,7 @@ export class LocalApi {
     };
     try {
       localApi.prune();
-      localApi.pruneTimer = setInterval(() => localApi.prune(), PRUNE_EVERY_MS);
+      localApi.pruneTimer = setInterval(() => localApi.prune(), deps.pruneEveryMs ?? PRUNE_EVERY_MS);
       localApi.pruneTimer.unref();
       await sampler.start(api.collect_interval);
       localApi.server = await startApiServer(api, apiRoutes(context), logger);

@@ -225,4 +225,21 @@ describe('retention', () => {
     assert.deepEqual(deleted.sort(), [day(10), day(9), day(8)].map((n) => join(csvDir, n)).sort());
     assert.equal(existsSync(join(csvDir, day(8))), false);
   });
+
+  it('runs again while the agent runs: a day file that expires later is deleted and logged', async () => {
+    const csvDir = join(dir, 'csv-retention-periodic');
+    mkdirSync(csvDir, { recursive: true });
+    const host = tempHostRoot('procfs/vm-6.18-2cpu');
+    after(() => host.remove());
+    const logs = logCapture();
+    const api = await LocalApi.start(config(csvDir, { retention_days: 7, collect_interval: 3_600_000 }, host.root), { logger: logs.logger, clock: systemClock, env: {}, pruneEveryMs: 100 });
+    after(() => api.stop());
+    // Written after the start pass: only the periodic pass can remove it.
+    const expired = dayFileName(Date.now() - 8 * DAY_MS);
+    const kept = dayFileName(Date.now() - 7 * DAY_MS);
+    for (const name of [expired, kept]) writeFileSync(join(csvDir, name), CSV_HEADER + '\r\n');
+    await until('the periodic pass deleted the expired file', () => (existsSync(join(csvDir, expired)) ? undefined : true), 5_000);
+    assert.ok(existsSync(join(csvDir, kept)));
+    assert.deepEqual(logs.lines().filter((l) => l.event === 'api.csv_deleted').map((l) => String(l.file)), [join(csvDir, expired)]);
+  });
 });
