@@ -2,7 +2,7 @@ import type { BatchObservableResult, Meter } from '@opentelemetry/api';
 import type { AgentConfig, NamingProfile } from '../config/types';
 import { errorMessage, type Logger } from '../log/logger';
 import type { Clock, HostFs } from '../procfs/host';
-import type { Family, MetricKey, Metrics } from './declaration';
+import { configuredSwitches, type Family, type MetricKey, type Metrics } from './declaration';
 import { DirectMetrics, type DirectProducer } from './direct';
 import { ProfileMetrics, type MetricSink } from './naming';
 import type { ObservedSeries } from './series';
@@ -43,8 +43,8 @@ export interface Collector<M extends Metrics = Metrics> {
   readonly name: string;
   /** The family's declared metrics; instruments are created from them. */
   readonly metrics: M;
-  /** What the settings turn on or off; a metric not here follows its declared default. */
-  readonly switches?: Partial<Record<MetricKey<M>, boolean>>;
+  /** What the config turns on or off (set by the factory); a metric not here follows its declared default. */
+  switches?: Partial<Record<MetricKey<M>, boolean>>;
   /** False for a metric this reader has no source for here (default: it has one for all). */
   serves?(key: MetricKey<M>): boolean;
   /**
@@ -79,13 +79,17 @@ export function familyContext<S>(family: Family<Metrics, S>, { host, clock, nami
   return { host, clock, naming, logger, settings: family.settings(config) };
 }
 
-/** The factory of one reader of `family`. */
+/** The factory of one reader of `family`: the reader, with what the config switches of its metrics. */
 export function collectorFactory<M extends Metrics, S>(family: Family<M, S>, build: (context: FamilyContext<S>) => Collector<M>): CollectorFactory {
   return {
     name: family.name,
     family,
     enabled: (config) => family.enabled(config),
-    create: (context) => build(familyContext(family, context)),
+    create: (context) => {
+      const collector = build(familyContext(family, context));
+      collector.switches = configuredSwitches(family, context.config, context.naming);
+      return collector;
+    },
   };
 }
 

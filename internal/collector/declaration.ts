@@ -83,6 +83,8 @@ export function valueTypeIn(profile: NamingProfile, decl: MetricDecl): ValueType
 export interface Family<M extends Metrics = Metrics, S = unknown> {
   readonly name: string;
   readonly metrics: M;
+  /** The collectors section it belongs to: its metrics are switched by `collectors.<section>.metrics`. */
+  readonly section: 'system' | 'process';
   /** The config key that switches the family. */
   readonly switch: string;
   enabled(config: AgentConfig): boolean;
@@ -93,12 +95,20 @@ export interface Family<M extends Metrics = Metrics, S = unknown> {
   readonly sources: string;
 }
 
-/** What the family's settings switch: each metric with an `option`, set to that setting's value. */
-export function optionSwitches<M extends Metrics>(metrics: M, settings: unknown): Partial<Record<MetricKey<M>, boolean>> {
+/**
+ * What the config turns on or off among the family's metrics: `collectors.<section>.metrics`
+ * by the metric's name under the profile, else the family's own setting for it (`option`) when
+ * set. A metric not here follows its declared default for the profile.
+ */
+export function configuredSwitches<M extends Metrics, S>(family: Family<M, S>, config: AgentConfig, profile: NamingProfile): Partial<Record<MetricKey<M>, boolean>> {
+  const settings = family.settings(config) as Record<string, unknown> | undefined;
+  const byName = config.collectors[family.section].metrics;
   const switches: Partial<Record<MetricKey<M>, boolean>> = {};
-  for (const key of Object.keys(metrics) as Array<MetricKey<M>>) {
-    const option = metrics[key].option;
-    const value = option === undefined ? undefined : (settings as Record<string, unknown>)[option];
+  for (const key of Object.keys(family.metrics) as Array<MetricKey<M>>) {
+    const decl = family.metrics[key];
+    const name = nameIn(profile, decl);
+    const option = decl.option === undefined ? undefined : settings?.[decl.option];
+    const value = (name === undefined ? undefined : byName[name]) ?? option;
     if (typeof value === 'boolean') switches[key] = value;
   }
   return switches;

@@ -1,6 +1,6 @@
 import { defaultConfig } from '../config/defaults';
 import type { NamingProfile } from '../config/types';
-import { nameIn, optionSwitches, valueTypeIn, type AttributeDecl, type Family, type MetricDecl } from './declaration';
+import { configuredSwitches, nameIn, valueTypeIn, type AttributeDecl, type Family, type MetricDecl } from './declaration';
 import { HOSTMETRICS_KEYS, HOSTMETRICS_VALUES, translateAttributes } from './naming';
 import { FAMILIES } from './registry';
 
@@ -40,8 +40,7 @@ function attributesCell(profile: NamingProfile, decl: MetricDecl): string {
 function defaultCell(profile: NamingProfile, family: Family, key: string, decl: MetricDecl): string {
   const config = defaultConfig();
   if (!family.enabled(config)) return `off (${code(family.switch)})`;
-  const configured = optionSwitches(family.metrics, family.settings(config))[key];
-  const on = configured ?? decl.default[profile];
+  const on = configuredSwitches(family, config, profile)[key] ?? decl.default[profile];
   const option = decl.option === undefined ? '' : ` (${code(`${family.settingsKey}.${decl.option}`)})`;
   return `${on ? 'on' : 'off'}${option}`;
 }

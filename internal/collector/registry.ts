@@ -2,7 +2,8 @@ import { accessSync, constants } from 'node:fs';
 import type { AgentConfig } from '../config/types';
 import { silentLogger, type Logger } from '../log/logger';
 import type { CollectorFactory, PortableFactory } from './collector';
-import type { Family } from './declaration';
+import type { ConfigProblem } from '../config/errors';
+import { nameIn, type Family } from './declaration';
 import { HostFs } from '../procfs/host';
 import { family as cpuFamily } from './cpu/declaration';
 import { family as diskFamily } from './disk/declaration';
@@ -50,6 +51,19 @@ export function allFactories(): CollectorFactory[] {
 /** Every portable reader's factory (systeminformation and Node's `os`); loads them all. */
 export function portableFactories(): PortableFactory[] {
   return FAMILIES.flatMap((entry) => (entry.portable === undefined ? [] : [entry.portable()]));
+}
+
+/** Each name in `collectors.<section>.metrics` that no family of the section reports under the profile. */
+export function metricSwitchProblems(config: AgentConfig): ConfigProblem[] {
+  const profile = config.collectors.system.naming;
+  const problems: ConfigProblem[] = [];
+  for (const section of ['system', 'process'] as const) {
+    const known = new Set(FAMILIES.filter((entry) => entry.family.section === section).flatMap((entry) => Object.values(entry.family.metrics).map((decl) => nameIn(profile, decl))));
+    for (const [name, value] of Object.entries(config.collectors[section].metrics)) {
+      if (!known.has(name)) problems.push({ path: `collectors.${section}.metrics.${name}`, value, message: `is not a metric of the ${section} collectors under naming ${profile} (docs/METRICS.md lists them)` });
+    }
+  }
+  return problems;
 }
 
 export type ResolvedBackend = 'procfs' | 'systeminformation';

@@ -6,6 +6,7 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { patternProblems } from '../collector/match';
+import { metricSwitchProblems } from '../collector/registry';
 import { checkHeaders, HeaderError } from '../exporter/headers';
 import type { ConfigProblem, ConfigWarning } from './errors';
 import { formatDuration } from './duration';
@@ -320,4 +321,5 @@ export function checkConfig(config: AgentConfig, cwd: string, problems: ConfigPr
   // The collectors own the syntax of their filters; a bad pattern fails validation here rather
   // than stopping one family at start.
   problems.push(...patternProblems(config));
+  problems.push(...metricSwitchProblems(config));
 }

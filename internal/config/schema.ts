@@ -13,6 +13,8 @@ const text: JsonSchema = { type: 'string' };
 const duration: JsonSchema = { type: 'string', format: DURATION_FORMAT };
 const strings: JsonSchema = { type: 'array', items: text };
 const stringMap: JsonSchema = { type: 'object', additionalProperties: text };
+/** Metric name -> on or off; the names are checked against the declarations (checks.ts). */
+const switches: JsonSchema = { type: 'object', additionalProperties: bool };
 /** Whatever a section the agent does not act on holds; the loader warns that it is ignored. */
 const anything: JsonSchema = {};
 
@@ -113,6 +115,7 @@ export const CONFIG_SCHEMA: JsonSchema = section({
         utilization: bool,
       }),
       network_options: section({ ...filter, connections: bool, connections_interval: duration }),
+      metrics: switches,
     }),
     process: section({
       enabled: bool,
@@ -121,6 +124,7 @@ export const CONFIG_SCHEMA: JsonSchema = section({
       top_n: count(0),
       top_by: oneOf('cpu', 'memory'),
       include_command_line: bool,
+      metrics: switches,
     }),
     logs: section({ enabled: bool, paths: strings, include_patterns: strings, exclude_patterns: strings }),
   }),

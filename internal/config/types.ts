@@ -93,8 +93,10 @@ export interface SystemCollectorsConfig {
   pressure: boolean;
   /** TelemetryFlow key: mountpoints to report; empty means every real file system. */
   disk_paths: string[];
-  cpu_options: { per_cpu: boolean; utilization: boolean; frequency: boolean };
-  memory_options: { detailed: boolean; utilization: boolean };
+  // A metric's own switch (utilization, frequency, detailed, connections) left unset: the metric's
+  // default under the naming profile (docs/METRICS.md).
+  cpu_options: { per_cpu: boolean; utilization?: boolean; frequency?: boolean };
+  memory_options: { detailed?: boolean; utilization?: boolean };
   disk_options: FilterConfig & { include_virtual: boolean; refresh_interval: number };
   filesystem_options: {
     include_mountpoints: string[];
@@ -104,13 +106,15 @@ export interface SystemCollectorsConfig {
     include_devices: string[];
     exclude_devices: string[];
     statfs_timeout: number;
-    utilization: boolean;
+    utilization?: boolean;
   };
   network_options: FilterConfig & {
-    connections: boolean;
+    connections?: boolean;
     /** How often the TCP tables are walked; the counts are reported every cycle. 0: every cycle. */
     connections_interval: number;
   };
+  /** Metric name (under the naming profile) -> on or off, over its default: `system.cpu.logical.count: false`. */
+  metrics: Record<string, boolean>;
 }
 
 export interface ProcessCollectorConfig {
@@ -122,6 +126,8 @@ export interface ProcessCollectorConfig {
   top_n: number;
   top_by: 'cpu' | 'memory';
   include_command_line: boolean;
+  /** Metric name (under the naming profile) -> on or off, over its default. */
+  metrics: Record<string, boolean>;
 }
 
 export interface LogsCollectorConfig {

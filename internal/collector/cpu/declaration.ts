@@ -20,6 +20,7 @@ export type CpuSettings = SystemCollectorsConfig['cpu_options'];
 export const family: Family<typeof metrics, CpuSettings> = {
   name: 'cpu',
   metrics,
+  section: 'system',
   switch: 'collectors.system.cpu',
   enabled: (config) => config.collectors.system.enabled && config.collectors.system.cpu,
   settingsKey: 'collectors.system.cpu_options',

@@ -2,7 +2,7 @@ import type { BatchObservableResult } from '@opentelemetry/api';
 import { cpus, type CpuInfo } from 'node:os';
 import { cpu as siCpu } from 'systeminformation';
 import { portableFactory, type Collector, type FamilyContext } from '../collector';
-import { int, optionSwitches } from '../declaration';
+import { int } from '../declaration';
 import type { MetricSink } from '../naming';
 import { family, metrics, type CpuSettings } from './declaration';
 import { cpuModes, cpuUtilization } from './procfs';
@@ -35,13 +35,10 @@ export function sumCpuTimes(all: CpuTimes[]): CpuTimes {
 class PortableCpuCollector implements Collector<typeof metrics> {
   readonly name = family.name;
   readonly metrics = metrics;
-  readonly switches;
   private previous: CpuTimes[] | undefined;
   private physicalCores: Promise<number | undefined> | undefined;
 
-  constructor(private readonly ctx: FamilyContext<CpuSettings>) {
-    this.switches = optionSwitches(metrics, ctx.settings);
-  }
+  constructor(private readonly ctx: FamilyContext<CpuSettings>) {}
 
   async collect(result: BatchObservableResult | undefined, out: MetricSink<typeof metrics>): Promise<void> {
     const infos = cpus();

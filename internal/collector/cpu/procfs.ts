@@ -1,7 +1,7 @@
 import type { BatchObservableResult } from '@opentelemetry/api';
 import type { NamingProfile } from '../../config/types';
 import { collectorFactory, type Collector, type FamilyContext } from '../collector';
-import { int, optionSwitches } from '../declaration';
+import { int } from '../declaration';
 import type { MetricSink } from '../naming';
 import { family, metrics, type CpuSettings } from './declaration';
 import { errorMessage } from '../../log/logger';
@@ -34,14 +34,12 @@ const TOPOLOGY_REFRESH_MS = 10 * 60 * 1000;
 class CpuCollector implements Collector<typeof metrics> {
   readonly name = family.name;
   readonly metrics = metrics;
-  readonly switches;
   private previous: KernelStat | undefined;
   private cpuinfo: CpuInfo | undefined;
   private cpuinfoReadAt = -Infinity;
   private readonly cpuinfoFailures: FailureStreak;
 
   constructor(private readonly ctx: FamilyContext<CpuSettings>) {
-    this.switches = optionSwitches(metrics, ctx.settings);
     this.cpuinfoFailures = new FailureStreak(ctx.logger, 'collector.cpu.cpuinfo', () => ctx.clock.now());
   }
 

@@ -19,6 +19,7 @@ export type DiskSettings = SystemCollectorsConfig['disk_options'];
 export const family: Family<typeof metrics, DiskSettings> = {
   name: 'disk',
   metrics,
+  section: 'system',
   switch: 'collectors.system.disk',
   enabled: (config) => config.collectors.system.enabled && config.collectors.system.disk,
   settingsKey: 'collectors.system.disk_options',

@@ -25,6 +25,7 @@ export type FilesystemSettings = SystemCollectorsConfig['filesystem_options'] & 
 export const family: Family<typeof metrics, FilesystemSettings> = {
   name: 'filesystem',
   metrics,
+  section: 'system',
   switch: 'collectors.system.filesystem',
   enabled: (config) => config.collectors.system.enabled && config.collectors.system.filesystem,
   settingsKey: 'collectors.system.filesystem_options',

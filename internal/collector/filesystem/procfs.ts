@@ -1,6 +1,6 @@
 import type { BatchObservableResult } from '@opentelemetry/api';
 import { collectorFactory, type Collector, type FamilyContext } from '../collector';
-import { int, optionSwitches, type Observation } from '../declaration';
+import { int, type Observation } from '../declaration';
 import { NameFilter, PatternList } from '../match';
 import type { MetricSink } from '../naming';
 import { readMountinfo, type MountInfo } from '../../procfs/mountinfo';
@@ -105,7 +105,6 @@ export interface FilesystemSkips {
 export class FilesystemCollector implements Collector<typeof metrics> {
   readonly name = family.name;
   readonly metrics = metrics;
-  readonly switches;
   readonly skipped: FilesystemSkips = { timeout: 0, pending: 0, error: 0 };
   private readonly selector: MountSelector;
   private readonly statfs: GuardedStatfs;
@@ -117,7 +116,6 @@ export class FilesystemCollector implements Collector<typeof metrics> {
     // The portable backend lists mounts through systeminformation instead of mountinfo.
     private readonly readMounts: () => Promise<MountInfo[]> = () => readMountinfo(ctx.host),
   ) {
-    this.switches = optionSwitches(metrics, ctx.settings);
     this.selector = new MountSelector(ctx.settings, ctx.settings.disk_paths);
     this.streak = new FailureStreak(ctx.logger, 'collector.filesystem.statfs', () => ctx.clock.now());
     this.statfs = new GuardedStatfs(statfs);

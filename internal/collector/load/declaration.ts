@@ -10,6 +10,7 @@ export const metrics = {
 export const family: Family<typeof metrics, undefined> = {
   name: 'load',
   metrics,
+  section: 'system',
   switch: 'collectors.system.load',
   enabled: (config) => config.collectors.system.enabled && config.collectors.system.load,
   settings: () => undefined,

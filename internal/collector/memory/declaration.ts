@@ -29,6 +29,7 @@ export type MemorySettings = SystemCollectorsConfig['memory_options'];
 export const family: Family<typeof metrics, MemorySettings> = {
   name: 'memory',
   metrics,
+  section: 'system',
   switch: 'collectors.system.memory',
   enabled: (config) => config.collectors.system.enabled && config.collectors.system.memory,
   settingsKey: 'collectors.system.memory_options',

@@ -1,7 +1,7 @@
 import type { BatchObservableResult } from '@opentelemetry/api';
 import { mem, type Systeminformation } from 'systeminformation';
 import { portableFactory, type Collector, type FamilyContext } from '../collector';
-import { optionSwitches, type MetricKey } from '../declaration';
+import type { MetricKey } from '../declaration';
 import type { MetricSink } from '../naming';
 import { family, metrics, type MemorySettings } from './declaration';
 import { observeMeminfo } from './procfs';
@@ -34,11 +34,8 @@ export function meminfoFromSi(data: Systeminformation.MemData): Meminfo {
 class PortableMemoryCollector implements Collector<typeof metrics> {
   readonly name = family.name;
   readonly metrics = metrics;
-  readonly switches;
 
-  constructor(private readonly ctx: FamilyContext<MemorySettings>) {
-    this.switches = optionSwitches(metrics, ctx.settings);
-  }
+  constructor(private readonly ctx: FamilyContext<MemorySettings>) {}
 
   serves(key: MetricKey<typeof metrics>): boolean {
     // Detailed mode lists /proc/meminfo fields, which only procfs has; slab is Linux's alone.

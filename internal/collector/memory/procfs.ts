@@ -1,7 +1,7 @@
 import type { BatchObservableResult } from '@opentelemetry/api';
 import { collectorFactory, type Collector, type FamilyContext } from '../collector';
 import type { NamingProfile } from '../../config/types';
-import { int, optionSwitches } from '../declaration';
+import { int } from '../declaration';
 import type { MetricSink } from '../naming';
 import { DETAILED_FIELDS, family, metrics, type MemorySettings } from './declaration';
 import { memAvailable, readMeminfo, type Meminfo } from '../../procfs/meminfo';
@@ -40,11 +40,8 @@ export function memoryStates(m: Meminfo, profile: NamingProfile): Array<[string,
 class MemoryCollector implements Collector<typeof metrics> {
   readonly name = family.name;
   readonly metrics = metrics;
-  readonly switches;
 
-  constructor(private readonly ctx: FamilyContext<MemorySettings>) {
-    this.switches = optionSwitches(metrics, ctx.settings);
-  }
+  constructor(private readonly ctx: FamilyContext<MemorySettings>) {}
 
   async collect(result: BatchObservableResult | undefined, out: MetricSink<typeof metrics>): Promise<void> {
     observeMeminfo(result, out, await readMeminfo(this.ctx.host), this.ctx.naming);

@@ -7,6 +7,7 @@ const INTERFACE: Readonly<Record<string, AttributeDecl>> = {
   'network.io.direction': { values: ['receive', 'transmit'] },
 };
 
+// Reading the connection tables costs real CPU on a busy server: connections has a switch of its own.
 export const metrics = {
   io: { semconv: 'system.network.io', hostmetrics: 'system.network.io', kind: 'counter', unit: 'By', value: 'int', description: 'Bytes received and transmitted.', attributes: INTERFACE, default: ON },
   packets: { semconv: 'system.network.packet.count', hostmetrics: 'system.network.packets', kind: 'counter', unit: '{packet}', value: 'int', description: 'Packets received and transmitted.', attributes: INTERFACE, default: ON },
@@ -20,6 +21,7 @@ export type NetworkSettings = SystemCollectorsConfig['network_options'];
 export const family: Family<typeof metrics, NetworkSettings> = {
   name: 'network',
   metrics,
+  section: 'system',
   switch: 'collectors.system.network',
   enabled: (config) => config.collectors.system.enabled && config.collectors.system.network,
   settingsKey: 'collectors.system.network_options',

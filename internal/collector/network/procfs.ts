@@ -1,6 +1,6 @@
 import type { BatchObservableResult } from '@opentelemetry/api';
 import { collectorFactory, type Collector, type FamilyContext } from '../collector';
-import { int, optionSwitches, type Int, type Observation } from '../declaration';
+import { int, type Int, type Observation } from '../declaration';
 import { NameFilter } from '../match';
 import type { MetricSink } from '../naming';
 import { family, metrics, type NetworkSettings } from './declaration';
@@ -32,14 +32,11 @@ export function connectionPoints(counts: Map<string, number>): Array<[Int, Recor
 class NetworkCollector implements Collector<typeof metrics> {
   readonly name = family.name;
   readonly metrics = metrics;
-  readonly switches;
   private readonly interfaces: NameFilter;
   private connections: { counts: Map<string, number>; readAt: number } | undefined;
 
   constructor(private readonly ctx: FamilyContext<NetworkSettings>) {
     this.interfaces = NameFilter.of('collectors.system.network_options', ctx.settings);
-    // Reading the connection tables costs real CPU on a busy server: only when asked.
-    this.switches = optionSwitches(metrics, ctx.settings);
   }
 
   async collect(result: BatchObservableResult | undefined, out: MetricSink<typeof metrics>): Promise<void> {

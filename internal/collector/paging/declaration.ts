@@ -16,6 +16,7 @@ export const metrics = {
 export const family: Family<typeof metrics, undefined> = {
   name: 'paging',
   metrics,
+  section: 'system',
   switch: 'collectors.system.paging',
   enabled: (config) => config.collectors.system.enabled && config.collectors.system.paging,
   settings: () => undefined,

@@ -15,6 +15,7 @@ export const metrics = {
 export const family: Family<typeof metrics, undefined> = {
   name: 'pressure',
   metrics,
+  section: 'system',
   switch: 'collectors.system.pressure',
   enabled: (config) => config.collectors.system.enabled && config.collectors.system.pressure,
   settings: () => undefined,

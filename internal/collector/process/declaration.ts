@@ -29,6 +29,7 @@ export type ProcessSettings = ProcessCollectorConfig & {
 export const family: Family<typeof metrics, ProcessSettings> = {
   name: 'process',
   metrics,
+  section: 'process',
   switch: 'collectors.process.enabled',
   enabled: (config) => config.collectors.process.enabled,
   settingsKey: 'collectors.process',

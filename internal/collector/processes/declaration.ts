@@ -12,6 +12,7 @@ export const metrics = {
 export const family: Family<typeof metrics, undefined> = {
   name: 'processes',
   metrics,
+  section: 'system',
   switch: 'collectors.system.processes',
   enabled: (config) => config.collectors.system.enabled && config.collectors.system.processes,
   settings: () => undefined,

@@ -14,6 +14,7 @@ export const metrics = {
 export const family: Family<typeof metrics, undefined> = {
   name: 'system',
   metrics,
+  section: 'system',
   switch: 'collectors.system.system',
   enabled: (config) => config.collectors.system.enabled && config.collectors.system.system,
   settings: () => undefined,
