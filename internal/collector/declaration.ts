@@ -37,7 +37,8 @@ export interface MetricDecl {
   readonly semconv?: string;
   readonly hostmetrics?: string;
   readonly kind: InstrumentKind;
-  readonly unit: string;
+  /** UCUM; per profile where the references write it differently (`{operation}`, `{operations}`). */
+  readonly unit: string | Readonly<Record<NamingProfile, string>>;
   /** Per profile where the references differ (one says int, the other double). */
   readonly value: ValueType | Readonly<Record<NamingProfile, ValueType>>;
   readonly description: string;
@@ -70,6 +71,11 @@ export type ValueOf<D extends MetricDecl> = D extends { readonly value: 'double'
 
 /** One value of some metric of `M`, typed by its key, with `extra` beside it (its attributes). */
 export type Observation<M extends Metrics, Extra> = { [K in MetricKey<M>]: [K, ValueOf<M[K]>, Extra?] }[MetricKey<M>];
+
+/** The metric's unit under `profile`. */
+export function unitIn(profile: NamingProfile, decl: MetricDecl): string {
+  return typeof decl.unit === 'string' ? decl.unit : decl.unit[profile];
+}
 
 /** The metric's value type under `profile`. */
 export function valueTypeIn(profile: NamingProfile, decl: MetricDecl): ValueType {

@@ -7,7 +7,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import type { NamingProfile } from '../config/types';
 import { VERSION } from '../version/version';
-import type { MetricDecl, MetricKey, Metrics, ValueOf } from './declaration';
+import { unitIn, type MetricDecl, type MetricKey, type Metrics, type ValueOf } from './declaration';
 import { reportedMetrics, translateAttributes, wireValueType, type MetricSink } from './naming';
 
 const NO_ATTRIBUTES: Attributes = Object.freeze({});
@@ -48,7 +48,7 @@ export class DirectMetrics<M extends Metrics> implements MetricSink<M> {
 
   constructor(readonly profile: NamingProfile, defs: M, enabled: (key: MetricKey<M>) => boolean) {
     for (const [key, name, def] of reportedMetrics(profile, defs, enabled)) {
-      const descriptor: MetricDescriptor = { name, description: def.description, unit: def.unit, valueType: wireValueType(profile, def) };
+      const descriptor: MetricDescriptor = { name, description: def.description, unit: unitIn(profile, def), valueType: wireValueType(profile, def) };
       this.byKey.set(key, { descriptor, def, points: [] });
     }
   }

@@ -1,6 +1,6 @@
 import { defaultConfig } from '../config/defaults';
 import type { NamingProfile } from '../config/types';
-import { configuredSwitches, nameIn, valueTypeIn, type AttributeDecl, type Family, type MetricDecl } from './declaration';
+import { configuredSwitches, nameIn, unitIn, valueTypeIn, type AttributeDecl, type Family, type MetricDecl } from './declaration';
 import { HOSTMETRICS_KEYS, HOSTMETRICS_VALUES, translateAttributes } from './naming';
 import { FAMILIES } from './registry';
 
@@ -59,7 +59,7 @@ export function renderProfileTable(profile: NamingProfile): string {
       const name = nameIn(profile, decl);
       if (name === undefined) continue;
       const cells = [
-        code(name), family.name, decl.kind, decl.unit, valueTypeIn(profile, decl), attributesCell(profile, decl),
+        code(name), family.name, decl.kind, unitIn(profile, decl), valueTypeIn(profile, decl), attributesCell(profile, decl),
         defaultCell(profile, family, key, decl), readers.map(code).join(', '),
       ];
       rows.push(`| ${cells.map(escapeCell).join(' | ')} |`);

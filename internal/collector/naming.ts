@@ -1,6 +1,6 @@
 import { ValueType, type Attributes, type BatchObservableResult, type HrTime, type Meter, type Observable } from '@opentelemetry/api';
 import type { NamingProfile } from '../config/types';
-import { nameIn, valueTypeIn, type MetricDecl, type MetricKey, type Metrics, type ValueOf } from './declaration';
+import { nameIn, unitIn, valueTypeIn, type MetricDecl, type MetricKey, type Metrics, type ValueOf } from './declaration';
 import type { ObservedSeries } from './series';
 
 // semconv attribute key -> hostmetrics attribute key (OpenTelemetry Collector, semconv 1.9).
@@ -98,7 +98,7 @@ export class ProfileMetrics<M extends Metrics> implements MetricSink<M> {
 
   constructor(meter: Meter, readonly profile: NamingProfile, defs: M, enabled: (key: MetricKey<M>) => boolean) {
     for (const [key, name, def] of reportedMetrics(profile, defs, enabled)) {
-      const options = { unit: def.unit, description: def.description, valueType: wireValueType(profile, def) };
+      const options = { unit: unitIn(profile, def), description: def.description, valueType: wireValueType(profile, def) };
       const instrument =
         def.kind === 'counter'
           ? meter.createObservableCounter(name, options)

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataPointType, type MetricData } from '@opentelemetry/sdk-metrics';
 import { DirectMetrics, DirectProducer } from '../../internal/collector/direct';
-import { ON, type Metrics } from '../../internal/collector/declaration';
+import { ValueType } from '@opentelemetry/api';
+import { int, ON, type Metrics } from '../../internal/collector/declaration';
 
 const defs = {
   time: { semconv: 'test.cpu.time', hostmetrics: 'test.cpu.time', kind: 'counter', unit: 's', value: 'double', description: 'CPU time.', default: ON },
@@ -65,6 +66,20 @@ test('direct metrics: the hostmetrics profile renames, and leaves out what it do
   const data = metrics.end(true);
   assert.deepEqual(data.map((m) => m.descriptor.name), ['test.cpu.time']);
   assert.deepEqual(data[0].dataPoints[0].attributes, { state: 'wait' });
+});
+
+test('direct metrics: unit and value type as the profile declares them, integers as INT', () => {
+  const split = {
+    ops: { semconv: 'test.ops', hostmetrics: 'test.ops', kind: 'counter', unit: { semconv: '{operation}', hostmetrics: '{operations}' }, value: { semconv: 'int', hostmetrics: 'double' }, description: 'Operations.', default: ON },
+  } as const satisfies Metrics;
+  for (const [profile, unit, valueType] of [['semconv', '{operation}', ValueType.INT], ['hostmetrics', '{operations}', ValueType.DOUBLE]] as const) {
+    const metrics = new DirectMetrics(profile, split, () => true);
+    metrics.begin(T0);
+    metrics.observe(undefined, 'ops', int(7));
+    const [data] = metrics.end(true);
+    assert.equal(data.descriptor.unit, unit, profile);
+    assert.equal(data.descriptor.valueType, valueType, profile);
+  }
 });
 
 test('direct producer: every source in one scope; a removed source is no longer collected', async () => {

@@ -23,7 +23,7 @@ test('each profile\'s table has one row per metric the profile names, with its d
     declared.forEach((metric, i) => {
       const cells = rows[i].split(' | ');
       assert.equal(cells[0], `| \`${nameIn(profile, metric)}\``);
-      assert.equal(cells[3], metric.unit);
+      assert.equal(cells[3], typeof metric.unit === 'string' ? metric.unit : metric.unit[profile]);
       assert.equal(cells[4], typeof metric.value === 'string' ? metric.value : metric.value[profile]);
     });
   }
