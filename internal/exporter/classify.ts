@@ -72,7 +72,16 @@ export function acceptedResult(body: Uint8Array, scrub: Scrubber): SendResult {
   return { outcome: 'ok', partialSuccess: { rejectedDataPoints: partial.rejectedDataPoints, errorMessage: scrub(partial.errorMessage) } };
 }
 
-/** What an HTTP status means for the batch (OTLP/HTTP: 429, 502, 503, 504 retryable; we add 401/403, 408, other 5xx). */
+function rejected(reason: FailureReason, message: string, extra: { status?: number; retryAfterMs?: number } = {}): FailureResult {
+  return { outcome: 'rejected', reason, message, ...extra };
+}
+
+/**
+ * What an HTTP status means for the batch, as docs/EXPORT.md's table says. OTLP/HTTP retries 429,
+ * 502, 503 and 504 only; we also keep 401/403 (credentials are rotated and fixed; the data is
+ * still good) and 408 (the server gave up waiting for our request: nothing about the data).
+ * Everything else is a verdict on this request: rejected, so the buffer quarantines it.
+ */
 export function classifyHttpStatus(status: number, message: string, retryAfterMs: number | undefined): SendResult {
   if (status >= 200 && status < 300) return { outcome: 'ok' };
   const extra = { status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
@@ -80,17 +89,9 @@ export function classifyHttpStatus(status: number, message: string, retryAfterMs
   if (status === 408) return retryable('request_timeout', message, extra);
   if (status === 429) return retryable('throttled', message, extra);
   if (status === 502 || status === 503 || status === 504) return retryable('unavailable', message, extra);
-  if (status >= 500) return retryable('server_error', message, extra);
-  return { outcome: 'rejected', reason: 'rejected', message, ...extra };
+  if (status === 413) return rejected('too_large', message, extra);
+  return rejected(status >= 500 ? 'server_error' : 'rejected', message, extra);
 }
-
-const GRPC_REJECTED = new Set<number>([
-  GrpcStatus.INVALID_ARGUMENT,
-  GrpcStatus.NOT_FOUND,
-  GrpcStatus.ALREADY_EXISTS,
-  GrpcStatus.FAILED_PRECONDITION,
-  GrpcStatus.UNIMPLEMENTED,
-]);
 
 /**
  * A gRPC UNAVAILABLE carries the cause only in its text (a proxy's "upstream connect error",
@@ -111,9 +112,11 @@ export interface GrpcFailure {
 }
 
 /**
- * What a gRPC status means for the batch. The OTLP retryable set (CANCELLED, DEADLINE_EXCEEDED,
- * ABORTED, OUT_OF_RANGE, UNAVAILABLE, DATA_LOSS, RESOURCE_EXHAUSTED) plus UNAUTHENTICATED and
- * PERMISSION_DENIED (credentials get fixed) and INTERNAL/UNKNOWN (a server fault, not the data's).
+ * What a gRPC status means for the batch, as docs/EXPORT.md's table says: the OTLP retryable set
+ * (CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, UNAVAILABLE, DATA_LOSS, and
+ * RESOURCE_EXHAUSTED only with a RetryInfo), plus UNAUTHENTICATED and PERMISSION_DENIED
+ * (credentials get fixed). RESOURCE_EXHAUSTED without RetryInfo is how a collector refuses a
+ * request over its receive limit: `too_large`. INTERNAL, UNKNOWN and the rest are rejected.
  */
 export function classifyGrpcStatus(failure: GrpcFailure, scrub: Scrubber): FailureResult {
   const { code, retryAfterMs } = failure;
@@ -126,13 +129,19 @@ export function classifyGrpcStatus(failure: GrpcFailure, scrub: Scrubber): Failu
     case GrpcStatus.DEADLINE_EXCEEDED:
       return retryable('request_timeout', message, extra);
     case GrpcStatus.RESOURCE_EXHAUSTED:
-      return retryable('throttled', message, extra);
+      return retryAfterMs !== undefined ? retryable('throttled', message, extra) : rejected('too_large', message, extra);
     case GrpcStatus.UNAVAILABLE:
       return retryable(unavailableReason(failure.details), message, extra);
     case GrpcStatus.CANCELLED:
       return retryable('connection_reset', message, extra);
+    case GrpcStatus.ABORTED:
+    case GrpcStatus.OUT_OF_RANGE:
+    case GrpcStatus.DATA_LOSS:
+      return retryable('aborted', message, extra);
+    case GrpcStatus.INTERNAL:
+    case GrpcStatus.UNKNOWN:
+      return rejected('server_error', message, extra);
     default:
-      if (GRPC_REJECTED.has(code)) return { outcome: 'rejected', reason: 'rejected', message, ...extra };
-      return retryable('server_error', message, extra);
+      return rejected('rejected', message, extra);
   }
 }

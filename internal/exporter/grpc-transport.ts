@@ -330,22 +330,18 @@ export class GrpcTransport implements OtlpTransport {
   }
 
   /**
-   * A stream the collector reset (RST_STREAM), as gRPC maps the HTTP/2 error code. REFUSED_STREAM
-   * means the collector did not process the call, so it may go again at once on a new session.
+   * A stream the collector reset (RST_STREAM) without a status: the connection's trouble, never a
+   * verdict on the data, so always retryable. REFUSED_STREAM means the call was not processed (it
+   * may go again at once on a new session); ENHANCE_YOUR_CALM asks us to slow down. gRPC maps
+   * the codes other than CANCEL and INADEQUATE_SECURITY to INTERNAL, which OTLP does not retry.
    */
   private resetAttempt(rstCode: number, reused: boolean): Attempt {
     const { NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL, NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_INADEQUATE_SECURITY } = http2.constants;
-    const code =
-      rstCode === NGHTTP2_REFUSED_STREAM
-        ? GrpcStatus.UNAVAILABLE
-        : rstCode === NGHTTP2_CANCEL
-          ? GrpcStatus.CANCELLED
-          : rstCode === NGHTTP2_ENHANCE_YOUR_CALM
-            ? GrpcStatus.RESOURCE_EXHAUSTED
-            : rstCode === NGHTTP2_INADEQUATE_SECURITY
-              ? GrpcStatus.PERMISSION_DENIED
-              : GrpcStatus.INTERNAL;
     const details = rstCode === NGHTTP2_REFUSED_STREAM ? 'stream refused by the collector' : `stream reset by the collector (HTTP/2 error code ${rstCode})`;
+    if (rstCode === NGHTTP2_ENHANCE_YOUR_CALM) {
+      return { result: { outcome: 'retryable', reason: 'throttled', message: this.scrub(details), status: GrpcStatus.RESOURCE_EXHAUSTED } };
+    }
+    const code = rstCode === NGHTTP2_CANCEL ? GrpcStatus.CANCELLED : rstCode === NGHTTP2_INADEQUATE_SECURITY ? GrpcStatus.PERMISSION_DENIED : GrpcStatus.UNAVAILABLE;
     return { result: classifyGrpcStatus({ code, details }, this.scrub), staleSession: reused && rstCode === NGHTTP2_REFUSED_STREAM };
   }
 

@@ -2,8 +2,8 @@ import type { Protocol } from '../config/types';
 import type { Signal } from './endpoint';
 
 /**
- * Why a send failed, in words an operator can act on. The retryable ones are the transient
- * conditions listed in docs/BUFFER.md; anything else is a rejection of the data itself.
+ * Why a send failed, in words an operator can act on. Whether it is retried is the outcome's
+ * (docs/EXPORT.md's table).
  */
 export type FailureReason =
   | 'connection_refused'
@@ -13,9 +13,11 @@ export type FailureReason =
   | 'tls'
   | 'credentials' // HTTP 401/403, gRPC UNAUTHENTICATED/PERMISSION_DENIED: retried, credentials get fixed
   | 'unavailable' // gRPC UNAVAILABLE, HTTP 502/503/504
-  | 'throttled' // HTTP 429, gRPC RESOURCE_EXHAUSTED
-  | 'server_error' // other HTTP 5xx, gRPC ABORTED/INTERNAL
+  | 'throttled' // HTTP 429, gRPC RESOURCE_EXHAUSTED with a RetryInfo
+  | 'aborted' // gRPC ABORTED/OUT_OF_RANGE/DATA_LOSS: the collector gave up on this attempt
+  | 'server_error' // rejected: HTTP 500/501/505+, gRPC INTERNAL/UNKNOWN
   | 'request_timeout' // HTTP 408, gRPC DEADLINE_EXCEEDED
+  | 'too_large' // rejected: HTTP 413, gRPC RESOURCE_EXHAUSTED without a RetryInfo (over the receive limit)
   | 'rejected' // HTTP 400 and other 4xx, gRPC INVALID_ARGUMENT and other non-retryable codes
   | 'network'; // any other socket-level failure
 

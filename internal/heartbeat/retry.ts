@@ -1,5 +1,6 @@
 import type { Clock } from '../procfs/host';
 import { backoffDelay, boundedTimeout, parseRetryAfter, type BackoffPolicy } from '../retry/backoff';
+import { classifyHttpStatus } from '../exporter/classify';
 import { NetworkError, type HttpReply } from './http';
 
 /** The backoff between attempts (initialMs, maxMs, random), and the exchange's bounds. */
@@ -15,16 +16,12 @@ export type SendOutcome =
   | { kind: 'ok'; status: number; body: string; attempts: number }
   /** 401/403: the key pair is wrong or lacks rights; retrying cannot help. */
   | { kind: 'unauthorized'; status: number; message: string; attempts: number }
-  /** Any other 4xx (400, 404, …): the request itself is wrong; not retried. */
+  /** 400, 404, 500 and the other statuses docs/EXPORT.md does not retry: not retried. */
   | { kind: 'rejected'; status: number; message: string; attempts: number }
-  /** Network errors, 408, 429 or 5xx until the time ran out. */
+  /** Network errors, 408, 429, 502, 503 or 504 until the time ran out. */
   | { kind: 'gave_up'; reason: string; attempts: number }
   /** The client was stopped mid-exchange. */
   | { kind: 'stopped'; attempts: number };
-
-function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
-}
 
 /** The server's own words from an error reply: `error`/`message` of a JSON body, or its text. */
 export function serverMessage(reply: HttpReply): string {
@@ -75,13 +72,14 @@ export async function sendWithRetry(
     let retryAfterMs: number | undefined;
     try {
       const reply = await attempt(signal);
-      if (reply.status >= 200 && reply.status < 300) return { kind: 'ok', status: reply.status, body: reply.body, attempts };
-      if (reply.status === 401 || reply.status === 403) {
-        return { kind: 'unauthorized', status: reply.status, message: serverMessage(reply), attempts };
-      }
-      if (!isRetryableStatus(reply.status)) return { kind: 'rejected', status: reply.status, message: serverMessage(reply), attempts };
-      reason = `HTTP ${reply.status}: ${serverMessage(reply)}`;
-      retryAfterMs = parseRetryAfter(reply.headers['retry-after'], clock.now());
+      // The exporter's table (docs/EXPORT.md) decides; credentials are not retried within one
+      // heartbeat (the next one tries again), since nothing waits to be delivered.
+      const verdict = classifyHttpStatus(reply.status, serverMessage(reply), parseRetryAfter(reply.headers['retry-after'], clock.now()));
+      if (verdict.outcome === 'ok') return { kind: 'ok', status: reply.status, body: reply.body, attempts };
+      if (verdict.reason === 'credentials') return { kind: 'unauthorized', status: reply.status, message: verdict.message, attempts };
+      if (verdict.outcome === 'rejected') return { kind: 'rejected', status: reply.status, message: verdict.message, attempts };
+      reason = `HTTP ${reply.status}: ${verdict.message}`;
+      retryAfterMs = verdict.retryAfterMs;
     } catch (err) {
       if (stop.aborted) return { kind: 'stopped', attempts };
       reason = err instanceof NetworkError ? `${err.code}: ${err.message}` : String(err);

@@ -143,7 +143,7 @@ for (const protocol of PROTOCOLS) {
         await spillCycles(pipeline, receiver, 1);
         const waits: number[] = [];
         for (const grpcCode of [grpc.status.UNAVAILABLE, grpc.status.RESOURCE_EXHAUSTED, grpc.status.UNAVAILABLE]) {
-          receiver.respondWith({ grpcCode });
+          receiver.respondWith({ grpcCode, retryAfterSeconds: 0 });
           const outcome = await pipeline.replayer.step();
           assert.equal(outcome.kind, 'failed');
           if (outcome.kind === 'failed') waits.push(outcome.waitMs);

@@ -138,13 +138,16 @@ describe('failure classification', () => {
       [403, 'retryable', 'credentials'],
       [404, 'rejected', 'rejected'],
       [408, 'retryable', 'request_timeout'],
-      [413, 'rejected', 'rejected'],
+      [413, 'rejected', 'too_large'],
       [429, 'retryable', 'throttled'],
-      [500, 'retryable', 'server_error'],
+      [500, 'rejected', 'server_error'],
+      [501, 'rejected', 'server_error'],
       [502, 'retryable', 'unavailable'],
       [503, 'retryable', 'unavailable'],
       [504, 'retryable', 'unavailable'],
-      [507, 'retryable', 'server_error'],
+      [505, 'rejected', 'server_error'],
+      [507, 'rejected', 'server_error'],
+      [409, 'rejected', 'rejected'],
     ];
     for (const [status, outcome, reason] of table) {
       const r = classifyHttpStatus(status, 'm', undefined);
@@ -163,9 +166,16 @@ describe('failure classification', () => {
       [GrpcStatus.UNIMPLEMENTED, 'rejected', 'rejected'],
       [GrpcStatus.UNAUTHENTICATED, 'retryable', 'credentials'],
       [GrpcStatus.PERMISSION_DENIED, 'retryable', 'credentials'],
-      [GrpcStatus.RESOURCE_EXHAUSTED, 'retryable', 'throttled'],
-      [GrpcStatus.ABORTED, 'retryable', 'server_error'],
-      [GrpcStatus.INTERNAL, 'retryable', 'server_error'],
+      [GrpcStatus.RESOURCE_EXHAUSTED, 'rejected', 'too_large'],
+      [GrpcStatus.ABORTED, 'retryable', 'aborted'],
+      [GrpcStatus.OUT_OF_RANGE, 'retryable', 'aborted'],
+      [GrpcStatus.DATA_LOSS, 'retryable', 'aborted'],
+      [GrpcStatus.DEADLINE_EXCEEDED, 'retryable', 'request_timeout'],
+      [GrpcStatus.INTERNAL, 'rejected', 'server_error'],
+      [GrpcStatus.UNKNOWN, 'rejected', 'server_error'],
+      [GrpcStatus.FAILED_PRECONDITION, 'rejected', 'rejected'],
+      [GrpcStatus.NOT_FOUND, 'rejected', 'rejected'],
+      [GrpcStatus.ALREADY_EXISTS, 'rejected', 'rejected'],
       [GrpcStatus.UNAVAILABLE, 'retryable', 'unavailable', 'server restarting'],
       [GrpcStatus.UNAVAILABLE, 'retryable', 'connection_refused', 'upstream connect error: ECONNREFUSED 10.0.0.7:4317'],
       [GrpcStatus.UNAVAILABLE, 'retryable', 'dns', 'Name resolution failed for target dns:nowhere:4317'],
@@ -178,6 +188,9 @@ describe('failure classification', () => {
       assert.equal(r.reason, reason, `${GrpcStatus[code]} ${details ?? ''}`);
       assert.equal(r.status, code);
     }
+    // RESOURCE_EXHAUSTED is retried only when the collector says when (RetryInfo), as OTLP says.
+    const pushback = classifyGrpcStatus({ code: GrpcStatus.RESOURCE_EXHAUSTED, details: 'quota', retryAfterMs: 2000 }, scrub);
+    assert.deepEqual([pushback.outcome, pushback.reason, pushback.retryAfterMs], ['retryable', 'throttled', 2000]);
     // Our own deadline never becomes a status (the transport says 'timeout'); this one is the collector's.
     assert.equal(classifyGrpcStatus({ code: GrpcStatus.DEADLINE_EXCEEDED, details: 'd' }, scrub).reason, 'request_timeout');
     const viaHttp: Array<[number, string]> = [

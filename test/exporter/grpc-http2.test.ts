@@ -170,6 +170,10 @@ describe('gRPC transport at the edges of HTTP/2', () => {
       answers.push((stream) => stream.close(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM));
       const calm = failure(await sendThrough(t));
       assert.equal(calm.reason, 'throttled', calm.message);
+      // Any other reset is the connection's trouble, not a verdict on the data: kept and retried.
+      answers.push((stream) => stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR));
+      const reset = failure(await sendThrough(t));
+      assert.equal(reset.outcome, 'retryable', reset.message);
     });
   });
 

@@ -91,11 +91,14 @@ for (const protocol of ['grpc', 'http'] as Protocol[]) {
         [{ httpStatus: 400, message: `bad data from key ${SECRET}` }, 'rejected', 'rejected'],
         [{ httpStatus: 401, message: 'unknown key' }, 'retryable', 'credentials'],
         [{ httpStatus: 403, message: 'forbidden' }, 'retryable', 'credentials'],
-        [{ httpStatus: 500, message: 'boom' }, 'retryable', 'server_error'],
+        [{ httpStatus: 500, message: 'boom' }, 'rejected', 'server_error'],
+        [{ httpStatus: 413, message: 'too big' }, 'rejected', 'too_large'],
         [{ httpStatus: 503, message: 'overloaded' }, 'retryable', 'unavailable'],
         [{ grpcCode: GrpcStatus.UNAVAILABLE, message: 'restarting' }, 'retryable', 'unavailable'],
         [{ grpcCode: GrpcStatus.INVALID_ARGUMENT, message: 'bad metric' }, 'rejected', 'rejected'],
-        [{ grpcCode: GrpcStatus.RESOURCE_EXHAUSTED, message: 'quota' }, 'retryable', 'throttled'],
+        [{ grpcCode: GrpcStatus.RESOURCE_EXHAUSTED, message: 'quota' }, protocol === 'grpc' ? 'rejected' : 'retryable', protocol === 'grpc' ? 'too_large' : 'throttled'],
+        [{ grpcCode: GrpcStatus.RESOURCE_EXHAUSTED, retryAfterSeconds: 2, message: 'quota' }, 'retryable', 'throttled'],
+        [{ grpcCode: GrpcStatus.INTERNAL, message: 'crash' }, 'rejected', 'server_error'],
       ];
       const transport = createTransport(configFor(receiver, protocol), 'agent-under-test');
       try {

@@ -94,9 +94,9 @@ describe('heartbeat client against the fake TelemetryFlow API', () => {
     assert.equal(body.agentVersion, VERSION);
   });
 
-  it('retries 500s with backoff inside one heartbeat and succeeds', async () => {
+  it('retries 503s with backoff inside one heartbeat and succeeds', async () => {
     api = await startFakeTelemetryFlowApi();
-    api.queue(answers.serverError(), answers.serverError());
+    api.queue(answers.unavailable(), answers.unavailable());
     const hb = start(heartbeatConfig(api.url, data.path));
     await api.waitFor((r) => r.length >= 3);
     await delay(100);

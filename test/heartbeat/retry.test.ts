@@ -24,14 +24,14 @@ function scripted(...replies: Array<HttpReply | Error>): { attempt: () => Promis
 }
 
 describe('retry policy', () => {
-  it('network errors, 408, 429 and 5xx are retried; the first 2xx ends the exchange', async () => {
-    const s = scripted(new NetworkError('http://127.0.0.1:1', 'ECONNREFUSED', 'refused'), reply(408), reply(429), reply(503), reply(200, '{"success":true}'));
+  it('network errors, 408, 429, 502, 503 and 504 are retried; the first 2xx ends the exchange', async () => {
+    const s = scripted(new NetworkError('http://127.0.0.1:1', 'ECONNREFUSED', 'refused'), reply(408), reply(429), reply(502), reply(503), reply(504), reply(200, '{"success":true}'));
     const outcome = await sendWithRetry(s.attempt, policy(), systemClock, new AbortController().signal);
-    assert.deepEqual(outcome, { kind: 'ok', status: 200, body: '{"success":true}', attempts: 5 });
+    assert.deepEqual(outcome, { kind: 'ok', status: 200, body: '{"success":true}', attempts: 7 });
   });
 
-  it('400 and 404 are not retried; 401 and 403 are credentials', async () => {
-    for (const status of [400, 404, 409]) {
+  it('400, 404 and 500 are not retried (the exporter\'s table); 401 and 403 are credentials', async () => {
+    for (const status of [400, 404, 409, 500, 501]) {
       const s = scripted(reply(status, '{"error":"Invalid request","error_code":"INVALID_REQUEST"}'));
       const outcome = await sendWithRetry(s.attempt, policy(), systemClock, new AbortController().signal);
       assert.deepEqual(outcome, { kind: 'rejected', status, message: 'Invalid request / INVALID_REQUEST', attempts: 1 });
@@ -43,11 +43,11 @@ describe('retry policy', () => {
   });
 
   it('stops retrying when the next wait would pass the timeout, or when retries are off', async () => {
-    const s = scripted(reply(500));
+    const s = scripted(reply(503));
     const outcome = await sendWithRetry(s.attempt, policy({ timeoutMs: 150, initialMs: 40, maxMs: 1000 }), systemClock, new AbortController().signal);
     assert.equal(outcome.kind, 'gave_up');
     assert.ok(s.calls() >= 2 && s.calls() <= 3, `${s.calls()} attempts within 150 ms at 30, 60 and 120 ms waits`);
-    const once = scripted(reply(500));
+    const once = scripted(reply(503));
     assert.equal((await sendWithRetry(once.attempt, policy({ retry: false }), systemClock, new AbortController().signal)).kind, 'gave_up');
     assert.equal(once.calls(), 1);
   });

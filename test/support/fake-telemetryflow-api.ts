@@ -20,6 +20,7 @@ export const answers = {
   unauthorized: (): ApiAnswer => ({ kind: 'status', status: 401, body: { success: false, error: 'Invalid API key', error_code: 'UNAUTHORIZED' } }),
   rateLimited: (retryAfterSeconds: number): ApiAnswer => ({ kind: 'status', status: 429, retryAfter: String(retryAfterSeconds), body: { success: false, error: 'Too many requests' } }),
   serverError: (): ApiAnswer => ({ kind: 'status', status: 500, body: { success: false, error: 'Internal error' } }),
+  unavailable: (): ApiAnswer => ({ kind: 'status', status: 503, body: { success: false, error: 'Service unavailable' } }),
   badRequest: (message: string): ApiAnswer => ({ kind: 'status', status: 400, body: { success: false, error: message, error_code: 'INVALID_REQUEST' } }),
   notFound: (): ApiAnswer => ({ kind: 'status', status: 404, body: { success: false, error: 'Agent not found', error_code: 'NOT_FOUND' } }),
   slow: (delayMs: number): ApiAnswer => ({ kind: 'slow', delayMs }),
