@@ -36,7 +36,7 @@ describe('tfo-agent inventory', () => {
     const meminfo = readFileSync(join(root, 'proc', 'meminfo'), 'utf8');
     assert.equal(info.memoryTotal, Number(/^MemTotal:\s+(\d+) kB/m.exec(meminfo)![1]) * 1024);
     assert.equal(info.bootTime, Number(/^btime (\d+)/m.exec(readFileSync(join(root, 'proc', 'stat'), 'utf8'))![1]));
-    assert.equal(info.processCount, 3, 'the fixture holds pids 1, 2 and 18089');
+    assert.equal(info.processCount, 4, 'the fixture holds pids 1, 2, 1306 and 18089');
     assert.equal(info.tcpRetransmits, undefined, 'the fixture has no /proc/net/snmp');
     assert.ok(log.lines.some((l) => l.includes('/proc/net/snmp')), 'the unreadable source is named');
   });
