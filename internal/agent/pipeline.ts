@@ -118,7 +118,15 @@ export class Pipeline {
       });
     }
     this.exportTarget = { protocol: transport.protocol, target: transport.target };
-    const exporter = createMetricExporter({ transport: spill?.liveTransport ?? transport, accounting, logger, timeoutMs, spill: spill?.buffer });
+    const { retry } = config.telemetryflow;
+    const exporter = createMetricExporter({
+      transport: spill?.liveTransport ?? transport,
+      accounting,
+      logger,
+      timeoutMs,
+      spill: spill?.buffer,
+      retry: retry.enabled ? { maxAttempts: retry.max_attempts, initialMs: retry.initial_interval, maxMs: retry.max_interval } : undefined,
+    });
     health.setExportSource(() => exporter.lastResult());
 
     const series = new ObservedSeries();
@@ -132,6 +140,7 @@ export class Pipeline {
     this.onStop(async () => {
       clearTimeout(this.firstExport);
       transport.stopWithin(Math.floor(config.agent.shutdown_timeout * SEND_SHARE_OF_SHUTDOWN));
+      exporter.stopRetrying();
       logsTransport?.stopWithin(Math.floor(config.agent.shutdown_timeout * SEND_SHARE_OF_SHUTDOWN));
       // The reader's shutdown runs one final collection and export, then shuts the exporter (and
       // its transport) down; only then do the collectors go.

@@ -6,6 +6,7 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { AggregationTemporality, type PushMetricExporter, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
+import { retryWithin, type BackoffPolicy } from '../retry/backoff';
 import type { ExportAccounting } from './accounting';
 import { MetricsEncoder, type MetricsBatch } from './encode';
 import type { EncodedBatch, ExportStatus, OtlpTransport, SendResult, SpillSink } from './types';
@@ -14,15 +15,30 @@ export interface MetricExporterOptions {
   transport: OtlpTransport;
   accounting: ExportAccounting;
   logger: Logger;
-  /** Per-send timeout. The reader's exportTimeoutMillis should leave room for a spill after it. */
+  /**
+   * The export's deadline, every attempt and wait of the in-memory retry included. The reader's
+   * exportTimeoutMillis should leave room for a spill after it.
+   */
   timeoutMs: number;
+  /**
+   * telemetryflow.retry: a failed send is tried again after a jittered backoff, up to
+   * `maxAttempts` sends in all, while the deadline allows, before the batch is spilled. Absent:
+   * one attempt.
+   */
+  retry?: { maxAttempts: number } & Omit<BackoffPolicy, 'random'> & { random?: () => number };
   /** Where retryable failures go; without one they are dropped and counted as `no_buffer`. */
   spill?: SpillSink;
   /** Wall clock in ms (batch creation time, status time). */
   clock?: () => number;
+  /** Monotonic clock in ms (deadlines, the collector's requested wait). */
+  monotonic?: () => number;
 }
 
-export type MetricExporter = PushMetricExporter & { lastResult(): ExportStatus | undefined };
+export type MetricExporter = PushMetricExporter & {
+  lastResult(): ExportStatus | undefined;
+  /** From now on a failed send is not tried again in memory: it spills at once (agent stopping). */
+  stopRetrying(): void;
+};
 
 /** Distinct collector messages remembered for "log once"; beyond this they are logged again. */
 const MAX_REMEMBERED_MESSAGES = 100;
@@ -48,6 +64,7 @@ class OncePerMessage {
 }
 
 type Failure = Exclude<SendResult, { outcome: 'ok' }>;
+type Retryable = Extract<SendResult, { outcome: 'retryable' }>;
 
 class OtlpMetricExporter implements MetricExporter {
   private readonly inFlight = new Set<Promise<void>>();
@@ -55,17 +72,27 @@ class OtlpMetricExporter implements MetricExporter {
   private readonly rejections = new OncePerMessage();
   private readonly partials = new OncePerMessage();
   private readonly clock: () => number;
+  private readonly monotonic: () => number;
   private readonly encoder = new MetricsEncoder();
+  /** Ends in-memory retry waits at shutdown: the batch spills at once. */
+  private readonly stopping = new AbortController();
+  /** The collector asked us to wait (Retry-After, RetryInfo) until `until` (monotonic ms). */
+  private hold: { until: number; failure: Retryable } | undefined;
   private last: ExportStatus | undefined;
   private isShutdown = false;
 
   constructor(private readonly options: MetricExporterOptions) {
     this.clock = options.clock ?? Date.now;
+    this.monotonic = options.monotonic ?? (() => performance.now());
     this.streak = new FailureStreak(options.logger, 'export', this.clock);
   }
 
   lastResult(): ExportStatus | undefined {
     return this.last;
+  }
+
+  stopRetrying(): void {
+    this.stopping.abort();
   }
 
   /** Cumulative, as OTLP exporters default to: each point carries its series' total since its start time. */
@@ -118,16 +145,57 @@ class OtlpMetricExporter implements MetricExporter {
     return result.outcome === 'retryable' ? this.handleRetryable(batch, result) : this.handleRejected(batch, result);
   }
 
-  /** A transport that throws instead of answering still gets a classified, counted outcome. */
+  /**
+   * Sends with the in-memory retry, unless the collector asked us to wait: then the batch goes
+   * straight to the buffer (which waits as asked) instead of hammering it.
+   */
   private async send(body: Uint8Array): Promise<SendResult> {
+    const { retry, timeoutMs } = this.options;
+    const held = this.heldFailure();
+    if (held) return held;
+    const run = await retryWithin<SendResult>({
+      budgetMs: timeoutMs,
+      maxAttempts: retry?.maxAttempts ?? 1,
+      backoff: { initialMs: retry?.initialMs ?? 0, maxMs: retry?.maxMs ?? 0, random: retry?.random ?? Math.random },
+      monotonic: this.monotonic,
+      stop: this.stopping.signal,
+      attempt: async (remainingMs) => {
+        const result = await this.sendOnce(body, remainingMs);
+        if (result.outcome !== 'retryable') return { result, retry: false };
+        // Credentials are fixed by a person, not within a second; the buffer keeps the batch.
+        return { result, retry: result.reason !== 'credentials', retryAfterMs: result.retryAfterMs };
+      },
+    });
+    const { result } = run;
+    if (result.outcome === 'retryable' && result.retryAfterMs !== undefined && result.retryAfterMs > 0) {
+      this.hold = { until: this.monotonic() + result.retryAfterMs, failure: result };
+    } else if (result.outcome === 'ok') {
+      this.hold = undefined;
+    }
+    return result;
+  }
+
+  /** While the collector's requested wait lasts: the failure that asked for it, with what is left. */
+  private heldFailure(): Retryable | undefined {
+    if (!this.hold) return undefined;
+    const left = this.hold.until - this.monotonic();
+    if (left <= 0) {
+      this.hold = undefined;
+      return undefined;
+    }
+    return { ...this.hold.failure, retryAfterMs: Math.ceil(left) };
+  }
+
+  /** A transport that throws instead of answering still gets a classified, counted outcome. */
+  private async sendOnce(body: Uint8Array, timeoutMs: number): Promise<SendResult> {
     try {
-      return await this.options.transport.send(body, this.options.timeoutMs);
+      return await this.options.transport.send(body, timeoutMs);
     } catch (error) {
       return { outcome: 'retryable', reason: 'network', message: (error as Error).message };
     }
   }
 
-  private async handleRetryable(batch: EncodedBatch, result: Extract<SendResult, { outcome: 'retryable' }>): Promise<ExportResult> {
+  private async handleRetryable(batch: EncodedBatch, result: Retryable): Promise<ExportResult> {
     const { accounting, logger, spill, transport } = this.options;
     this.streak.failure(result.reason, { target: transport.target, message: result.message, ...(result.status !== undefined ? { status: result.status } : {}) });
     if (!spill) {
@@ -171,6 +239,7 @@ class OtlpMetricExporter implements MetricExporter {
 
   async shutdown(): Promise<void> {
     this.isShutdown = true;
+    this.stopRetrying();
     await this.forceFlush();
     await this.options.transport.close();
   }

@@ -10,7 +10,7 @@ import { osType, userAgent, VERSION } from '../version/version';
 import { httpRequest } from './http';
 import { TlsSource, type TlsMaterial } from '../exporter/tls';
 import { primaryInterface } from './interfaces';
-import { boundedTimeout } from '../retry/backoff';
+import { sleep } from '../retry/backoff';
 import { sendWithRetry, type RetryPolicy, type SendOutcome } from './retry';
 import { SystemInfoBuilder } from './system-info';
 
@@ -168,18 +168,7 @@ export class HeartbeatClient implements Heartbeat {
 
   /** Waits `ms` unless stopped first; the timer never keeps the process alive by itself. */
   private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const signal = this.stopController.signal;
-      if (signal.aborted) return resolve();
-      const done = (): void => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = boundedTimeout(done, ms);
-      timer.unref();
-      signal.addEventListener('abort', done, { once: true });
-    });
+    return sleep(ms, this.stopController.signal, true);
   }
 
   private async run(): Promise<void> {

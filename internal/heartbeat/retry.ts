@@ -1,5 +1,5 @@
 import type { Clock } from '../procfs/host';
-import { backoffDelay, boundedTimeout, parseRetryAfter, type BackoffPolicy } from '../retry/backoff';
+import { parseRetryAfter, retryWithin, type BackoffPolicy } from '../retry/backoff';
 import { classifyHttpStatus } from '../exporter/classify';
 import { NetworkError, type HttpReply } from './http';
 
@@ -36,19 +36,8 @@ export function serverMessage(reply: HttpReply): string {
   return text === '' ? `HTTP ${reply.status}` : text;
 }
 
-function wait(ms: number, stop: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const onStop = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = boundedTimeout(() => {
-      stop.removeEventListener('abort', onStop);
-      resolve();
-    }, ms);
-    stop.addEventListener('abort', onStop, { once: true });
-  });
-}
+/** An outcome before its attempts are counted. */
+type Outcome = SendOutcome extends infer T ? (T extends unknown ? Omit<T, 'attempts'> : never) : never;
 
 /**
  * Runs `attempt` until it succeeds, fails for good, or `policy.timeoutMs` is used up. Each attempt
@@ -61,33 +50,28 @@ export async function sendWithRetry(
   clock: Clock,
   stop: AbortSignal,
 ): Promise<SendOutcome> {
-  const deadline = clock.monotonic() + policy.timeoutMs;
-  let attempts = 0;
-  for (;;) {
-    const remaining = deadline - clock.monotonic();
-    if (stop.aborted) return { kind: 'stopped', attempts };
-    attempts += 1;
-    const signal = AbortSignal.any([stop, AbortSignal.timeout(Math.max(1, Math.ceil(remaining)))]);
-    let reason: string;
-    let retryAfterMs: number | undefined;
-    try {
-      const reply = await attempt(signal);
-      // The exporter's table (docs/EXPORT.md) decides; credentials are not retried within one
-      // heartbeat (the next one tries again), since nothing waits to be delivered.
-      const verdict = classifyHttpStatus(reply.status, serverMessage(reply), parseRetryAfter(reply.headers['retry-after'], clock.now()));
-      if (verdict.outcome === 'ok') return { kind: 'ok', status: reply.status, body: reply.body, attempts };
-      if (verdict.reason === 'credentials') return { kind: 'unauthorized', status: reply.status, message: verdict.message, attempts };
-      if (verdict.outcome === 'rejected') return { kind: 'rejected', status: reply.status, message: verdict.message, attempts };
-      reason = `HTTP ${reply.status}: ${verdict.message}`;
-      retryAfterMs = verdict.retryAfterMs;
-    } catch (err) {
-      if (stop.aborted) return { kind: 'stopped', attempts };
-      reason = err instanceof NetworkError ? `${err.code}: ${err.message}` : String(err);
-    }
-    const delay = retryAfterMs ?? backoffDelay(policy, attempts);
-    const left = deadline - clock.monotonic();
-    // A wait that would end past the deadline cannot lead to an attempt in time: stop now.
-    if (!policy.retry || left <= 0 || delay >= left) return { kind: 'gave_up', reason, attempts };
-    await wait(delay, stop);
-  }
+  const run = await retryWithin<Outcome>({
+    budgetMs: policy.timeoutMs,
+    maxAttempts: policy.retry ? Infinity : 1,
+    backoff: policy,
+    monotonic: () => clock.monotonic(),
+    stop,
+    attempt: async (remainingMs) => {
+      const signal = AbortSignal.any([stop, AbortSignal.timeout(Math.ceil(remainingMs))]);
+      try {
+        const reply = await attempt(signal);
+        // The exporter's table (docs/EXPORT.md) decides; credentials are not retried within one
+        // heartbeat (the next one tries again), since nothing waits to be delivered.
+        const verdict = classifyHttpStatus(reply.status, serverMessage(reply), parseRetryAfter(reply.headers['retry-after'], clock.now()));
+        if (verdict.outcome === 'ok') return { result: { kind: 'ok', status: reply.status, body: reply.body }, retry: false };
+        if (verdict.reason === 'credentials') return { result: { kind: 'unauthorized', status: reply.status, message: verdict.message }, retry: false };
+        if (verdict.outcome === 'rejected') return { result: { kind: 'rejected', status: reply.status, message: verdict.message }, retry: false };
+        return { result: { kind: 'gave_up', reason: `HTTP ${reply.status}: ${verdict.message}` }, retry: true, retryAfterMs: verdict.retryAfterMs };
+      } catch (err) {
+        if (stop.aborted) return { result: { kind: 'stopped' }, retry: false };
+        return { result: { kind: 'gave_up', reason: err instanceof NetworkError ? `${err.code}: ${err.message}` : String(err) }, retry: true };
+      }
+    },
+  });
+  return run.stopped ? { kind: 'stopped', attempts: run.attempts } : ({ ...run.result, attempts: run.attempts } as SendOutcome);
 }

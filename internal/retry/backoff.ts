@@ -77,3 +77,60 @@ export class Backoff {
     this.failures = 0;
   }
 }
+
+/** What one attempt ended with, and whether another may help. */
+export interface AttemptResult<R> {
+  result: R;
+  retry: boolean;
+  /** The server's own wait (Retry-After, RetryInfo); replaces the backoff when given. */
+  retryAfterMs?: number;
+}
+
+export interface RetryWithinOptions<R> {
+  /** Bounds the whole run, every attempt and every wait included. */
+  budgetMs: number;
+  /** Attempts in all, the first included. */
+  maxAttempts: number;
+  backoff: BackoffPolicy;
+  /** Monotonic clock in ms. */
+  monotonic: () => number;
+  /** Ends a wait at once; no attempt starts after it. */
+  stop?: AbortSignal;
+  /** One attempt, given the time left as its own deadline. */
+  attempt: (remainingMs: number) => Promise<AttemptResult<R>>;
+}
+
+/** Waits `ms` unless `stop` fires first; `background`: the timer does not keep the process alive. */
+export function sleep(ms: number, stop?: AbortSignal, background = false): Promise<void> {
+  return new Promise((resolve) => {
+    if (stop?.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      stop?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = boundedTimeout(done, ms);
+    if (background) timer.unref();
+    stop?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Runs `attempt` until it needs no retry, the attempts are used up, `stop` fires, or the next wait
+ * would end past the budget (then it stops at once rather than attempt with no time left).
+ * `stopped` says the run ended because of `stop`.
+ */
+export async function retryWithin<R>(options: RetryWithinOptions<R>): Promise<{ result: R; attempts: number; stopped: boolean }> {
+  const { monotonic, stop } = options;
+  const deadline = monotonic() + options.budgetMs;
+  for (let attempts = 1; ; attempts += 1) {
+    const outcome = await options.attempt(Math.max(1, deadline - monotonic()));
+    const delay = outcome.retryAfterMs ?? backoffDelay(options.backoff, attempts);
+    const left = deadline - monotonic();
+    if (stop?.aborted || !outcome.retry || attempts >= options.maxAttempts || delay >= left) {
+      return { result: outcome.result, attempts, stopped: stop?.aborted ?? false };
+    }
+    await sleep(delay, stop);
+    if (stop?.aborted) return { result: outcome.result, attempts, stopped: true };
+  }
+}

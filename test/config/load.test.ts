@@ -379,6 +379,11 @@ describe('semantic checks', () => {
     ]);
   });
 
+  it('rejects a zero retry.initial_interval: every retry would go at once', () => {
+    const { problems } = problemsOf(() => load('telemetryflow: {retry: {initial_interval: 0s}}\n'));
+    assert.deepEqual(problems, [{ path: 'telemetryflow.retry.initial_interval', value: '0s', message: 'must be longer than "0s"' }]);
+  });
+
   it('rejects a zero keepalive timeout; a zero keepalive interval turns pings off', () => {
     const { problems } = problemsOf(() => load('exporter: {otlp: {keepalive: {timeout: 0s}}}\n'));
     assert.deepEqual(problems, [{ path: 'exporter.otlp.keepalive.timeout', value: '0s', message: 'must be longer than "0s"' }]);
