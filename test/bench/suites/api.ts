@@ -20,7 +20,7 @@ import { parseExposition } from '../../support/prometheus-text';
 import { sampleAt } from '../../support/samples';
 import type { BenchFigure, BenchSection } from '../section';
 import { median, processCpuMs, processRssMb, round } from '../stats';
-import { shippedNodeOptions } from './memory';
+import { shippedNodeOptions } from '../agent-process';
 
 const SECONDS = Number(process.env.BENCH_API_SECONDS ?? 120);
 const WARMUP_MS = 20_000;

@@ -6,13 +6,9 @@
 // Why minutes and not seconds: V8 lets the old generation fill with garbage up to a limit before a
 // full collection, so a process's RSS climbs for the first minutes and then holds. A 40 s run read
 // 6 MB less than the same agent held after 100 s.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startOtlpReceiver } from '../../support/otlp-receiver';
-import { CLI, REPO_ROOT } from '../../support/paths';
+import { readFileSync } from 'node:fs';
 import { COLLECTD, havePeer, NODE_EXPORTER, startCollectd, startNodeExporter, type RunningPeer } from '../../support/peers';
+import { startAgent } from '../agent-process';
 import type { BenchFigure, BenchSection } from '../section';
 import { processCpuMs, processRssMb, round } from '../stats';
 
@@ -22,14 +18,6 @@ const COLLECTD_FULL = ['cpu', 'memory', 'load', 'uptime', 'disk', 'interface', '
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** The NODE_OPTIONS the systemd unit sets (the image sets the same), so the bench cannot drift from them. */
-export function shippedNodeOptions(): string {
-  const unit = readFileSync(join(REPO_ROOT, 'deploy', 'systemd', 'tfo-agent.service'), 'utf8');
-  const match = /^Environment="NODE_OPTIONS=([^"]*)"/m.exec(unit);
-  if (!match) throw new Error('deploy/systemd/tfo-agent.service sets no NODE_OPTIONS');
-  return match[1];
-}
-
 function peakRssMb(pid: number): number {
   const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : Number.NaN;
@@ -38,43 +26,8 @@ function peakRssMb(pid: number): number {
 const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
 
 export async function run(): Promise<BenchSection> {
-  const receiver = await startOtlpReceiver();
-  const dir = mkdtempSync(join(tmpdir(), 'tfo-bench-memory-'));
-  const config = join(dir, 'tfo-agent.yaml');
-  writeFileSync(config, [
-    'telemetryflow:',
-    `  endpoint: ${receiver.grpcAddress}`,
-    '  protocol: grpc',
-    '  tls:',
-    '    enabled: false',
-    'agent:',
-    `  data_dir: ${join(dir, 'data')}`,
-    'collectors:',
-    '  system:',
-    '    interval: 1s',
-    'buffer:',
-    '  enabled: true',
-    `  path: ${join(dir, 'data', 'buffer')}`,
-    'health:',
-    '  enabled: true',
-    '  address: 127.0.0.1:0',
-    'logging:',
-    '  level: warn',
-    '',
-  ].join('\n'));
-
-  const nodeOptions = shippedNodeOptions();
-  const agent = spawn(process.execPath, [CLI, 'start', '--config', config], {
-    env: { ...process.env, NODE_OPTIONS: nodeOptions },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  // Warnings and errors only (logging.level warn): kept to explain a failed run.
-  let agentLog = '';
-  agent.stdout?.on('data', (chunk: Buffer) => {
-    agentLog = (agentLog + chunk.toString('utf8')).slice(-4000);
-  });
+  const agent = await startAgent({ intervalSeconds: 1 });
   const agentPid = agent.pid;
-  if (agentPid === undefined) throw new Error('the agent did not start');
   const peers: Array<{ name: string; peer: RunningPeer; scrape?: () => Promise<unknown> }> = [];
   const notes: string[] = [];
   try {
@@ -92,7 +45,7 @@ export async function run(): Promise<BenchSection> {
     const peerCpuBefore = peers.map((p) => processCpuMs(p.peer.pid));
     for (let second = 1; second <= SECONDS; second++) {
       await sleep(Math.max(0, started + second * 1000 - Date.now()));
-      if (agent.exitCode !== null) throw new Error(`the agent exited with ${agent.exitCode}`);
+      if (agent.exited()) throw new Error(`the agent exited; it logged:\n${agent.log()}`);
       for (const p of peers) await p.scrape?.();
       if ((second * 1000) % SAMPLE_MS === 0) {
         samples.push(processRssMb(agentPid));
@@ -101,14 +54,14 @@ export async function run(): Promise<BenchSection> {
     }
     const cpuMs = processCpuMs(agentPid) - cpuBefore;
     const peerCpuMs = peers.map((p, i) => processCpuMs(p.peer.pid) - peerCpuBefore[i]);
-    const exports = receiver.accepted().length;
-    if (exports < SECONDS / 2) throw new Error(`only ${exports} exports arrived in ${SECONDS} s; the agent logged:\n${agentLog}`);
+    const exports = agent.exports();
+    if (exports < SECONDS / 2) throw new Error(`only ${exports} exports arrived in ${SECONDS} s; the agent logged:\n${agent.log()}`);
 
     // The last third: after the first full collections, where the figure holds.
     const steady = (values: number[]): number => mean(values.slice(Math.floor((values.length * 2) / 3)));
     const agentSteady = steady(samples);
     const figures: BenchFigure[] = [
-      { name: 'agent: RSS, last third of the run', value: round(agentSteady, 1), unit: 'MB', detail: `${exports} exports in ${SECONDS} s; NODE_OPTIONS ${nodeOptions}` },
+      { name: 'agent: RSS, last third of the run', value: round(agentSteady, 1), unit: 'MB', detail: `${exports} exports in ${SECONDS} s; NODE_OPTIONS ${agent.nodeOptions}` },
       { name: 'agent: RSS, highest sample', value: round(Math.max(...samples), 1), unit: 'MB', ...(samples.length >= 60_000 / SAMPLE_MS ? { detail: `at 60 s: ${round(samples[60_000 / SAMPLE_MS - 1], 1)} MB` } : {}) },
       { name: 'agent: peak RSS (VmHWM)', value: round(peakRssMb(agentPid), 1), unit: 'MB' },
       { name: 'agent: CPU per cycle, whole process', value: round(cpuMs / SECONDS, 2), unit: 'ms', detail: 'one collection and export per second; timers, GC, self-metrics and the health listener included' },
@@ -125,13 +78,6 @@ export async function run(): Promise<BenchSection> {
     notes.push(`BENCH_MEMORY_SECONDS=${SECONDS}; below about 120 s the agent's figure is not yet steady.`);
     return { title: `Resident memory after ${SECONDS} cycles (real agent, shipped settings)`, figures, notes };
   } finally {
-    agent.kill('SIGTERM');
-    await new Promise<void>((resolve) => {
-      if (agent.exitCode !== null) resolve();
-      else agent.once('exit', () => resolve());
-    });
-    await Promise.all(peers.map((p) => p.peer.stop()));
-    await receiver.close();
-    rmSync(dir, { recursive: true, force: true });
+    await Promise.all([agent.stop(), ...peers.map((p) => p.peer.stop())]);
   }
 }

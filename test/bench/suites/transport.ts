@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startOtlpReceiver, type OtlpReceiver } from '../../support/otlp-receiver';
-import { CLI, REPO_ROOT } from '../../support/paths';
+import { CLI } from '../../support/paths';
+import { shippedNodeOptions } from '../agent-process';
 import type { BenchSection } from '../section';
 import { processCpuMs, processRssMb, round } from '../stats';
 
@@ -16,11 +17,6 @@ const SAMPLE_MS = 5_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
-
-function shippedNodeOptions(): string {
-  const unit = readFileSync(join(REPO_ROOT, 'deploy', 'systemd', 'tfo-agent.service'), 'utf8');
-  return /^Environment="NODE_OPTIONS=([^"]*)"/m.exec(unit)?.[1] ?? '';
-}
 
 interface Run {
   name: string;

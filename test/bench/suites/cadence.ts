@@ -1,0 +1,151 @@
+// What the agent costs an operator at a real cadence: whole processes (every thread, GC, timers,
+// the health listener, code that runs too rarely to stay hot) beside collectd and node_exporter
+// doing the same job over the same minutes. The goals of docs/PERFORMANCE.md are stated on these
+// ratios; the collection suite's back-to-back cycle is the profiling harness.
+//
+// Per interval (BENCH_CADENCE_INTERVALS, seconds, default "1,15"), at once: the agent with the
+// default set and with the four spine families, collectd with its full plugin set and with the
+// same four plugins, node_exporter scraped at the interval. Then the agent between cycles: a 1 h
+// interval, the buffer empty, with the local API off and on.
+import { COLLECTD, havePeer, NODE_EXPORTER, startCollectd, startNodeExporter, type RunningPeer } from '../../support/peers';
+import { processRunTimeMs, startAgent, type RunningAgent } from '../agent-process';
+import type { BenchFigure, BenchSection } from '../section';
+import { processCpuMs, processRssMb, round } from '../stats';
+
+const INTERVALS = (process.env.BENCH_CADENCE_INTERVALS ?? '1,15').split(',').filter((s) => s !== '').map(Number);
+/** Measured cycles per interval: 120 at 1 s, 20 at 15 s (5 minutes) unless set. */
+const cyclesAt = (seconds: number): number => Number(process.env.BENCH_CADENCE_CYCLES ?? (seconds < 5 ? 120 : 20));
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 120);
+const SPINE = ['cpu', 'memory', 'load', 'system'];
+const COLLECTD_SPINE = ['cpu', 'memory', 'load', 'uptime'];
+const COLLECTD_FULL = [...COLLECTD_SPINE, 'disk', 'interface', 'df', 'processes', 'swap'];
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface Measured {
+  name: string;
+  pid: number;
+  /** What one unit of work is: a cycle, a scrape. */
+  per: string;
+  /** Called at each interval boundary (node_exporter's scrape). */
+  tick?: () => Promise<unknown>;
+  stop(): Promise<void>;
+  agent?: RunningAgent;
+  before?: { runMs: number; statMs: number; exports: number };
+  after?: { runMs: number; statMs: number; exports: number };
+}
+
+function sample(m: Measured): { runMs: number; statMs: number; exports: number } {
+  return { runMs: processRunTimeMs(m.pid), statMs: processCpuMs(m.pid), exports: m.agent?.exports() ?? 0 };
+}
+
+function agentMeasured(name: string, agent: RunningAgent): Measured {
+  return { name, pid: agent.pid, per: 'cycle', agent, stop: () => agent.stop() };
+}
+
+function peerMeasured(name: string, peer: RunningPeer, per: string, tick?: () => Promise<unknown>): Measured {
+  return { name, pid: peer.pid, per, tick, stop: () => peer.stop() };
+}
+
+/** Runs `tick`s at each boundary of `intervalSeconds` for `cycles` intervals, all processes measured over the same window. */
+async function measureWindow(processes: Measured[], intervalSeconds: number, cycles: number): Promise<void> {
+  for (const m of processes) m.before = sample(m);
+  const started = Date.now();
+  for (let i = 1; i <= cycles; i++) {
+    await sleep(Math.max(0, started + i * intervalSeconds * 1000 - Date.now()));
+    for (const m of processes) {
+      if (m.agent?.exited()) throw new Error(`${m.name} exited; it logged:\n${m.agent.log()}`);
+      await m.tick?.();
+    }
+  }
+  for (const m of processes) m.after = sample(m);
+}
+
+const cpuMs = (m: Measured): number => (m.after?.runMs ?? 0) - (m.before?.runMs ?? 0);
+const statMs = (m: Measured): number => (m.after?.statMs ?? 0) - (m.before?.statMs ?? 0);
+
+async function atInterval(seconds: number, notes: string[]): Promise<BenchFigure[]> {
+  const cycles = cyclesAt(seconds);
+  const processes: Measured[] = [];
+  try {
+    processes.push(agentMeasured('agent, default set', await startAgent({ intervalSeconds: seconds })));
+    processes.push(agentMeasured('agent, 4 families (cpu memory load system)', await startAgent({ intervalSeconds: seconds, families: SPINE })));
+    if (havePeer(COLLECTD)) {
+      processes.push(peerMeasured(`collectd (${COLLECTD_FULL.join(' ')})`, await startCollectd(COLLECTD_FULL, seconds), 'cycle'));
+      processes.push(peerMeasured(`collectd (${COLLECTD_SPINE.join(' ')})`, await startCollectd(COLLECTD_SPINE, seconds), 'cycle'));
+    } else notes.push(`${COLLECTD} not installed: no collectd figures`);
+    if (havePeer(NODE_EXPORTER)) {
+      const exporter = await startNodeExporter(undefined, ['--no-collector.textfile']);
+      processes.push(peerMeasured('node_exporter (default collectors)', exporter, 'scrape', () => exporter.scrape()));
+    } else notes.push(`${NODE_EXPORTER} not installed: no node_exporter figure`);
+
+    // Start-up (module loading, the first cycles' compilation, collectd's plugin init) is not
+    // what a running host pays: three cycles or 10 s, whichever is longer, before measuring.
+    const warmup = Math.max(3, Math.ceil(10 / seconds));
+    for (let i = 0; i < warmup; i++) {
+      await sleep(seconds * 1000);
+      for (const m of processes) await m.tick?.();
+    }
+    await measureWindow(processes, seconds, cycles);
+
+    const figures: BenchFigure[] = [];
+    const perCycle = new Map<string, number>();
+    for (const m of processes) {
+      const value = cpuMs(m) / cycles;
+      perCycle.set(m.name, value);
+      const exports = m.agent ? `, ${(m.after?.exports ?? 0) - (m.before?.exports ?? 0)} exports` : '';
+      figures.push({
+        name: `${seconds} s: ${m.name}, CPU per ${m.per}`,
+        value: round(value, 3),
+        unit: 'ms',
+        detail: `${cycles} ${m.per}s${exports}; /proc/<pid>/stat: ${round(statMs(m) / cycles, 2)} ms; RSS ${round(processRssMb(m.pid), 1)} MB`,
+      });
+    }
+    const ratio = (label: string, a: string, b: string, goal: string): void => {
+      const x = perCycle.get(a);
+      const y = perCycle.get(b);
+      if (x !== undefined && y !== undefined) figures.push({ name: `${seconds} s: ${label}`, value: round(x / y, 2), unit: 'x', detail: goal });
+    };
+    ratio('agent default set / collectd full set', processes[0].name, `collectd (${COLLECTD_FULL.join(' ')})`, 'goal: at most 1.0x');
+    ratio('agent default set / node_exporter per scrape', processes[0].name, 'node_exporter (default collectors)', 'goal: at most 0.6x');
+    ratio('agent 4 families / collectd same 4 plugins', processes[1].name, `collectd (${COLLECTD_SPINE.join(' ')})`, seconds === 1 ? 'goal: at most 3x' : 'goal at 1 s only');
+    return figures;
+  } finally {
+    await Promise.all(processes.map((m) => m.stop()));
+  }
+}
+
+/** The agent with nothing to do: a 1 h interval after its first export, the buffer empty. */
+async function betweenCycles(notes: string[]): Promise<BenchFigure[]> {
+  const processes: Measured[] = [];
+  try {
+    processes.push(agentMeasured('api off', await startAgent({ intervalSeconds: 3600 })));
+    processes.push(agentMeasured('api on (its 1 s sampler)', await startAgent({ intervalSeconds: 3600, api: true })));
+    // The first export runs a second after start; let it and start-up's garbage settle.
+    await sleep(15_000);
+    for (const m of processes) if (m.agent && m.agent.exports() === 0) throw new Error(`${m.name}: no first export; it logged:\n${m.agent.log()}`);
+    await measureWindow(processes, IDLE_SECONDS, 1);
+    notes.push(`Between cycles: ${IDLE_SECONDS} s (BENCH_IDLE_SECONDS) after the first export, interval 1 h, buffer on and empty, health listener on.`);
+    return processes.map((m) => ({
+      name: `between cycles, ${m.name}: CPU per second`,
+      value: round(cpuMs(m) / IDLE_SECONDS, 4),
+      unit: 'ms',
+      detail: `goal: under 0.05 ms; ${round(cpuMs(m), 1)} ms over ${IDLE_SECONDS} s`,
+    }));
+  } finally {
+    await Promise.all(processes.map((m) => m.stop()));
+  }
+}
+
+export async function run(): Promise<BenchSection> {
+  const notes: string[] = [];
+  const figures: BenchFigure[] = [];
+  for (const seconds of INTERVALS) figures.push(...(await atInterval(seconds, notes)));
+  if (IDLE_SECONDS > 0) figures.push(...(await betweenCycles(notes)));
+  notes.push(
+    'CPU of each whole process: every thread\'s run time from /proc/<pid>/task/*/schedstat (ns), the /proc/<pid>/stat figure (10 ms ticks) beside it; all processes of an interval run at once over the same minutes.',
+    'Agents: the built CLI with the systemd unit\'s NODE_OPTIONS, gRPC to a loopback receiver each, buffer and health listener on, local API off; node_exporter is scraped by the bench at the interval.',
+    `BENCH_CADENCE_INTERVALS=${INTERVALS.join(',')}, BENCH_CADENCE_CYCLES (default 120 at 1 s, 20 at 15 s), BENCH_IDLE_SECONDS=${IDLE_SECONDS} (0 skips).`,
+  );
+  return { title: 'Whole processes at a real cadence, beside collectd and node_exporter', figures, notes };
+}
