@@ -119,11 +119,11 @@ export async function startApiServer(config: ApiConfig, routes: readonly Route[]
     const { createServer } = require('node:https') as typeof import('node:https');
     // A silent client never completes the handshake, so HTTP's header timeout never starts: the
     // handshake gets the same time (Node's default is two minutes).
-    const options = { ...limitedServerOptions(limits), handshakeTimeout: limits.headersTimeoutMs };
+    const options = { ...limitedServerOptions(), handshakeTimeout: limits.headersTimeoutMs };
     server = createServer({ ...options, ...readCertificate(config.tls), minVersion: 'TLSv1.2' }, handler);
   } else {
     const { createServer } = require('node:http') as typeof import('node:http');
-    server = createServer(limitedServerOptions(limits), handler);
+    server = createServer(limitedServerOptions(), handler);
   }
   applyListenerLimits(server, limits);
   const { host, port } = splitAddress(config.address);

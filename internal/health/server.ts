@@ -138,7 +138,7 @@ export async function startHealthServer(address: string, status: HealthStatus, l
   const { host, port } = parseListenAddress(address);
   // node:http is loaded only when the listener is on.
   const { createServer } = require('node:http') as typeof import('node:http');
-  const server: Server = createServer(limitedServerOptions(limits), (req, res) => handle(status, req, res));
+  const server: Server = createServer(limitedServerOptions(), (req, res) => handle(status, req, res));
   applyListenerLimits(server, limits);
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {

@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
@@ -160,6 +161,32 @@ test('server: a silent connection and a slow-headers one are closed after their 
   } finally {
     clearInterval(trickle);
     for (const socket of idle.sockets) socket.destroy();
+    await server.close();
+  }
+});
+
+test('server: with nobody connected no timer of the listener ever fires', async () => {
+  const status = new HealthStatus(manualClock(), 'a', 'v');
+  const limits = { maxConnections: 4, headersTimeoutMs: 300, idleTimeoutMs: 600 };
+  // Every timer created while the listener starts, and how often any of them fires.
+  const timers = new Set<number>();
+  let starting = true;
+  let fired = 0;
+  const hook = createHook({
+    init: (id, type) => starting && type === 'Timeout' && timers.add(id),
+    before: (id) => timers.has(id) && (fired += 1),
+  }).enable();
+  const server = await startHealthServer('127.0.0.1:0', status, silentLogger(), limits);
+  starting = false;
+  try {
+    // Several header-timeout periods: a periodic check of the connections would have run.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assert.equal(fired, 0, `${timers.size} timer(s) created at start fired ${fired} time(s)`);
+    // The limits still hold for a connection that comes later.
+    const idle = await idleSockets(server.address, 1);
+    await until(() => idle.closed() === 1, 5_000, () => 'the silent connection closed');
+  } finally {
+    hook.disable();
     await server.close();
   }
 });
