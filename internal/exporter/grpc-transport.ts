@@ -206,9 +206,17 @@ export class GrpcTransport implements OtlpTransport {
       // The connection too, even one whose peer never finished HTTP/2's handshake.
       socket.destroy();
     };
-    const tick = setInterval(() => {
+    // One timer, due when the interval would have passed: an idle agent wakes once per interval,
+    // not every few seconds to look.
+    let due: NodeJS.Timeout | undefined;
+    const arm = (ms: number): void => {
+      due = setTimeout(check, ms);
+      due.unref();
+    };
+    const check = (): void => {
       if (session.destroyed || session.closed) return;
-      if (Date.now() - this.lastActivity < intervalMs) return;
+      const idleMs = Date.now() - this.lastActivity;
+      if (idleMs < intervalMs) return arm(intervalMs - idleMs);
       this.lastActivity = Date.now();
       const deadline = setTimeout(retire, timeoutMs);
       deadline.unref();
@@ -221,9 +229,10 @@ export class GrpcTransport implements OtlpTransport {
         clearTimeout(deadline);
         retire();
       }
-    }, Math.max(1, Math.min(intervalMs, timeoutMs) / 2));
-    tick.unref();
-    session.once('close', () => clearInterval(tick));
+      arm(intervalMs);
+    };
+    arm(intervalMs);
+    session.once('close', () => clearTimeout(due));
   }
 
   private async call(frame: Buffer, timeoutMs: number): Promise<Attempt> {

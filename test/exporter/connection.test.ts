@@ -1,6 +1,7 @@
 // How the transports connect: HTTP/2 keepalive against a peer that goes silent, HTTP CONNECT
 // proxies from the environment (and NO_PROXY), every address of a name and a fresh lookup per
 // connection, unix sockets, and TLS files that change on disk.
+import { createHook } from 'node:async_hooks';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -177,6 +178,31 @@ describe('HTTP/2 keepalive', () => {
     } finally {
       await transport.close();
       peer.close();
+    }
+  });
+
+  it('wakes nothing before the interval has passed on an idle session', async () => {
+    const upstream = grpcServer();
+    await listen(upstream.server, 0, '127.0.0.1');
+    const transport = new GrpcTransport({ address: `127.0.0.1:${portOf(upstream.server)}`, headers: HEADERS, compression: 'none', keepalive: { intervalMs: 1000, timeoutMs: 100 } });
+    // Every timer created by the export, and how often any of them fires afterwards.
+    const timers = new Set<number>();
+    let exporting = true;
+    let fired = 0;
+    const hook = createHook({
+      init: (id, type) => exporting && type === 'Timeout' && timers.add(id),
+      before: (id) => timers.has(id) && (fired += 1),
+    }).enable();
+    try {
+      assert.deepEqual(await transport.send(BODY, 3000), { outcome: 'ok' });
+      exporting = false;
+      fired = 0;
+      await new Promise((r) => setTimeout(r, 800));
+      assert.equal(fired, 0, `${timers.size} timer(s) of the export fired ${fired} time(s) within the keepalive interval`);
+    } finally {
+      hook.disable();
+      await transport.close();
+      await upstream.stop();
     }
   });
 
