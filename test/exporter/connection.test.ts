@@ -184,7 +184,7 @@ describe('HTTP/2 keepalive', () => {
   it('wakes nothing before the interval has passed on an idle session', async () => {
     const upstream = grpcServer();
     await listen(upstream.server, 0, '127.0.0.1');
-    const transport = new GrpcTransport({ address: `127.0.0.1:${portOf(upstream.server)}`, headers: HEADERS, compression: 'none', keepalive: { intervalMs: 1000, timeoutMs: 100 } });
+    const transport = new GrpcTransport({ address: `127.0.0.1:${portOf(upstream.server)}`, headers: HEADERS, compression: 'none', keepalive: { intervalMs: 5000, timeoutMs: 100 } });
     // Every timer created by the export, and how often any of them fires afterwards.
     const timers = new Set<number>();
     let exporting = true;

@@ -3,7 +3,7 @@
 // ../official-transport), both at once on the same host for the same time, each exporting every
 // second to its own receiver. Memory and CPU are of the whole process.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startOtlpReceiver, type OtlpReceiver } from '../../support/otlp-receiver';
