@@ -203,8 +203,20 @@ function checkTimings(config: AgentConfig, { problems, warnings }: CheckContext)
 const MAX_TIMER_MS = 596 * 3_600_000;
 // Compared with timestamps, never handed to a timer: these may be longer.
 const UNTIMED_DURATIONS = new Set(['buffer.max_age']);
-// Zero would fail every export, stop with exit 1 at once, or collect (or replay, or retry) in a loop.
-const POSITIVE_DURATIONS = ['telemetryflow.timeout', 'agent.shutdown_timeout', 'heartbeat.timeout', 'collectors.system.interval', 'exporter.otlp.keepalive.timeout', 'buffer.flush_interval', 'telemetryflow.retry.initial_interval'];
+// Zero would fail every export, stop with exit 1 at once, collect (or replay, or retry) in a loop,
+// evict every spilled batch at the next upkeep, skip every mount or fail every metadata lookup.
+const POSITIVE_DURATIONS = [
+  'telemetryflow.timeout',
+  'agent.shutdown_timeout',
+  'heartbeat.timeout',
+  'heartbeat.cloud_metadata.timeout',
+  'collectors.system.interval',
+  'collectors.system.filesystem_options.statfs_timeout',
+  'exporter.otlp.keepalive.timeout',
+  'buffer.flush_interval',
+  'buffer.max_age',
+  'telemetryflow.retry.initial_interval',
+];
 
 function checkDurationRanges(config: AgentConfig, { problems }: CheckContext): void {
   const tree = config as unknown as Tree;

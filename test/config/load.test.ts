@@ -379,6 +379,17 @@ describe('semantic checks', () => {
     ]);
   });
 
+  it('rejects a zero buffer.max_age, statfs timeout or cloud metadata timeout: nothing kept, every mount skipped, every lookup failed', () => {
+    const { problems } = problemsOf(() =>
+      load('buffer: {max_age: 0s}\ncollectors: {system: {filesystem_options: {statfs_timeout: 0s}}}\nheartbeat: {cloud_metadata: {timeout: 0s}}\n'),
+    );
+    assert.deepEqual(sortByPath(problems), [
+      { path: 'buffer.max_age', value: '0s', message: 'must be longer than "0s"' },
+      { path: 'collectors.system.filesystem_options.statfs_timeout', value: '0s', message: 'must be longer than "0s"' },
+      { path: 'heartbeat.cloud_metadata.timeout', value: '0s', message: 'must be longer than "0s"' },
+    ]);
+  });
+
   it('rejects a zero retry.initial_interval: every retry would go at once', () => {
     const { problems } = problemsOf(() => load('telemetryflow: {retry: {initial_interval: 0s}}\n'));
     assert.deepEqual(problems, [{ path: 'telemetryflow.retry.initial_interval', value: '0s', message: 'must be longer than "0s"' }]);
