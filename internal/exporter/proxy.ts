@@ -2,17 +2,14 @@
 // gRPC: grpc_proxy, else https_proxy, else http_proxy. HTTP: https_proxy for an https URL,
 // http_proxy for an http one. Lowercase wins over uppercase. NO_PROXY/no_proxy exempts hosts.
 import { isIP } from 'node:net';
+import { maskUrlPassword } from '../config/secrets';
 
 /** A proxy variable that is not an http:// URL; names the variable and the value. */
 export class ProxyConfigError extends Error {
   constructor(readonly variable: string, readonly value: string) {
-    super(`${variable}: ${JSON.stringify(maskProxyPassword(value))} is not a proxy URL such as "http://proxy.example.com:3128"`);
+    super(`${variable}: ${JSON.stringify(maskUrlPassword(value))} is not a proxy URL such as "http://proxy.example.com:3128"`);
     this.name = 'ProxyConfigError';
   }
-}
-
-function maskProxyPassword(value: string): string {
-  return value.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
 }
 
 function read(env: NodeJS.ProcessEnv, name: string): { variable: string; value: string } | undefined {

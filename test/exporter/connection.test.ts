@@ -228,6 +228,16 @@ describe('proxies from the environment', () => {
     assert.ok(!noProxyExempts('example.com', 'notexample.com', 4317));
   });
 
+  it('names a proxy variable it cannot use without the credentials in it', () => {
+    for (const value of ['socks5://user:Pw-913@p:1080', 'socks5://Tok-913@p:1080', 'http://user:Pw-913@']) {
+      assert.throws(
+        () => proxyFor('grpc', 'collector', 4317, { grpc_proxy: value }),
+        (err: Error) => err instanceof ProxyConfigError && err.message.startsWith('grpc_proxy: "') && err.message.includes('***@') && !err.message.includes('-913'),
+        value,
+      );
+    }
+  });
+
   it('gRPC and HTTP exports go through a CONNECT tunnel, and NO_PROXY goes direct', async () => {
     const proxy = await connectProxy();
     const upstream = grpcServer();
