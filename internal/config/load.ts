@@ -1,7 +1,7 @@
 // Loads the effective configuration: defaults, then the YAML file (placeholders expanded), then
 // the environment, then command-line flags. Every problem is collected and reported at once.
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
@@ -314,17 +314,31 @@ function indexDocument(document: Document, counter: LineCounter, file: string): 
   return index;
 }
 
-/** Reads the file, refusing one larger than CONFIG_LIMITS.maxBytes before reading it. */
+/**
+ * Reads the file, refusing one larger than CONFIG_LIMITS.maxBytes before reading it. A pipe or a
+ * device (`--config <(…)`, /dev/zero) reports no size: at most one byte past the limit is read.
+ */
 function readConfigText(file: string): string {
+  const limit = CONFIG_LIMITS.maxBytes;
+  let fd: number | undefined;
   try {
-    const { size } = statSync(file);
-    if (size > CONFIG_LIMITS.maxBytes) {
-      throw new ConfigError([{ path: file, message: `config file is ${size} bytes; the limit is ${CONFIG_LIMITS.maxBytes} (1 MiB)` }], file);
+    fd = openSync(file, 'r');
+    const { size } = fstatSync(fd);
+    if (size > limit) throw new ConfigError([{ path: file, message: `config file is ${size} bytes; the limit is ${limit} (1 MiB)` }], file);
+    const buffer = Buffer.allocUnsafe(limit + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const read = readSync(fd, buffer, length, buffer.length - length, null);
+      if (read === 0) break;
+      length += read;
     }
-    return readFileSync(file, 'utf8');
+    if (length > limit) throw new ConfigError([{ path: file, message: `config file is longer than the limit of ${limit} bytes (1 MiB)` }], file);
+    return buffer.toString('utf8', 0, length);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError([{ path: file, message: `cannot read config file (${(error as NodeJS.ErrnoException).code ?? String(error)})` }], file);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -162,6 +162,11 @@ describe('bounds on what a file may ask of the loader', () => {
     assert.match(problems[0].message, new RegExp(`config file is ${CONFIG_LIMITS.maxBytes + 3} bytes; the limit is ${CONFIG_LIMITS.maxBytes}`));
   });
 
+  it('reads a device or a pipe that reports no size only up to the limit', () => {
+    const { problems } = problemsOf(() => loadConfig({ file: '/dev/zero', env: { HOME } }));
+    assert.deepEqual(problems, [{ path: '/dev/zero', message: `config file is longer than the limit of ${CONFIG_LIMITS.maxBytes} bytes (1 MiB)` }]);
+  });
+
   it('lists the first 50 unknown keys and counts the rest in one warning', () => {
     const yaml = Array.from({ length: 5000 }, (_, i) => `stray_${i}: ${i}`).join('\n') + '\n';
     const { warnings } = load(yaml);

@@ -1,10 +1,11 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { REPO_ROOT } from '../support/paths';
-import { agentConfig, runCli, tempWorkspace, type CliResult } from './agent-process';
+import { CLI, REPO_ROOT } from '../support/paths';
+import { agentConfig, cleanEnv, runCli, tempWorkspace, type CliResult } from './agent-process';
 
 const workspace = tempWorkspace('tfo-cli-');
 after(() => workspace.cleanup());
@@ -87,6 +88,12 @@ test('start with an export header that cannot be sent: exit 2 (a configuration e
   const bad = workspace.file('bad-header.yaml', 'exporter:\n  otlp:\n    headers:\n      "X Bad": v\n');
   assertConfigError(runCli(['start', '--config', bad]), /exporter\.otlp\.headers\.X Bad: cannot be sent: not a valid header name/);
   assertConfigError(runCli(['config', 'validate', '--config', bad]), /X Bad/);
+});
+
+test('a config from a pipe is read; one from an endless device is refused at the size limit (exit 2)', () => {
+  const piped = spawnSync('bash', ['-c', `"$0" "$1" config validate --config <(cat "$2")`, process.execPath, CLI, validConfig('piped.yaml')], { encoding: 'utf8', env: cleanEnv(), timeout: 20_000 });
+  assert.equal(piped.status, 0, piped.stdout + piped.stderr);
+  assertConfigError(runCli(['start', '--config', '/dev/zero']), /config file is longer than the limit of 1048576 bytes/);
 });
 
 test('start with a bad value: exit 2 naming key, value and expectation', () => {
