@@ -58,7 +58,7 @@ function loggable(value: unknown, ancestors: object[]): unknown {
     if (Array.isArray(value)) return value.map((item) => loggable(item, ancestors));
     const out: LogFields = {};
     if (value instanceof Error) Object.assign(out, { type: value.constructor.name, message: maskUrlPassword(value.message), stack: value.stack && maskUrlPassword(value.stack) });
-    else if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return (value as { toJSON(): unknown }).toJSON();
+    else if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return loggable((value as { toJSON(): unknown }).toJSON(), ancestors);
     for (const [key, item] of Object.entries(value)) out[key] = REDACTED_KEYS.has(key.toLowerCase()) ? MASK : loggable(item, ancestors);
     return out;
   } finally {

@@ -65,6 +65,10 @@ test('the credentials of a URL are masked in any field, message and error', () =
       'posting to http://u:pw_four@h:3100 and u:pw_five@h:4317',
     );
     for (const secret of ['pw_one', 'tok_two', 'pw_three', 'pw_four', 'pw_five']) assert.ok(!writes[0].includes(secret), `${format}: ${secret} in ${writes[0]}`);
+    // An object that writes itself as JSON (a URL) is masked like the text it becomes.
+    logger.warn({ event: 'z', target: new URL('http://api-user:pw_six@10.0.0.1/api/v2'), list: [{ toJSON: () => ({ at: 'http://u:pw_seven@h/' }) }] });
+    for (const secret of ['pw_six', 'pw_seven']) assert.ok(!writes[1].includes(secret), `${format}: ${secret} in ${writes[1]}`);
+    assert.ok(writes[1].includes('http://api-user:***@10.0.0.1/api/v2'), writes[1]);
     assert.ok(writes[0].includes('http://api-user:***@10.0.0.1/api/v2'), writes[0]);
     assert.ok(writes[0].includes('https://***@collector:4318'), writes[0]);
   }
