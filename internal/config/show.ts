@@ -17,12 +17,17 @@ function masked(config: AgentConfig): AgentConfig {
     const keys = path.split('.');
     if (getAt(copy as unknown as Tree, keys)) setAt(copy as unknown as Tree, keys, MASK);
   }
-  copy.telemetryflow.endpoint = maskUrlPassword(copy.telemetryflow.endpoint);
-  copy.telemetryflow.backend_endpoint = maskUrlPassword(copy.telemetryflow.backend_endpoint);
-  copy.exporter.otlp.metrics_endpoint = maskUrlPassword(copy.exporter.otlp.metrics_endpoint);
   const headers = copy.exporter.otlp.headers;
   for (const name of Object.keys(headers)) if (isSecretHeaderName(name)) headers[name] = MASK;
-  return copy;
+  return maskUrlPasswords(copy as unknown as Tree) as unknown as AgentConfig;
+}
+
+/** Every string of the tree with a URL's password masked: any key may hold a URL (metadata base_url, a tag). */
+function maskUrlPasswords(value: unknown): unknown {
+  if (typeof value === 'string') return maskUrlPassword(value);
+  if (Array.isArray(value)) return value.map(maskUrlPasswords);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, maskUrlPasswords(item)]));
+  return value;
 }
 
 /** The effective configuration as YAML in the file layout, durations as Go strings, secrets masked. */

@@ -45,6 +45,18 @@ describe('renderConfigYaml', () => {
     assert.equal(loaded.config.telemetryflow.api_key_secret, SECRET, 'the loaded config itself is not altered');
   });
 
+  it('masks a URL password under any key, not only the endpoints', () => {
+    const loaded = loadText(
+      'telemetryflow:\n  backend_endpoint: http://api:pw_a@127.0.0.1:3100/api/v2\nheartbeat:\n  cloud_metadata: {base_url: "http://meta:pw_b@127.0.0.1:9"}\nagent:\n  tags: {wiki: "https://tok_c@wiki.example.com/x"}\n',
+    );
+    const text = renderConfigYaml(loaded.config);
+    for (const leaked of ['pw_a', 'pw_b', 'tok_c']) assert.equal(text.includes(leaked), false, `${leaked} in\n${text}`);
+    const shown = parse(text);
+    assert.equal(shown.heartbeat.cloud_metadata.base_url, 'http://meta:***@127.0.0.1:9');
+    assert.equal(shown.agent.tags.wiki, 'https://***@wiki.example.com/x');
+    assert.equal(shown.telemetryflow.backend_endpoint, 'http://api:***@127.0.0.1:3100/api/v2');
+  });
+
   it('prints one mask whatever the secret length, and an empty secret as empty', () => {
     const short = parse(renderConfigYaml(loadText('telemetryflow: {api_key_secret: a}\n').config));
     const long = parse(renderConfigYaml(loadText(`telemetryflow: {api_key_secret: ${'x'.repeat(80)}}\n`).config));
