@@ -13,12 +13,21 @@ interface Expansion {
   problems: string[];
 }
 
-/** Expands the placeholders in one string; problems are messages without the key path. */
-export function expandString(text: string, env: Env): Expansion {
+// What placeholders may expand a whole configuration to: a file is at most 1 MiB, and a few
+// placeholders holding certificates or keys stay far below this; a `${BIG}` repeated thousands of
+// times would otherwise take gigabytes (the environment's "billion laughs").
+export const MAX_EXPANDED_CHARS = 16 * 1024 * 1024;
+
+/**
+ * Expands the placeholders in one string; problems are messages without the key path. Stops with
+ * a problem once the text grows past `room` characters.
+ */
+export function expandString(text: string, env: Env, room = MAX_EXPANDED_CHARS): Expansion {
   const problems: string[] = [];
   let out = '';
   let i = 0;
   while (i < text.length) {
+    if (out.length > room) break;
     const dollar = text.indexOf('$', i);
     if (dollar === -1 || dollar === text.length - 1) {
       out += text.slice(i);
@@ -45,6 +54,7 @@ export function expandString(text: string, env: Env): Expansion {
     out += substitute(text.slice(dollar + 2, close), env, problems);
     i = close + 1;
   }
+  if (out.length > room) problems.push(`placeholders expand the configuration past ${MAX_EXPANDED_CHARS} characters`);
   return { text: out, problems };
 }
 
@@ -71,10 +81,14 @@ function substitute(body: string, env: Env, problems: string[]): string {
  */
 export function expandTree(tree: unknown, env: Env, path = ''): { tree: unknown; problems: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
+  let room = MAX_EXPANDED_CHARS;
   const walk = (node: unknown, at: string): unknown => {
     if (typeof node === 'string') {
-      const expansion = expandString(node, env);
+      // Past the bound the load fails with that problem; the rest is left as written.
+      if (room < 0) return node;
+      const expansion = expandString(node, env, room);
       for (const message of expansion.problems) problems.push({ path: at || '(root)', message });
+      room -= expansion.text.length;
       return expansion.text;
     }
     if (Array.isArray(node)) return node.map((item, index) => walk(item, `${at}[${index}]`));

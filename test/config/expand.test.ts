@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { expandString, expandTree } from '../../internal/config/expand';
+import { expandString, expandTree, MAX_EXPANDED_CHARS } from '../../internal/config/expand';
 
 const env = { HOST: 'collector', PORT: '4317', EMPTY: '' };
 
@@ -44,6 +44,17 @@ describe('expandTree', () => {
     assert.deepEqual(out, { a: { b: ['collector', 3, true], '${HOST}': '4317' }, n: null });
     assert.deepEqual(problems, []);
     assert.equal(tree.a.b[0], '${HOST}', 'the input is not modified');
+  });
+
+  it('stops with one problem when placeholders would expand the configuration past the bound', () => {
+    const big = { B: 'x'.repeat(1000) };
+    const item = '${B}'.repeat(100);
+    const { tree: out, problems } = expandTree({ a: Array.from({ length: 2000 }, () => item), b: 'plain' }, big);
+    assert.deepEqual(problems, [{ path: 'a[167]', message: `placeholders expand the configuration past ${MAX_EXPANDED_CHARS} characters` }]);
+    const expanded = out as { a: string[]; b: string };
+    assert.equal(expanded.a[0].length, 100_000);
+    assert.equal(expanded.a[1999], item, 'left as written past the bound');
+    assert.equal(expanded.b, 'plain');
   });
 
   it('names the key path of each problem and not the value', () => {

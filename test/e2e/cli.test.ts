@@ -96,6 +96,11 @@ test('a config from a pipe is read; one from an endless device is refused at the
   assertConfigError(runCli(['start', '--config', '/dev/zero']), /config file is longer than the limit of 1048576 bytes/);
 });
 
+test('placeholders that would expand the file into gigabytes: exit 2, not out of memory', () => {
+  const file = workspace.file('expands.yaml', `agent:\n  description: "${'${B}'.repeat(200_000)}"\n`);
+  assertConfigError(runCli(['config', 'validate', '--config', file], { env: { B: 'x'.repeat(100_000) } }), /agent\.description: placeholders expand the configuration past 16777216 characters/);
+});
+
 test('start with a bad value: exit 2 naming key, value and expectation', () => {
   const bad = workspace.file('bad-value.yaml', 'collectors:\n  system:\n    interval: "5"\n');
   assertConfigError(runCli(['-c', bad]), /collectors\.system\.interval: "5" is not a duration, e\.g\. "15s"/);
