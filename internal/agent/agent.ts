@@ -44,6 +44,7 @@ export class Agent {
   private healthServer: HealthServer | undefined;
   private api: LocalApi | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  private waitingReload: Promise<ReloadOutcome> | undefined;
   private keepAlive: NodeJS.Timeout | undefined;
   private readonly logger: Logger;
   private readonly clock: Clock;
@@ -117,9 +118,17 @@ export class Agent {
     });
   }
 
-  /** Re-reads the config file; an invalid one is logged and the running pipeline kept. */
+  /**
+   * Re-reads the config file; an invalid one is logged and the running pipeline kept. A reload
+   * asked for while another waits to run joins it, so a storm of SIGHUPs reads the file at most
+   * twice (the one running, and one after it that sees the latest file), not once per signal.
+   */
   reload(): Promise<ReloadOutcome> {
-    return this.serialize(() => this.reloadNow());
+    this.waitingReload ??= this.serialize(() => {
+      this.waitingReload = undefined;
+      return this.reloadNow();
+    });
+    return this.waitingReload;
   }
 
   private async reloadNow(): Promise<ReloadOutcome> {

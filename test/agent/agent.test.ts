@@ -75,6 +75,36 @@ test('reload: unchanged, rejected (old config kept), applied (listener kept whil
   );
 });
 
+test('reload: a storm of reloads reads the file twice, the one running and one after it with the latest file', async () => {
+  const receiver = await startOtlpReceiver();
+  const file = join(dir, 'storm.yaml');
+  const base = agentConfig({ protocol: 'grpc', endpoint: receiver.grpcAddress, dataDir: join(dir, 'storm-agent'), interval: '60s' });
+  writeFileSync(file, stringify(base));
+  const loadOptions: LoadOptions = { file, env: cleanEnv(), cwd: dir };
+  const { logger, events } = capturingLogger();
+  const agent = new Agent({ loaded: loadConfig(loadOptions), loadOptions, logger, env: {} });
+  try {
+    await agent.start();
+    const named = (name: string): void => writeFileSync(file, stringify({ ...base, agent: { ...(base.agent as object), name } }));
+    named('first');
+    const first = agent.reload();
+    // The first reload has read the file and is rebuilding the pipeline when the storm comes.
+    await new Promise((resolve) => setImmediate(resolve));
+    const storm = Array.from({ length: 50 }, () => agent.reload());
+    named('after-the-storm');
+    assert.equal(await first, 'applied');
+    assert.deepEqual(new Set(await Promise.all(storm)), new Set(['applied']));
+    assert.equal(agent.currentConfig.agent.name, 'after-the-storm');
+  } finally {
+    await agent.stop();
+    await receiver.close();
+  }
+  assert.deepEqual(
+    events().filter((e) => e.startsWith('config.')),
+    ['config.reloading', 'config.reloaded', 'config.reloading', 'config.reloaded'],
+  );
+});
+
 test('reload: a new pipeline that cannot start (its buffer held by another agent) leaves the previous one running and exporting', async () => {
   const receiver = await startOtlpReceiver();
   const otherReceiver = await startOtlpReceiver();
