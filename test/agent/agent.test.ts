@@ -29,6 +29,14 @@ function capturingLogger(): { logger: ReturnType<typeof createLogger>; events: (
   return { logger, events: () => lines.map((l) => String((JSON.parse(l) as { event?: string }).event)) };
 }
 
+/** An in-process agent on `config`, written to `file` so that a reload reads it again. */
+function agentOnFile(file: string, config: Record<string, unknown>): { agent: Agent; events: () => string[] } {
+  writeFileSync(file, stringify(config));
+  const loadOptions: LoadOptions = { file, env: cleanEnv(), cwd: dir };
+  const { logger, events } = capturingLogger();
+  return { agent: new Agent({ loaded: loadConfig(loadOptions), loadOptions, logger, env: {} }), events };
+}
+
 async function healthOf(address: string | undefined): Promise<Record<string, unknown>> {
   assert.ok(address, 'health listener not running');
   return (await (await fetch(`http://${address}/health`)).json()) as Record<string, unknown>;
@@ -38,10 +46,7 @@ test('reload: unchanged, rejected (old config kept), applied (listener kept whil
   const receiver = await startOtlpReceiver();
   const file = join(dir, 'agent.yaml');
   const base = agentConfig({ protocol: 'grpc', endpoint: receiver.grpcAddress, dataDir: dir, interval: '60s', health: { enabled: true, address: '127.0.0.1:0' } });
-  writeFileSync(file, stringify(base));
-  const loadOptions: LoadOptions = { file, env: cleanEnv(), cwd: dir };
-  const { logger, events } = capturingLogger();
-  const agent = new Agent({ loaded: loadConfig(loadOptions), loadOptions, logger, env: {} });
+  const { agent, events } = agentOnFile(file, base);
   try {
     await agent.start();
     const firstAddress = agent.healthAddress;
@@ -79,10 +84,7 @@ test('reload: a storm of reloads reads the file twice, the one running and one a
   const receiver = await startOtlpReceiver();
   const file = join(dir, 'storm.yaml');
   const base = agentConfig({ protocol: 'grpc', endpoint: receiver.grpcAddress, dataDir: join(dir, 'storm-agent'), interval: '60s' });
-  writeFileSync(file, stringify(base));
-  const loadOptions: LoadOptions = { file, env: cleanEnv(), cwd: dir };
-  const { logger, events } = capturingLogger();
-  const agent = new Agent({ loaded: loadConfig(loadOptions), loadOptions, logger, env: {} });
+  const { agent, events } = agentOnFile(file, base);
   try {
     await agent.start();
     const named = (name: string): void => writeFileSync(file, stringify({ ...base, agent: { ...(base.agent as object), name } }));
