@@ -1,7 +1,9 @@
 // Opens the byte stream an export travels on, for both transports: a unix socket, a TCP
 // connection to every address the name resolves to (resolved anew on each connection, tried in
 // turn), or an HTTP CONNECT tunnel through the proxy the environment names; then TLS on top.
+import * as http from 'node:http';
 import * as net from 'node:net';
+import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { MIN_TLS_VERSION, type TlsMaterial } from './tls';
 
@@ -140,5 +142,34 @@ export async function openConnection(destination: Destination, options: ConnectO
     return await startTls(socket, destination.kind === 'tcp' ? destination.host : 'localhost', options.tls, track);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** An https URL without `tls:` files: the system's CA store, verification on. */
+export const SYSTEM_TRUST: TlsMaterial = { skipVerify: false };
+
+/**
+ * An HTTP agent whose connections come from openConnection (unix socket, every address of the
+ * name, proxy tunnel, TLS), so that every HTTP client of the agent connects the same way.
+ * Keep-alive unless `keepAlive: false` (a request a minute is not worth an idle connection).
+ */
+export class ConnectingAgent extends http.Agent {
+  constructor(
+    private readonly destination: Destination,
+    private readonly connectOptions: { proxy?: URL; lookup?: net.LookupFunction; tls?: TlsMaterial; timeoutMs: number; keepAlive?: boolean },
+  ) {
+    super({ keepAlive: connectOptions.keepAlive ?? true });
+    // The URL's scheme must match the agent's protocol; TLS is done by openConnection.
+    (this as unknown as { protocol: string }).protocol = connectOptions.tls ? 'https:' : 'http:';
+  }
+
+  override createConnection(_options: http.ClientRequestArgs, done?: (error: Error | null, socket: Duplex) => void): undefined {
+    const { proxy, lookup, tls: material, timeoutMs } = this.connectOptions;
+    openConnection(this.destination, { proxy, lookup, timeoutMs, tls: material ? { material, alpn: ['http/1.1'] } : undefined }).then(
+      // A tunnel comes paused; the HTTP parser reads it as a stream.
+      (socket) => done?.(null, socket.resume()),
+      (error: Error) => done?.(error, undefined as never),
+    );
+    return undefined;
   }
 }

@@ -1,7 +1,6 @@
 // OTLP/HTTP with protobuf bodies: POST to the metrics URL over a keep-alive connection.
 import * as http from 'node:http';
 import type { LookupFunction } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
 import { gzip, gzipSync } from 'node:zlib';
 import type { Compression } from '../config/types';
@@ -9,7 +8,7 @@ import { acceptedResult, classifyHttpStatus, classifySocketError, createScrubber
 import { parseRetryAfter } from '../retry/backoff';
 import { checkHeaders, secretHeaderValues } from './headers';
 import { decodeRpcStatus } from './rpc-status';
-import { openConnection, type Destination } from './connect';
+import { ConnectingAgent, SYSTEM_TRUST, type Destination } from './connect';
 import type { TlsMaterial, TlsSource } from './tls';
 import type { OtlpTransport, SendResult } from './types';
 import { deadlineResult, GZIP_OPTIONS, MAX_RESPONSE_BYTES } from './wire';
@@ -37,40 +36,12 @@ export interface HttpTransportOptions {
   now?: () => number;
 }
 
-/** An https URL without `tls:` files: the system's CA store, verification on. */
-const SYSTEM_TRUST: TlsMaterial = { skipVerify: false };
-
-/**
- * A keep-alive agent whose connections come from openConnection (unix socket, every address of
- * the name, proxy tunnel, TLS), so both transports connect the same way.
- */
-class ExportAgent extends http.Agent {
-  constructor(
-    private readonly destination: Destination,
-    private readonly connectOptions: { proxy?: URL; lookup?: LookupFunction; tls?: TlsMaterial; timeoutMs: number },
-  ) {
-    super({ keepAlive: true });
-    // The URL's scheme must match the agent's protocol; TLS is done by openConnection.
-    (this as unknown as { protocol: string }).protocol = connectOptions.tls ? 'https:' : 'http:';
-  }
-
-  override createConnection(_options: http.ClientRequestArgs, done?: (error: Error | null, socket: Duplex) => void): undefined {
-    const { proxy, lookup, tls, timeoutMs } = this.connectOptions;
-    openConnection(this.destination, { proxy, lookup, timeoutMs, tls: tls ? { material: tls, alpn: ['http/1.1'] } : undefined }).then(
-      // A tunnel comes paused (connect.ts); the HTTP parser reads it as a stream.
-      (socket) => done?.(null, socket.resume()),
-      (error: Error) => done?.(error, undefined as never),
-    );
-    return undefined;
-  }
-}
-
 export class HttpTransport implements OtlpTransport {
   readonly protocol = 'http' as const;
   readonly target: string;
   private readonly url: URL;
   private readonly destination: Destination;
-  private agent?: ExportAgent;
+  private agent?: ConnectingAgent;
   /** The TLS material the agent's connections are made with. */
   private agentTls?: TlsMaterial;
   private readonly scrub: Scrubber;
@@ -86,12 +57,12 @@ export class HttpTransport implements OtlpTransport {
   }
 
   /** The agent, replaced (its idle connections closed) when the TLS files changed. */
-  private currentAgent(timeoutMs: number): ExportAgent {
+  private currentAgent(timeoutMs: number): ConnectingAgent {
     const tls = this.url.protocol === 'https:' ? (this.options.tls?.current() ?? SYSTEM_TRUST) : undefined;
     if (this.agent && tls === this.agentTls) return this.agent;
     this.agent?.destroy();
     this.agentTls = tls;
-    this.agent = new ExportAgent(this.destination, { proxy: this.options.proxy, lookup: this.options.lookup, tls, timeoutMs });
+    this.agent = new ConnectingAgent(this.destination, { proxy: this.options.proxy, lookup: this.options.lookup, tls, timeoutMs });
     return this.agent;
   }
 

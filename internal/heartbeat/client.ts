@@ -7,7 +7,8 @@ import type { AgentConfig, TelemetryFlowConfig } from '../config/types';
 import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
 import { osType, userAgent, VERSION } from '../version/version';
-import { httpRequest } from './http';
+import { httpRequest, type HttpRequest } from './http';
+import { proxyFor } from '../exporter/proxy';
 import { TlsSource, type TlsMaterial } from '../exporter/tls';
 import { primaryInterface } from './interfaces';
 import { sleep } from '../retry/backoff';
@@ -209,10 +210,17 @@ export class HeartbeatClient implements Heartbeat {
     return this.tlsSource.current();
   }
 
+  /** The proxy the environment names for the API, read as for the OTLP export; throws ProxyConfigError (a failed attempt). */
+  private proxyTo(url: URL): HttpRequest['proxy'] {
+    const https = url.protocol === 'https:';
+    const proxy = proxyFor(https ? 'https' : 'http', url.hostname.replace(/^\[|\]$/g, ''), Number(url.port || (https ? 443 : 80)), this.options.env ?? process.env);
+    return proxy && { url: proxy, connectTimeoutMs: this.policy.timeoutMs };
+  }
+
   private post(url: URL, body: unknown): Promise<SendOutcome> {
     const text = JSON.stringify(body);
     return sendWithRetry(
-      (signal) => httpRequest({ method: 'POST', url, headers: this.headers, body: text, signal, tls: url.protocol === 'https:' ? this.tlsMaterial() : undefined }),
+      (signal) => httpRequest({ method: 'POST', url, headers: this.headers, body: text, signal, tls: url.protocol === 'https:' ? this.tlsMaterial() : undefined, proxy: this.proxyTo(url) }),
       this.policy,
       this.clock,
       this.stopController.signal,

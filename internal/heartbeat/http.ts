@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { ConnectingAgent, SYSTEM_TRUST } from '../exporter/connect';
 import { MIN_TLS_VERSION, type TlsMaterial } from '../exporter/tls';
 
 /** One HTTP exchange as the heartbeat sees it. */
@@ -18,6 +19,8 @@ export interface HttpRequest {
   signal: AbortSignal;
   /** For https URLs; undefined means the system's CA store and verification. */
   tls?: TlsMaterial;
+  /** An HTTP proxy to tunnel through (CONNECT), and how long connecting through it may take. */
+  proxy?: { url: URL; connectTimeoutMs: number };
 }
 
 /** A request that got no HTTP answer: refused, reset, DNS failure, timeout. */
@@ -52,9 +55,10 @@ export function httpRequest(request: HttpRequest): Promise<HttpReply> {
     }
     const headers: Record<string, string | number> = { ...request.headers };
     if (request.body !== undefined) headers['Content-Length'] = Buffer.byteLength(request.body);
+    const agent = request.proxy && tunnelAgent(url, request.proxy, request.tls);
     const req = transport.request(
       url,
-      { method: request.method, headers, ...(url.protocol === 'https:' ? tlsOptions(request.tls) : {}) },
+      { method: request.method, headers, ...(agent ? { agent } : url.protocol === 'https:' ? tlsOptions(request.tls) : {}) },
       (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -70,10 +74,20 @@ export function httpRequest(request: HttpRequest): Promise<HttpReply> {
       req.destroy(new NetworkError(url.origin, 'ETIMEDOUT', 'timed out'));
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    req.on('close', () => signal.removeEventListener('abort', onAbort));
+    req.on('close', () => {
+      signal.removeEventListener('abort', onAbort);
+      agent?.destroy();
+    });
     req.on('error', (err) => reject(err instanceof NetworkError ? err : new NetworkError(url.origin, codeOf(err), err.message)));
     req.end(request.body);
   });
+}
+
+/** A one-request agent whose connection is a CONNECT tunnel through the proxy, TLS end to end. */
+function tunnelAgent(url: URL, proxy: NonNullable<HttpRequest['proxy']>, tls: TlsMaterial | undefined): ConnectingAgent {
+  const https = url.protocol === 'https:';
+  const destination = { kind: 'tcp' as const, host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || (https ? 443 : 80)) };
+  return new ConnectingAgent(destination, { proxy: proxy.url, tls: https ? (tls ?? SYSTEM_TRUST) : undefined, timeoutMs: proxy.connectTimeoutMs, keepAlive: false });
 }
 
 function codeOf(err: Error): string {

@@ -19,6 +19,7 @@ import { noProxyExempts, ProxyConfigError, proxyFor } from '../../internal/expor
 import { rereadTlsFiles, TlsSource } from '../../internal/exporter/tls';
 import { createTransport } from '../../internal/exporter/transport';
 import { makeCertificate } from '../support/certs';
+import { startConnectProxy } from '../support/connect-proxy';
 
 const BODY = Buffer.from('an already serialized ExportMetricsServiceRequest');
 const HEADERS = { 'User-Agent': 'tfo-agent/0.0.0 (test)' };
@@ -101,36 +102,6 @@ async function silenceableRelay(port: number): Promise<{ port: number; connectio
 }
 
 /** An HTTP CONNECT proxy on loopback that records the targets it was asked for. */
-async function connectProxy(): Promise<{ url: string; targets: string[]; close: () => Promise<void> }> {
-  const targets: string[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = http.createServer((_req, res) => res.writeHead(405).end());
-  server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
-    targets.push(req.url ?? '');
-    const [host, port] = [req.url!.slice(0, req.url!.lastIndexOf(':')), Number(req.url!.slice(req.url!.lastIndexOf(':') + 1))];
-    const upstream = net.connect(port, host.replace(/^\[|\]$/g, ''), () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => undefined);
-    }
-  });
-  await listen(server, 0, '127.0.0.1');
-  return {
-    url: `http://127.0.0.1:${portOf(server)}`,
-    targets,
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 function config(mutate: (c: AgentConfig) => void): AgentConfig {
   const c = defaultConfig();
   c.telemetryflow.tls.enabled = false;
@@ -239,7 +210,7 @@ describe('proxies from the environment', () => {
   });
 
   it('gRPC and HTTP exports go through a CONNECT tunnel, and NO_PROXY goes direct', async () => {
-    const proxy = await connectProxy();
+    const proxy = await startConnectProxy();
     const upstream = grpcServer();
     await listen(upstream.server, 0, '127.0.0.1');
     let httpPosts = 0;
@@ -271,7 +242,7 @@ describe('proxies from the environment', () => {
 
   it('HTTPS goes through the tunnel with TLS end to end', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tfo-proxy-tls-'));
-    const proxy = await connectProxy();
+    const proxy = await startConnectProxy();
     const cert = makeCertificate(dir, 'collector');
     const server = https.createServer({ cert: cert.pem, key: require('node:fs').readFileSync(cert.keyFile) }, (req, res) => req.resume().on('end', () => res.writeHead(200).end()));
     await listen(server, 0, '127.0.0.1');

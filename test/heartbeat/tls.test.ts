@@ -2,31 +2,19 @@
 // request: a CA file gone after start does not stop the heartbeats that trusted it.
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import * as net from 'node:net';
-import * as tls from 'node:tls';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { startHeartbeat } from '../../internal/heartbeat/start';
-import { makeCertificate } from '../support/certs';
 import { startFakeTelemetryFlowApi, type FakeTelemetryFlowApi } from '../support/fake-telemetryflow-api';
-import { captureLogger, heartbeatConfig, tempDir } from './helpers';
+import { captureLogger, heartbeatConfig, startTlsTerminator, tempDir } from './helpers';
 
 let api: FakeTelemetryFlowApi;
-let terminator: tls.Server;
+let terminator: Awaited<ReturnType<typeof startTlsTerminator>>;
 let data: ReturnType<typeof tempDir>;
 
 before(async () => {
   api = await startFakeTelemetryFlowApi();
   data = tempDir();
-  const cert = makeCertificate(data.path, 'api');
-  const apiPort = Number(new URL(api.url).port);
-  // TLS in front of the fake API, as a load balancer would terminate it.
-  terminator = tls.createServer({ cert: cert.pem, key: readFileSync(cert.keyFile) }, (client) => {
-    const upstream = net.connect(apiPort, '127.0.0.1');
-    client.pipe(upstream).pipe(client);
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => terminator.listen(0, '127.0.0.1', resolve));
+  terminator = await startTlsTerminator(Number(new URL(api.url).port), data.path);
 });
 
 after(async () => {
@@ -36,8 +24,8 @@ after(async () => {
 });
 
 it('keeps sending over TLS after its CA file is removed: the file was read once', async () => {
-  const port = (terminator.address() as net.AddressInfo).port;
-  const caFile = `${data.path}/api.crt`;
+  const { port } = terminator;
+  const { caFile } = terminator;
   const config = heartbeatConfig(`https://127.0.0.1:${port}/api/v2`, data.path, (c) => {
     c.heartbeat.interval = 1000;
     c.telemetryflow.tls.ca_file = caFile;
