@@ -23,9 +23,18 @@ function lineSuffix(line: number | undefined): string {
   return line === undefined ? '' : ` (line ${line})`;
 }
 
+// A value is quoted up to this many characters: a runaway one (a file pasted into a key) is named,
+// not printed whole.
+const MAX_QUOTED_CHARS = 200;
+
+function quoted(value: unknown): string {
+  // An endpoint's value may be a URL with a password in it: masked before it is cut.
+  const text = maskUrlPassword(JSON.stringify(value));
+  return text.length <= MAX_QUOTED_CHARS ? text : `${text.slice(0, MAX_QUOTED_CHARS)}… (${text.length} characters)`;
+}
+
 function formatProblem(problem: ConfigProblem): string {
-  // An endpoint's value may be a URL with a password in it.
-  const value = problem.value === undefined ? '' : ` ${maskUrlPassword(JSON.stringify(problem.value))}`;
+  const value = problem.value === undefined ? '' : ` ${quoted(problem.value)}`;
   return `${problem.path}:${value} ${problem.message}${lineSuffix(problem.line)}`;
 }
 

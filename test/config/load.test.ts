@@ -183,6 +183,12 @@ describe('bounds on what a file may ask of the loader', () => {
 });
 
 describe('schema validation', () => {
+  it('quotes a long value only in part, with its length', () => {
+    const { message } = problemsOf(() => load(`telemetryflow:\n  protocol: ${'g'.repeat(5000)}\n`));
+    assert.match(message, /telemetryflow\.protocol: "g{199}… \(5002 characters\) must be one of/);
+    assert.ok(message.length < 1000, `${message.length} characters`);
+  });
+
   it('names the key path, the value and a duration example', () => {
     const { problems, message } = problemsOf(() => load('collectors:\n  system:\n    interval: 5\n'));
     assert.deepEqual(problems, [{ path: 'collectors.system.interval', value: '5', message: 'is not a duration, e.g. "15s"' }]);
