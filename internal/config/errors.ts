@@ -38,16 +38,23 @@ function formatProblem(problem: ConfigProblem): string {
   return `${problem.path}:${value} ${problem.message}${lineSuffix(problem.line)}`;
 }
 
+// Problems listed one by one; past these the rest are counted, so that a file of thousands of bad
+// values gives a screen, not thousands of lines (and a reload log line stays one line).
+export const MAX_LISTED_PROBLEMS = 50;
+
 export class ConfigError extends Error {
+  /** At most MAX_LISTED_PROBLEMS, then one that counts the rest. */
   readonly problems: ConfigProblem[];
 
   /** Warnings found before the load failed (unknown keys often explain a problem). */
   constructor(problems: ConfigProblem[], readonly file?: string, readonly warnings: ConfigWarning[] = []) {
     const where = file === undefined ? 'configuration' : `configuration ${file}`;
     const noun = problems.length === 1 ? 'problem' : 'problems';
-    super(`${where}: ${problems.length} ${noun}\n` + problems.map((p) => `  - ${formatProblem(p)}`).join('\n'));
+    const more = problems.length - MAX_LISTED_PROBLEMS;
+    const listed = more > 0 ? [...problems.slice(0, MAX_LISTED_PROBLEMS), { path: file ?? 'configuration', message: `${more} more problems, not listed` }] : problems;
+    super(`${where}: ${problems.length} ${noun}\n` + listed.map((p) => `  - ${formatProblem(p)}`).join('\n'));
     this.name = 'ConfigError';
-    this.problems = problems;
+    this.problems = listed;
   }
 }
 

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { defaultConfig } from '../../internal/config/defaults';
-import { ConfigError, type ConfigProblem } from '../../internal/config/errors';
+import { ConfigError, MAX_LISTED_PROBLEMS, type ConfigProblem } from '../../internal/config/errors';
 import { CONFIG_LIMITS, loadConfig, type LoadOptions } from '../../internal/config/load';
 import { FIXTURES } from '../support/paths';
 import { tempDir } from './temp';
@@ -183,6 +183,16 @@ describe('bounds on what a file may ask of the loader', () => {
 });
 
 describe('schema validation', () => {
+  it('lists the first 50 problems and counts the rest', () => {
+    const headers = Array.from({ length: 3000 }, (_, i) => `      X-H${i}: {a: b}`).join('\n');
+    const { problems, message, error } = problemsOf(() => load(`exporter:\n  otlp:\n    headers:\n${headers}\n`));
+    assert.equal(problems.length, MAX_LISTED_PROBLEMS + 1);
+    assert.deepEqual(problems[0], { path: 'exporter.otlp.headers.X-H0', value: { a: 'b' }, message: 'must be a string' });
+    assert.deepEqual(problems[MAX_LISTED_PROBLEMS], { path: error.file, message: `${3000 - MAX_LISTED_PROBLEMS} more problems, not listed` });
+    assert.match(message, /: 3000 problems\n/);
+    assert.equal(message.split('\n').length, 1 + MAX_LISTED_PROBLEMS + 1);
+  });
+
   it('quotes a long value only in part, with its length', () => {
     const { message } = problemsOf(() => load(`telemetryflow:\n  protocol: ${'g'.repeat(5000)}\n`));
     assert.match(message, /telemetryflow\.protocol: "g{199}… \(5002 characters\) must be one of/);
