@@ -35,6 +35,11 @@ const ADDRESS_ATTEMPT_MS = 250;
 // A CONNECT answer is a status line and a few headers.
 const MAX_PROXY_REPLY_BYTES = 16 * 1024;
 
+/** The TCP destination of an http(s) URL: its host without IPv6 brackets, its port or the scheme's. */
+export function urlDestination(url: URL): Destination & { kind: 'tcp' } {
+  return { kind: 'tcp', host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
+}
+
 /** `host:port` in the form a CONNECT request line and an authority take (IPv6 in brackets). */
 export function hostPort(host: string, port: number): string {
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;

@@ -8,7 +8,7 @@ import { acceptedResult, classifyHttpStatus, classifySocketError, createScrubber
 import { parseRetryAfter } from '../retry/backoff';
 import { checkHeaders, secretHeaderValues } from './headers';
 import { decodeRpcStatus } from './rpc-status';
-import { ConnectingAgent, SYSTEM_TRUST, type Destination } from './connect';
+import { ConnectingAgent, SYSTEM_TRUST, urlDestination, type Destination } from './connect';
 import type { TlsMaterial, TlsSource } from './tls';
 import type { OtlpTransport, SendResult } from './types';
 import { deadlineResult, GZIP_OPTIONS, MAX_RESPONSE_BYTES } from './wire';
@@ -53,7 +53,7 @@ export class HttpTransport implements OtlpTransport {
     this.target = this.url.href;
     this.scrub = createScrubber(secretHeaderValues(options.headers));
     this.now = options.now ?? Date.now;
-    this.destination = options.destination ?? { kind: 'tcp', host: this.url.hostname.replace(/^\[|\]$/g, ''), port: Number(this.url.port || (this.url.protocol === 'https:' ? 443 : 80)) };
+    this.destination = options.destination ?? urlDestination(this.url);
   }
 
   /** The agent, replaced (its idle connections closed) when the TLS files changed. */

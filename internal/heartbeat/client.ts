@@ -8,6 +8,7 @@ import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
 import { osType, userAgent, VERSION } from '../version/version';
 import { httpRequest, type HttpRequest } from './http';
+import { urlDestination } from '../exporter/connect';
 import { proxyFor } from '../exporter/proxy';
 import { TlsSource, type TlsMaterial } from '../exporter/tls';
 import { primaryInterface } from './interfaces';
@@ -212,8 +213,8 @@ export class HeartbeatClient implements Heartbeat {
 
   /** The proxy the environment names for the API, read as for the OTLP export; throws ProxyConfigError (a failed attempt). */
   private proxyTo(url: URL): HttpRequest['proxy'] {
-    const https = url.protocol === 'https:';
-    const proxy = proxyFor(https ? 'https' : 'http', url.hostname.replace(/^\[|\]$/g, ''), Number(url.port || (https ? 443 : 80)), this.options.env ?? process.env);
+    const { host, port } = urlDestination(url);
+    const proxy = proxyFor(url.protocol === 'https:' ? 'https' : 'http', host, port, this.options.env ?? process.env);
     return proxy && { url: proxy, connectTimeoutMs: this.policy.timeoutMs };
   }
 

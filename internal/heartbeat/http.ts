@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { ConnectingAgent, SYSTEM_TRUST } from '../exporter/connect';
+import { ConnectingAgent, SYSTEM_TRUST, urlDestination } from '../exporter/connect';
 import { MIN_TLS_VERSION, type TlsMaterial } from '../exporter/tls';
 
 /** One HTTP exchange as the heartbeat sees it. */
@@ -86,8 +86,7 @@ export function httpRequest(request: HttpRequest): Promise<HttpReply> {
 /** A one-request agent whose connection is a CONNECT tunnel through the proxy, TLS end to end. */
 function tunnelAgent(url: URL, proxy: NonNullable<HttpRequest['proxy']>, tls: TlsMaterial | undefined): ConnectingAgent {
   const https = url.protocol === 'https:';
-  const destination = { kind: 'tcp' as const, host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || (https ? 443 : 80)) };
-  return new ConnectingAgent(destination, { proxy: proxy.url, tls: https ? (tls ?? SYSTEM_TRUST) : undefined, timeoutMs: proxy.connectTimeoutMs, keepAlive: false });
+  return new ConnectingAgent(urlDestination(url), { proxy: proxy.url, tls: https ? (tls ?? SYSTEM_TRUST) : undefined, timeoutMs: proxy.connectTimeoutMs, keepAlive: false });
 }
 
 function codeOf(err: Error): string {
