@@ -1,6 +1,7 @@
 // The headers every export carries: TelemetryFlow authentication, the agent id, the operator's
 // extra headers and the User-Agent.
 import { validateHeaderName, validateHeaderValue } from 'node:http';
+import { isSecretHeaderName } from '../config/secrets';
 import type { AgentConfig } from '../config/types';
 import { userAgent } from '../version/version';
 
@@ -29,8 +30,9 @@ export function exportHeaders(config: AgentConfig, agentId: string): Record<stri
 
 /** Header values that are credentials: scrubbed from every message the transports produce. */
 export function secretHeaderValues(headers: Record<string, string>): string[] {
+  // The names config show masks; the key id is no secret (config show prints it).
   return Object.entries(headers)
-    .filter(([name]) => /secret|token|authorization|password/i.test(name))
+    .filter(([name]) => isSecretHeaderName(name) && name.toLowerCase() !== KEY_ID_HEADER.toLowerCase())
     .map(([, value]) => value);
 }
 

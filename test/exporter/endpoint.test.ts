@@ -108,6 +108,7 @@ describe('exportHeaders', () => {
       'X-TelemetryFlow-Agent-ID': 'agent-42',
     });
     assert.deepEqual(secretHeaderValues(h), ['tfs_2']);
+    assert.deepEqual(secretHeaderValues({ 'X-Api-Key': 'k1', Cookie: 'c2', 'X-Auth-Credential': 'a3', Authorization: 'Bearer t4', 'X-Team': 'ops' }), ['k1', 'c2', 'a3', 'Bearer t4']);
   });
 
   it('refuses a header HTTP cannot carry, naming the header but not the value', () => {

@@ -117,6 +117,14 @@ for (const protocol of ['grpc', 'http'] as Protocol[]) {
       }
     });
 
+    it('scrubs the value of an extra credential header that the collector echoes', async () => {
+      const config = configFor(receiver, protocol);
+      config.exporter.otlp.headers = { 'X-Api-Key': 'key-echo-81', 'X-Auth-Credential': 'cred-echo-82', 'X-Team': 'ops' };
+      receiver.respondWith({ httpStatus: 400, message: 'key key-echo-81 with cred-echo-82 not valid for team ops', times: 1 });
+      const r = failure(await sendOnce(config));
+      assert.ok(r.message.includes('key *** with *** not valid for team ops'), r.message);
+    });
+
     it('429 / RESOURCE_EXHAUSTED carries the retry delay', async () => {
       receiver.respondWith({ httpStatus: 429, retryAfterSeconds: 3, message: 'slow down', times: 1 });
       const r = failure(await sendOnce(configFor(receiver, protocol)));
