@@ -8,6 +8,7 @@ import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
 import { osType, userAgent, VERSION } from '../version/version';
 import { httpRequest, type HttpRequest } from './http';
+import { createScrubber, type Scrubber } from '../exporter/classify';
 import { urlDestination } from '../exporter/connect';
 import { proxyFor } from '../exporter/proxy';
 import { TlsSource, type TlsMaterial } from '../exporter/tls';
@@ -75,6 +76,16 @@ export function apiHeaders(tf: TelemetryFlowConfig): Record<string, string> {
   return headers;
 }
 
+/** The password of a URL's userinfo as written and decoded; none when it has none. */
+function urlPasswords(text: string): string[] {
+  try {
+    const { password } = new URL(text);
+    return password === '' ? [] : [password, decodeURIComponent(password)];
+  } catch {
+    return [];
+  }
+}
+
 /** `{backend}/agents/{id}/heartbeat` and `{backend}/agents`, whatever trailing slash the base has. */
 export function apiUrl(backend: string, ...segments: string[]): URL {
   return new URL(`${backend.replace(/\/+$/, '')}/${segments.map(encodeURIComponent).join('/')}`);
@@ -107,6 +118,8 @@ export class HeartbeatClient implements Heartbeat {
   private readonly sourcesStreak: FailureStreak;
   private readonly policy: RetryPolicy;
   private readonly headers: Record<string, string>;
+  /** The server's words may echo what it was sent: the API secret and the backend URL's password never reach a log line. */
+  private readonly scrub: Scrubber;
   private readonly loop: Promise<void>;
   private agentId: string;
   private intervalMs: number;
@@ -133,6 +146,7 @@ export class HeartbeatClient implements Heartbeat {
       random: options.random ?? Math.random,
     };
     this.headers = apiHeaders(this.config.telemetryflow);
+    this.scrub = createScrubber([this.config.telemetryflow.api_key_secret, ...urlPasswords(this.config.telemetryflow.backend_endpoint)]);
     this.builder = new SystemInfoBuilder({
       config: this.config,
       logger: this.logger,
@@ -199,11 +213,6 @@ export class HeartbeatClient implements Heartbeat {
     }
   }
 
-  /** The server's words may echo what it was sent; the secret never reaches a log line. */
-  private scrub(text: string): string {
-    const secret = this.config.telemetryflow.api_key_secret;
-    return secret ? text.split(secret).join('***') : text;
-  }
 
   /** Read on the first https request, not per request; throws TlsFileError (a failed attempt). */
   private tlsMaterial(): TlsMaterial {

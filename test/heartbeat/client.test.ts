@@ -178,6 +178,18 @@ describe('heartbeat client against the fake TelemetryFlow API', () => {
     for (const l of log.lines) assert.ok(!l.includes(SECRET), `secret leaked: ${l}`);
   });
 
+  it("the backend URL's password is scrubbed from a server message that echoes it", async () => {
+    const password = 'pw/91-backend';
+    api = await startFakeTelemetryFlowApi();
+    api.fallback = answers.badRequest(`user api-user with password ${password} is locked`);
+    start(heartbeatConfig(api.url.replace('://', `://api-user:${encodeURIComponent(password)}@`), data.path));
+    while (!log.lines.some((l) => l.includes('request rejected'))) await delay(20);
+    assert.equal(api.requests[0]!.headers.authorization, `Basic ${Buffer.from(`api-user:${password}`).toString('base64')}`);
+    const line = log.lines.find((l) => l.includes('request rejected'))!;
+    assert.match(line, /HTTP 400: user api-user with password \*\*\* is locked/);
+    for (const l of log.lines) assert.ok(!l.includes(password) && !l.includes(encodeURIComponent(password)), `password leaked: ${l}`);
+  });
+
   it('404 is not retried either', async () => {
     api = await startFakeTelemetryFlowApi();
     api.fallback = answers.notFound();
