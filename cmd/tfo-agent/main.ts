@@ -75,9 +75,12 @@ async function runAgent(options: GlobalOptions): Promise<void> {
   const agent = new Agent({ loaded, loadOptions, logger, onFatal: () => finish(EXIT_RUNTIME) });
   installCrashHandlers(logger);
 
+  // A SIGHUP while a reload waits to run joins it (Agent.reload): one line per reload, not per signal.
+  let lastReload: Promise<unknown> | undefined;
   process.on('SIGHUP', () => {
-    logger.info({ event: 'signal', signal: 'SIGHUP' }, 'SIGHUP: reloading the configuration');
-    void agent.reload();
+    const reload = agent.reload();
+    if (reload !== lastReload) logger.info({ event: 'signal', signal: 'SIGHUP' }, 'SIGHUP: reloading the configuration');
+    lastReload = reload;
   });
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

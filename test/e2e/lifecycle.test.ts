@@ -133,6 +133,31 @@ test('SIGHUP: a broken file is rejected with its reason and the agent keeps expo
   });
 });
 
+test('a storm of SIGHUPs during a reload: one more reload with the latest file, one line per reload', async () => {
+  const receiver = await startOtlpReceiver();
+  const config = workspace.file('storm.yaml', stringify(grpcConfig(receiver, 'storm', { agentName: 'before' })));
+  await withAgent(['start', '-c', config], receiver, async (agent) => {
+    await receiver.waitFor((r) => r.accepted().length >= 1, 10_000);
+    // The reload's last export of the old pipeline waits on a collector that does not answer.
+    receiver.hang();
+    writeFileSync(config, stringify(grpcConfig(receiver, 'storm', { agentName: 'first' })));
+    agent.signal('SIGHUP');
+    await agent.waitForEvent('config.reloading');
+    writeFileSync(config, stringify(grpcConfig(receiver, 'storm', { agentName: 'last' })));
+    // Apart, so that the kernel does not merge them into one pending signal.
+    for (let i = 0; i < 20; i += 1) {
+      agent.signal('SIGHUP');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    receiver.accept();
+    await agent.waitForLog((l) => l.event === 'config.reloaded' && agent.lines.filter((x) => x.event === 'config.reloaded').length === 2, 20_000);
+    await receiver.waitFor((r) => r.points().some((p) => p.resource['telemetryflow.agent.name'] === 'last'), 10_000);
+    await stopCleanly(agent);
+    const events = agent.lines.map((l) => l.event).filter((e) => e === 'signal' || String(e).startsWith('config.'));
+    assert.deepEqual(events, ['signal', 'config.reloading', 'signal', 'config.reloaded', 'config.reloading', 'config.reloaded'], agent.transcript());
+  });
+});
+
 test('SIGHUP moving buffer.path during an outage names the backlog left in the old file', async () => {
   const receiver = await startOtlpReceiver();
   await receiver.down();
