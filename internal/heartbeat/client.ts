@@ -76,6 +76,13 @@ export function apiHeaders(tf: TelemetryFlowConfig): Record<string, string> {
   return headers;
 }
 
+// An id the API assigns goes into every heartbeat's URL and a file: a short printable token.
+const MAX_ASSIGNED_ID_CHARS = 128;
+
+function isAssignableId(id: string): boolean {
+  return id.length <= MAX_ASSIGNED_ID_CHARS && /^[\x21-\x7e]+$/.test(id);
+}
+
 /** The password of a URL's userinfo as written and decoded; none when it has none. */
 function urlPasswords(text: string): string[] {
   try {
@@ -299,7 +306,14 @@ export class HeartbeatClient implements Heartbeat {
     const configured = this.config.agent.id !== '';
     if (outcome.kind === 'ok') {
       const id = parseObject(outcome.body).id;
-      const assigned = typeof id === 'string' && id !== '' ? id : typeof id === 'number' ? String(id) : undefined;
+      const answered = typeof id === 'string' && id !== '' ? id : typeof id === 'number' ? String(id) : undefined;
+      const assigned = answered !== undefined && isAssignableId(answered) ? answered : undefined;
+      if (answered !== undefined && assigned === undefined) {
+        this.logger.warn(
+          { event: 'heartbeat.registration_id_refused', length: answered.length },
+          `the API assigned an id that is not 1-${MAX_ASSIGNED_ID_CHARS} printable characters (${answered.length} characters); heartbeats use the local agent id`,
+        );
+      }
       if (assigned !== undefined && !configured) {
         this.agentId = assigned;
         this.persistRegisteredId(assigned);
@@ -321,7 +335,8 @@ export class HeartbeatClient implements Heartbeat {
 
   private readRegisteredId(): string | undefined {
     try {
-      return readFileSync(this.registeredIdFile(), 'utf8').trim() || undefined;
+      const stored = readFileSync(this.registeredIdFile(), 'utf8').trim();
+      return isAssignableId(stored) ? stored : undefined;
     } catch {
       return undefined;
     }

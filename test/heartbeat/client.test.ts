@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { SystemInfo } from '../../pkg/heartbeat';
@@ -230,6 +230,22 @@ describe('heartbeat client against the fake TelemetryFlow API', () => {
     assert.equal(beat!.path, '/api/v2/agents/srv-7f3a/heartbeat');
     assert.equal(hb.status().agentId, 'srv-7f3a');
     assert.equal(readFileSync(join(data.path, REGISTERED_ID_FILE), 'utf8').trim(), 'srv-7f3a');
+  });
+
+  it('registration: an id that is not a short printable token is refused, the local id kept', async () => {
+    for (const assigned of ['x'.repeat(5000), 'srv\n7f3a', 'srv 7f3a']) {
+      api = await startFakeTelemetryFlowApi();
+      api.registeredId = assigned;
+      const hb = start(heartbeatConfig(api.url, data.path, (c) => (c.heartbeat.register = true)));
+      await api.waitFor((r) => r.length >= 2);
+      assert.equal(api.requests[1]!.path, `/api/v2/agents/${AGENT_ID}/heartbeat`, JSON.stringify(assigned.slice(0, 20)));
+      assert.equal(hb.status().agentId, AGENT_ID);
+      assert.equal(existsSync(join(data.path, REGISTERED_ID_FILE)), false, 'not persisted');
+      assert.ok(log.events().some((e) => e.event === 'heartbeat.registration_id_refused' && e.length === assigned.length));
+      await heartbeat!.stop();
+      heartbeat = undefined;
+      await api.close();
+    }
   });
 
   it('registration: a configured agent.id wins over the returned one', async () => {
