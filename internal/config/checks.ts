@@ -318,6 +318,33 @@ function checkCollectdReceiver(config: AgentConfig, context: CheckContext): void
 
 const LISTEN_ADDRESS = /^(\[[^\]]+\]|[^:[\]]+)(:\d{1,5})?$/;
 
+// collectd's char[128] host field: 127 bytes and its NUL.
+const MAX_COLLECTD_NAME_BYTES = 127;
+
+/** The collectd exporter: a server it can send to, credentials for the levels that need them. */
+function checkCollectdExporter(config: AgentConfig, { problems, warnings }: CheckContext): void {
+  const collectd = config.exporters.collectd;
+  if (!collectd.enabled) return;
+  if (collectd.server === '') {
+    problems.push({ path: 'exporters.collectd.server', message: 'must be set when the collectd exporter is enabled, e.g. "collectd.example.net:25826", "239.192.74.66:25826"' });
+  } else if (!LISTEN_ADDRESS.test(collectd.server)) {
+    problems.push({ path: 'exporters.collectd.server', value: collectd.server, message: 'must be host:port or [ipv6]:port, e.g. "10.0.0.5:25826", "[ff18::efc0:4a42%eth0]:25826"' });
+  }
+  if (collectd.security_level !== 'none') {
+    for (const key of ['username', 'password'] as const) {
+      if (collectd[key] === '') problems.push({ path: `exporters.collectd.${key}`, message: `must be set when security_level is "${collectd.security_level}"${key === 'password' ? ' (or TFO_AGENT_COLLECTD_PASSWORD)' : ''}` });
+    }
+  } else if (collectd.password !== '') {
+    warnings.push({ path: 'exporters.collectd.password', message: 'is set but security_level is "none", so packets are neither signed nor encrypted' });
+  }
+  if (Buffer.byteLength(collectd.hostname) > MAX_COLLECTD_NAME_BYTES) {
+    problems.push({ path: 'exporters.collectd.hostname', value: collectd.hostname, message: `must be at most ${MAX_COLLECTD_NAME_BYTES} bytes (collectd drops longer names)` });
+  }
+  if (!config.exporter.otlp.enabled) {
+    problems.push({ path: 'exporters.collectd.enabled', value: true, message: 'needs exporter.otlp.enabled: the collectd exporter sends what the OTLP export collects' });
+  }
+}
+
 /** Adds the problems and warnings of a merged, schema-valid configuration. */
 export function checkConfig(config: AgentConfig, cwd: string, problems: ConfigProblem[], warnings: ConfigWarning[]): void {
   const context = { cwd, problems, warnings };
@@ -330,6 +357,7 @@ export function checkConfig(config: AgentConfig, cwd: string, problems: ConfigPr
   checkLocal(config, context);
   checkApi(config, context);
   checkCollectdReceiver(config, context);
+  checkCollectdExporter(config, context);
   // The collectors own the syntax of their filters; a bad pattern fails validation here rather
   // than stopping one family at start.
   problems.push(...patternProblems(config));

@@ -147,6 +147,17 @@ export function defaultConfig(): AgentConfig {
         max_series: 100_000,
       },
     },
+    exporters: {
+      collectd: {
+        enabled: false,
+        server: '',
+        security_level: 'none',
+        username: '',
+        password: '',
+        max_packet_size: 1452,
+        hostname: '',
+      },
+    },
     host_root: '/',
   };
 }

@@ -26,6 +26,7 @@ export const TELEMETRYFLOW_ENV_BINDINGS: ReadonlyArray<readonly [string, readonl
   ['TELEMETRYFLOW_BUFFER_PATH', ['buffer', 'path']],
   ['TELEMETRYFLOW_HOST_ROOT', ['host_root']],
   ['TFO_AGENT_API_TOKEN', ['api', 'token']],
+  ['TFO_AGENT_COLLECTD_PASSWORD', ['exporters', 'collectd', 'password']],
 ];
 
 const OTLP_PROTOCOLS: Readonly<Record<string, string>> = { grpc: 'grpc', 'http/protobuf': 'http' };

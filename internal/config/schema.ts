@@ -173,6 +173,17 @@ export const CONFIG_SCHEMA: JsonSchema = section({
       max_series: count(1),
     }),
   }),
+  exporters: section({
+    collectd: section({
+      enabled: bool,
+      server: text,
+      security_level: oneOf('none', 'sign', 'encrypt'),
+      username: text,
+      password: text,
+      max_packet_size: count(1024, 65535),
+      hostname: text,
+    }),
+  }),
   host_root: text,
   ...Object.fromEntries(INERT_SECTIONS.map((name) => [name, anything])),
 });

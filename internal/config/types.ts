@@ -214,6 +214,19 @@ export interface CollectdReceiverConfig {
   max_series: number;
 }
 
+export interface CollectdExporterConfig {
+  enabled: boolean;
+  /** `host:port` (or `[v6]:port`), unicast or a multicast group, `%interface` to send to a group on one interface. */
+  server: string;
+  security_level: 'none' | 'sign' | 'encrypt';
+  username: string;
+  password: string;
+  /** Packets are filled up to this size (signing or encryption included), as collectd does. */
+  max_packet_size: number;
+  /** The host part of every value list; empty: the agent's host name (its resource's host.name). */
+  hostname: string;
+}
+
 export interface AgentConfig {
   telemetryflow: TelemetryFlowConfig;
   agent: AgentIdentityConfig;
@@ -229,9 +242,11 @@ export interface AgentConfig {
   health: HealthConfig;
   api: ApiConfig;
   receivers: { collectd: CollectdReceiverConfig };
+  /** Outputs beside the OTLP export that read off the same collection. */
+  exporters: { collectd: CollectdExporterConfig };
   /** Where the host's `/` is mounted (TELEMETRYFLOW_HOST_ROOT); `/` on a bare host. */
   host_root: string;
 }
 
 /** Paths (dot-separated) of values that must never be printed or logged. */
-export const SECRET_PATHS: readonly string[] = ['telemetryflow.api_key_secret', 'api.token'];
+export const SECRET_PATHS: readonly string[] = ['telemetryflow.api_key_secret', 'api.token', 'exporters.collectd.password'];
