@@ -1,7 +1,7 @@
 // One pipeline: everything built from one configuration, from the collectors to the exporter
 // and the heartbeat. The agent (agent.ts) owns one at a time; reload.ts replaces it.
 import type { Resource } from '@opentelemetry/resources';
-import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { registerCollector, type CollectionResult } from '../collector/collector';
 import { HostFs, type Clock } from '../procfs/host';
 import { DirectProducer } from '../collector/direct';
@@ -12,6 +12,7 @@ import type { LatestExport } from '../api/prometheus';
 import type { ExportTargetView } from '../api/status';
 import { BufferRuntime } from '../buffer/runtime';
 import type { ExportAccounting } from '../exporter/accounting';
+import type { CollectdSender } from '../exporter/collectd/sender';
 import { createMetricExporter } from '../exporter/metric-exporter';
 import { stoppableTransport, type StoppableTransport } from '../exporter/stoppable-transport';
 import type { SpillSink } from '../exporter/types';
@@ -132,11 +133,18 @@ export class Pipeline {
     const series = new ObservedSeries();
     const direct = new DirectProducer();
     const received = new ReceivedResources();
+    // Before the provider: stopped after its final export (undo runs last step first), so that export goes out too.
+    const collectdOut = await this.startCollectdExporter(resource);
+    const onExport = (metrics: ResourceMetrics): void => {
+      this.deps.latestExport.record(metrics);
+      collectdOut?.send(metrics);
+    };
     const reader = new PeriodicExportingMetricReader({
-      exporter: exportWithReceived(exportObservedOnly(exporter, series, (metrics) => this.deps.latestExport.record(metrics)), received), exportIntervalMillis: interval, exportTimeoutMillis: interval, metricProducers: [direct],
+      exporter: exportWithReceived(exportObservedOnly(exporter, series, onExport), received), exportIntervalMillis: interval, exportTimeoutMillis: interval, metricProducers: [direct],
     });
     const provider = new MeterProvider({ resource, readers: [reader] });
     this.unregister.push(registerSelfMetrics(provider.getMeter('tfo-agent', VERSION), { accounting, backlog: spill ? () => spill.buffer.stats() : undefined }));
+    collectdOut?.registerMetrics(provider.getMeter('tfo-agent', VERSION));
     this.onStop(async () => {
       clearTimeout(this.firstExport);
       transport.stopWithin(Math.floor(config.agent.shutdown_timeout * SEND_SHARE_OF_SHUTDOWN));
@@ -186,6 +194,22 @@ export class Pipeline {
       }
     }
     logger.info({ event: 'collectors.started', collectors: names, naming }, `collecting ${names.join(', ') || 'nothing'}`);
+  }
+
+  /** The collectd exporter: reads each batch the OTLP exporter gets (the same collection); loaded only when on. */
+  private async startCollectdExporter(resource: Resource): Promise<CollectdSender | undefined> {
+    const config = this.config.exporters.collectd;
+    if (!config.enabled) return undefined;
+    const { logger } = this.deps;
+    const { CollectdSender } = require('../exporter/collectd/sender') as typeof import('../exporter/collectd/sender');
+    const hostname = config.hostname !== '' ? config.hostname : String(resource.attributes['host.name'] ?? '');
+    const sender = await CollectdSender.start({ config, hostname, intervalMs: this.config.collectors.system.interval, logger: logger.child({ exporter: 'collectd' }) });
+    this.onStop(() => sender.stop());
+    logger.info(
+      { event: 'collectd.sending', server: config.server, security_level: config.security_level, hostname },
+      `sending host metrics to collectd at ${config.server} as ${hostname} (security level ${config.security_level})`,
+    );
+    return sender;
   }
 
   /** Receivers of other hosts' data (collectd), feeding the same export; loaded only when on. */

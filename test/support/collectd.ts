@@ -1,7 +1,7 @@
 // A real collectd 5.12 sending to the agent (in process, exporting to a real OTLP receiver), and
 // what the same collectd run wrote with its csv plugin, for tests to compare.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -47,6 +47,57 @@ export function runCollectd(dir: string, run: CollectdRun): string {
   return csv;
 }
 
+export interface CollectdServer {
+  /** Where its csv plugin writes: `<csv>/<host>/<plugin-instance>/<type-instance>-DATE`. */
+  csv: string;
+  /** Stops collectd (SIGTERM) and resolves with what it logged. */
+  stop(): Promise<string>;
+}
+
+/**
+ * A real collectd listening on 127.0.0.1:`port` (network plugin, the given security level with an
+ * auth file of user alice) and writing what it accepts with its csv plugin; no read plugins.
+ */
+export async function startCollectdServer(dir: string, name: string, port: number, security?: { level: 'None' | 'Sign' | 'Encrypt'; password: string }): Promise<CollectdServer> {
+  const base = join(dir, name);
+  const csv = join(base, 'csv');
+  mkdirSync(base, { recursive: true });
+  let listen = `Listen "127.0.0.1" "${port}"`;
+  if (security !== undefined) {
+    writeFileSync(join(base, 'auth'), `alice: ${security.password}\n`);
+    listen = `<Listen "127.0.0.1" "${port}">\n    SecurityLevel "${security.level}"\n    AuthFile "${join(base, 'auth')}"\n  </Listen>`;
+  }
+  const conf = [
+    `Hostname "collectd-server-${name}"`, 'FQDNLookup false', `BaseDir "${base}"`, `PIDFile "${base}/collectd.pid"`, 'Interval 1',
+    'LoadPlugin logfile', '<Plugin logfile>\n  LogLevel "info"\n  File STDOUT\n</Plugin>',
+    'LoadPlugin csv', `<Plugin csv>\n  DataDir "${csv}"\n  StoreRates false\n</Plugin>`,
+    'LoadPlugin network', `<Plugin network>\n  ${listen}\n</Plugin>`,
+  ].join('\n') + '\n';
+  writeFileSync(join(base, 'collectd.conf'), conf);
+  const child = spawn(COLLECTD, ['-f', '-C', join(base, 'collectd.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const deadline = Date.now() + 10_000;
+  while (!/Initialization complete/.test(output)) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`collectd did not start: ${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const stop = (): Promise<string> => new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve(output);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(output);
+    });
+    child.kill('SIGTERM');
+  });
+  return { csv, stop };
+}
+
 /** `plugin/type-DATE` csv files: a header `epoch,ds…` and rows `time,value…`. */
 export function readCsv(csvDir: string, host: string, file: string): { names: string[]; rows: Array<{ time: number; values: number[] }> } {
   const dirOf = join(csvDir, host, file.split('/')[0]);
@@ -63,10 +114,18 @@ export function readCsv(csvDir: string, host: string, file: string): { names: st
 }
 
 /** The agent with `receivers.collectd` as given, exporting over gRPC to a real receiver, around `body`. */
-export async function withCollectdAgent(dir: string, collectd: Record<string, unknown>, body: () => Promise<void>): Promise<{ points: ReceivedPoint[]; lines: string[] }> {
+export function withCollectdAgent(dir: string, collectd: Record<string, unknown>, body: () => Promise<void>): Promise<{ points: ReceivedPoint[]; lines: string[] }> {
+  return withAgent(dir, { receivers: { collectd: { enabled: true, ...collectd } } }, body);
+}
+
+/**
+ * The agent in process with the test config plus `sections` (top-level keys replaced), exporting
+ * over gRPC to a real receiver every 60 s (the first export 1 s after start, the last at stop), around `body`.
+ */
+export async function withAgent(dir: string, sections: Record<string, unknown>, body: () => Promise<void>): Promise<{ points: ReceivedPoint[]; lines: string[] }> {
   const receiver = await startOtlpReceiver();
   const file = join(dir, `agent-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(file, stringify({ ...agentConfig({ protocol: 'grpc', endpoint: receiver.grpcAddress, dataDir: dir, interval: '60s' }), receivers: { collectd: { enabled: true, ...collectd } } }));
+  writeFileSync(file, stringify({ ...agentConfig({ protocol: 'grpc', endpoint: receiver.grpcAddress, dataDir: dir, interval: '60s' }), ...sections }));
   const loadOptions: LoadOptions = { file, env: cleanEnv(), cwd: dir };
   const lines: string[] = [];
   const destination = new Writable({

@@ -10,8 +10,8 @@ import { decodePacket, type DecodeOptions, type DropReason, type Notification, t
 import { DEFAULT_PORT, type SecurityLevel } from './protocol';
 
 export class CollectdListenError extends Error {
-  constructor(readonly address: string, message: string) {
-    super(`receivers.collectd.listen "${address}": ${message}`);
+  constructor(readonly address: string, message: string, key = 'receivers.collectd.listen') {
+    super(`${key} "${address}": ${message}`);
     this.name = 'CollectdListenError';
   }
 }
@@ -25,25 +25,28 @@ export interface ListenAddress {
   family: 'udp4' | 'udp6';
 }
 
-/** `host:port`, `[v6]:port`, with an optional `%interface` on the host for a multicast group. */
-export function parseListenAddress(text: string): ListenAddress {
+/**
+ * `host:port`, `[v6]:port`, with an optional `%interface` on the host for a multicast group; `key`
+ * is the config key errors name (a listen address, or the exporter's server).
+ */
+export function parseListenAddress(text: string, key?: string): ListenAddress {
   const match = /^\[([^\]]+)\](?::(\d+))?$/.exec(text) ?? /^([^:[\]]+)(?::(\d+))?$/.exec(text);
-  if (match === null) throw new CollectdListenError(text, 'expected host:port or [ipv6]:port');
+  if (match === null) throw new CollectdListenError(text, 'expected host:port or [ipv6]:port', key);
   const [hostPart, iface = ''] = match[1].split('%');
   const port = match[2] === undefined ? DEFAULT_PORT : Number(match[2]);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CollectdListenError(text, `port ${match[2]} is not 0-65535`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CollectdListenError(text, `port ${match[2]} is not 0-65535`, key);
   const v6 = isIPv6(hostPart);
   const multicast = v6 ? /^ff/i.test(hostPart) : /^2(2[4-9]|3\d)\./.test(hostPart);
-  if (iface !== '' && !multicast) throw new CollectdListenError(text, 'an interface is only for a multicast group');
+  if (iface !== '' && !multicast) throw new CollectdListenError(text, 'an interface is only for a multicast group', key);
   return { host: hostPart, port, iface, multicast, family: v6 ? 'udp6' : 'udp4' };
 }
 
-/** The address a group is joined on: for IPv4 the named interface's address, for IPv6 `::%name`. */
-function membershipInterface(address: ListenAddress): string | undefined {
+/** The address a group is joined or sent on: for IPv4 the named interface's address, for IPv6 `::%name`. */
+export function membershipInterface(address: ListenAddress, key?: string): string | undefined {
   if (address.iface === '') return undefined;
   if (address.family === 'udp6') return `::%${address.iface}`;
   const v4 = networkInterfaces()[address.iface]?.find((a) => a.family === 'IPv4');
-  if (v4 === undefined) throw new CollectdListenError(`${address.host}%${address.iface}`, `interface ${address.iface} has no IPv4 address`);
+  if (v4 === undefined) throw new CollectdListenError(`${address.host}%${address.iface}`, `interface ${address.iface} has no IPv4 address`, key);
   return v4.address;
 }
 

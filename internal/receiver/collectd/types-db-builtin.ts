@@ -10,11 +10,13 @@ contextswitch value:DERIVE:0:U
 count value:GAUGE:0:U
 counter value:COUNTER:U:U
 cpu value:DERIVE:0:U
+cpufreq value:GAUGE:0:U
 current value:GAUGE:U:U
 delay value:GAUGE:-1000000:1000000
 derive value:DERIVE:0:U
 df used:GAUGE:0:1125899906842623, free:GAUGE:0:1125899906842623
 df_complex value:GAUGE:0:U
+df_inodes value:GAUGE:0:U
 disk_io_time io_time:DERIVE:0:U, weighted_io_time:DERIVE:0:U
 disk_merged read:DERIVE:0:U, write:DERIVE:0:U
 disk_octets read:DERIVE:0:U, write:DERIVE:0:U
@@ -23,6 +25,7 @@ disk_time read:DERIVE:0:U, write:DERIVE:0:U
 duration seconds:GAUGE:0:U
 entropy value:GAUGE:0:4294967295
 fanspeed value:GAUGE:0:U
+file_handles value:GAUGE:0:U
 files value:GAUGE:0:U
 fork_rate value:DERIVE:0:U
 frequency value:GAUGE:0:U
