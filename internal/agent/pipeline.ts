@@ -126,6 +126,7 @@ export class Pipeline {
       logger,
       timeoutMs,
       spill: spill?.buffer,
+      limits: { maxPoints: config.exporter.otlp.batch_size, maxBytes: config.exporter.otlp.max_request_bytes },
       retry: retry.enabled ? { maxAttempts: retry.max_attempts, initialMs: retry.initial_interval, maxMs: retry.max_interval } : undefined,
     });
     health.setExportSource(() => exporter.lastResult());

@@ -103,8 +103,8 @@ export function defaultConfig(): AgentConfig {
     exporter: {
       otlp: {
         enabled: true,
-        batch_size: 100,
-        flush_interval: 10 * SECOND,
+        batch_size: 8192,
+        max_request_bytes: 3 * 1024 * 1024,
         compression: 'gzip',
         endpoint_version: 'v2',
         metrics_endpoint: '',

@@ -59,6 +59,11 @@ const INERT_REASONS: Readonly<Record<(typeof INERT_SECTIONS)[number], string>> =
   integrations: 'section is ignored: integrations are not implemented',
 };
 
+// Keys of the Go agent's files that have no meaning here: dropped with a warning saying why.
+const INERT_KEYS: ReadonlyArray<readonly [readonly string[], string]> = [
+  [['exporter', 'otlp', 'flush_interval'], 'has no effect and is ignored: each collection is exported when it is made, every collectors.system.interval; exporter.otlp.batch_size and max_request_bytes bound a request'],
+];
+
 // The TelemetryFlow Go agent's `api:` section named its backend; here `api:` is the local query API.
 const LEGACY_API_KEYS = ['endpoint', 'api_key_id', 'api_key_secret'];
 
@@ -186,6 +191,14 @@ function dropInertSections(tree: Tree, warnings: ConfigWarning[]): void {
     if (tree[section] === undefined) continue;
     warnings.push({ path: section, message: INERT_REASONS[section] });
     delete tree[section];
+  }
+}
+
+function dropInertKeys(tree: Tree, warnings: ConfigWarning[]): void {
+  for (const [keys, reason] of INERT_KEYS) {
+    if (getAt(tree, keys) === undefined) continue;
+    warnings.push({ path: keys.join('.'), message: reason });
+    deleteAt(tree, keys);
   }
 }
 
@@ -453,6 +466,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
 
   foldYaml11Booleans(tree, CONFIG_SCHEMA);
   dropLegacyApiKeys(tree, warnings);
+  dropInertKeys(tree, warnings);
   validateTree(tree, origins, problems, warnings);
   foldTlsAlias(tree, problems);
   dropInertSections(tree, warnings);

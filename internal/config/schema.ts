@@ -132,7 +132,7 @@ export const CONFIG_SCHEMA: JsonSchema = section({
     otlp: section({
       enabled: bool,
       batch_size: count(1),
-      flush_interval: duration,
+      max_request_bytes: count(1024),
       compression: oneOf('gzip', 'none'),
       endpoint_version: oneOf('v1', 'v2'),
       metrics_endpoint: text,

@@ -139,8 +139,10 @@ export interface LogsCollectorConfig {
 
 export interface OtlpExporterConfig {
   enabled: boolean;
+  /** Data points per OTLP request; an export with more is sent as several requests. */
   batch_size: number;
-  flush_interval: number;
+  /** Bytes of one OTLP request before compression; bigger exports are cut to fit. */
+  max_request_bytes: number;
   compression: Compression;
   endpoint_version: EndpointVersion;
   /** Path or URL; empty derives `/{endpoint_version}/metrics` for HTTP. */

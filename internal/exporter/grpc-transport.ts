@@ -292,7 +292,7 @@ export class GrpcTransport implements OtlpTransport {
       });
       stream.on('error', (error: NodeJS.ErrnoException) => {
         if (error.code === 'ERR_HTTP2_STREAM_ERROR') {
-          finish(this.resetAttempt(stream.rstCode, reused));
+          finish(this.resetAttempt(stream.rstCode, reused, session));
           return;
         }
         // A stream ended because its session failed carries the session's error as the cause.
@@ -303,7 +303,7 @@ export class GrpcTransport implements OtlpTransport {
       stream.on('close', () => {
         const statusSeen = trailers?.['grpc-status'] !== undefined || response?.['grpc-status'] !== undefined;
         if (!statusSeen && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
-          finish(this.resetAttempt(stream.rstCode, reused));
+          finish(this.resetAttempt(stream.rstCode, reused, session));
           return;
         }
         finish({ result: this.interpret(response, trailers, Buffer.concat(chunks)) });
@@ -344,8 +344,12 @@ export class GrpcTransport implements OtlpTransport {
    * may go again at once on a new session); ENHANCE_YOUR_CALM asks us to slow down. gRPC maps
    * the codes other than CANCEL and INADEQUATE_SECURITY to INTERNAL, which OTLP does not retry.
    */
-  private resetAttempt(rstCode: number, reused: boolean): Attempt {
+  private resetAttempt(rstCode: number, reused: boolean, session: http2.ClientHttp2Session): Attempt {
     const { NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL, NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_INADEQUATE_SECURITY } = http2.constants;
+    // A server that resets a stream with ENHANCE_YOUR_CALM may reset every later stream of the
+    // session too (grpc-js does, after refusing a request over its size limit): the next call
+    // opens a new session.
+    if (rstCode === NGHTTP2_ENHANCE_YOUR_CALM) session.close();
     const details = rstCode === NGHTTP2_REFUSED_STREAM ? 'stream refused by the collector' : `stream reset by the collector (HTTP/2 error code ${rstCode})`;
     if (rstCode === NGHTTP2_ENHANCE_YOUR_CALM) {
       return { result: { outcome: 'retryable', reason: 'throttled', message: this.scrub(details), status: GrpcStatus.RESOURCE_EXHAUSTED } };

@@ -83,6 +83,7 @@ describe('shipped configuration files', () => {
     });
     assert.deepEqual(loaded.warnings.map((w) => w.path), [
       'api',
+      'exporter.otlp.flush_interval',
       'agent.labels',
       'security',
       'auto_update',

@@ -154,6 +154,11 @@ export interface OtlpReceiverTls {
 
 export interface OtlpReceiverOptions {
   tls?: OtlpReceiverTls;
+  /**
+   * Largest request (decompressed protobuf) taken, as a collector's limit: gRPC's
+   * max_receive_message_length (grpc-js answers RESOURCE_EXHAUSTED), over HTTP 413. Default 256 MiB.
+   */
+  maxMessageBytes?: number;
 }
 
 export interface OtlpReceiver {
@@ -402,7 +407,10 @@ class Receiver implements OtlpReceiver {
   private readonly waiters = new Set<() => void>();
   private readonly flattened = new WeakMap<ReceivedRequest, ReceivedPoint[]>();
 
-  constructor(private readonly tls: OtlpReceiverTls | undefined) {}
+  constructor(
+    private readonly tls: OtlpReceiverTls | undefined,
+    private readonly maxMessageBytes = MAX_MESSAGE_BYTES,
+  ) {}
 
   get grpcAddress(): string {
     return `127.0.0.1:${this.grpcPort}`;
@@ -568,7 +576,12 @@ class Receiver implements OtlpReceiver {
       try {
         const contentType = headers['content-type'] ?? '';
         if (!contentType.startsWith('application/x-protobuf')) throw new Error(`unsupported Content-Type "${contentType}", expected application/x-protobuf`);
-        request = decodeExportRequest(decompress(raw, headers['content-encoding']));
+        const body = decompress(raw, headers['content-encoding']);
+        if (body.length > this.maxMessageBytes) {
+          this.sendHttpError(res, 413, grpc.status.RESOURCE_EXHAUSTED, `request body too large (${body.length} > ${this.maxMessageBytes} bytes)`);
+          return;
+        }
+        request = decodeExportRequest(body);
       } catch (err) {
         this.malformed.push({ protocol: 'http', path, error: (err as Error).message });
         this.sendHttpError(res, 400, grpc.status.INVALID_ARGUMENT, (err as Error).message);
@@ -611,7 +624,7 @@ class Receiver implements OtlpReceiver {
       });
     };
     const server = new grpc.Server({
-      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      'grpc.max_receive_message_length': this.maxMessageBytes,
       interceptors: [encodingInterceptor],
     });
     server.addService(
@@ -678,7 +691,7 @@ class Receiver implements OtlpReceiver {
 
 /** Starts a receiver on ephemeral loopback ports. Call close() when done. */
 export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
-  const receiver = new Receiver(options.tls);
+  const receiver = new Receiver(options.tls, options.maxMessageBytes);
   await receiver.start();
   return receiver;
 }
