@@ -13,6 +13,8 @@ export type ProfileDefaults = Readonly<Record<NamingProfile, boolean>>;
 
 export const ON: ProfileDefaults = { semconv: true, hostmetrics: true };
 export const OFF: ProfileDefaults = { semconv: false, hostmetrics: false };
+/** Recommended by the semantic conventions, off by default in the Collector's hostmetrics receiver. */
+export const SEMCONV_ONLY: ProfileDefaults = { semconv: true, hostmetrics: false };
 
 /** One attribute of a metric, by its semconv key (the hostmetrics key is its translation). */
 export interface AttributeDecl {

@@ -3,12 +3,15 @@ import type { Attributes } from '@opentelemetry/api';
 import type { CollectorFactory } from '../../internal/collector/collector';
 import { Collection, startCollecting, type CollectOptions } from '../support/collect';
 
+/** Opt-in metrics the agreement tests compare with their references too. */
+const COMPARED_OPT_IN = { 'system.memory.limit': true, 'system.filesystem.limit': true, 'system.cpu.utilization': true };
+
 /**
  * One collection of several families at the same moment (their sessions collected
  * concurrently), merged into one Collection.
  */
 export async function collectFamilies(factories: CollectorFactory[], options: CollectOptions = {}): Promise<Collection> {
-  const sessions = factories.map((factory) => startCollecting(factory, options));
+  const sessions = factories.map((factory) => startCollecting(factory, { ...options, config: { ...options.config, collectors: { ...options.config?.collectors, system: { ...options.config?.collectors?.system, metrics: COMPARED_OPT_IN } } } }));
   try {
     // A first collection gives stateful collectors (cpu utilization) their baseline.
     const collections = await Promise.all(sessions.map((s) => s.collect()));

@@ -29,7 +29,7 @@ function approx(actual: number, expected: number): void {
 }
 
 describe('cpu collector', () => {
-  it('semconv: system.cpu.time per mode from /proc/stat, counts, nothing opt-in', async () => {
+  it('semconv: system.cpu.time per mode from /proc/stat, counts and frequency, nothing opt-in', async () => {
     const c = await collectOnce(factory, { hostRoot: fixtureRoot(VM) });
     const time = c.get('system.cpu.time');
     assert.equal(time.kind, 'counter');
@@ -42,9 +42,9 @@ describe('cpu collector', () => {
     assert.equal(c.get('system.cpu.logical.count').kind, 'updowncounter');
     assert.equal(c.get('system.cpu.logical.count').unit, '{cpu}');
     assert.equal(c.value('system.cpu.physical.count'), 2);
-    // Utilization needs two snapshots; frequency is opt-in.
+    // Utilization is opt-in (and would need two snapshots); frequency is recommended.
     assert.equal(c.has('system.cpu.utilization'), false);
-    assert.equal(c.has('system.cpu.frequency'), false);
+    assert.equal(c.points('system.cpu.frequency').length, 2);
   });
 
   it('hostmetrics: state attribute, wait, softirq apart, cpuN names per CPU', async () => {
@@ -83,7 +83,8 @@ describe('cpu collector', () => {
     const host = tempHostRoot(VM);
     after(() => host.remove());
     const clock = new ManualClock();
-    const session = startCollecting(factory, { hostRoot: host.root, clock });
+    // Frequency off: it reads cpuinfo every cycle, which refreshes the topology too.
+    const session = startCollecting(factory, { hostRoot: host.root, clock, config: { collectors: { system: { cpu_options: { frequency: false } } } } });
     after(() => session.shutdown());
     assert.equal((await session.collect()).value('system.cpu.physical.count'), 2);
     host.write('/proc/cpuinfo', readFileSync(join(FIXTURES, 'procfs/xeon-64cpu-5.15/proc/cpuinfo'), 'utf8'));
@@ -104,7 +105,7 @@ describe('cpu collector', () => {
     const host = tempHostRoot(undefined, { '/proc/stat': statText({ 0: [100, 0, 50, 800, 10, 5, 5, 30], 1: [200, 0, 100, 700, 0, 0, 0, 0], 2: [0, 0, 0, 1000, 0, 0, 0, 0] }) });
     after(() => host.remove());
     const clock = new ManualClock();
-    const session = startCollecting(factory, { hostRoot: host.root, clock, config: { collectors: { system: { cpu_options: { per_cpu: true } } } } });
+    const session = startCollecting(factory, { hostRoot: host.root, clock, config: { collectors: { system: { cpu_options: { per_cpu: true, utilization: true } } } } });
     after(() => session.shutdown());
     await session.collect();
     // cpu0 spends 100 ticks: 40 user, 10 system, 20 idle, 10 iowait, 5 irq, 5 softirq, 10 steal.
@@ -132,8 +133,8 @@ describe('cpu collector', () => {
     const host = tempHostRoot(undefined, { '/proc/stat': readings[0] });
     after(() => host.remove());
     const clock = new ManualClock();
-    const total = startCollecting(factory, { hostRoot: host.root, clock });
-    const perCpu = startCollecting(factory, { hostRoot: host.root, clock, config: { collectors: { system: { cpu_options: { per_cpu: true } } } } });
+    const total = startCollecting(factory, { hostRoot: host.root, clock, config: { collectors: { system: { cpu_options: { utilization: true } } } } });
+    const perCpu = startCollecting(factory, { hostRoot: host.root, clock, config: { collectors: { system: { cpu_options: { per_cpu: true, utilization: true } } } } });
     after(() => total.shutdown());
     after(() => perCpu.shutdown());
     await total.collect();

@@ -3,7 +3,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { familyContext, type CollectorContext } from '../../internal/collector/collector';
+import { familyContext, type Collector, type CollectorContext } from '../../internal/collector/collector';
+import { configuredSwitches } from '../../internal/collector/declaration';
 import { family } from '../../internal/collector/filesystem/declaration';
 import { FilesystemCollector, factory, filesystemPoints } from '../../internal/collector/filesystem/procfs';
 import type { FsStats, StatfsFunction } from '../../internal/collector/statfs';
@@ -23,15 +24,21 @@ function fakeStatfs(root: string, calls: string[] = []): StatfsFunction {
   };
 }
 
-const withStatfs = (statfs: StatfsFunction, logger?: CollectorContext['logger']) => (ctx: CollectorContext) =>
-  new FilesystemCollector(familyContext(family, logger === undefined ? ctx : { ...ctx, logger }), statfs);
+const withStatfs = (statfs: StatfsFunction, logger?: CollectorContext['logger']) => (ctx: CollectorContext): Collector<typeof family.metrics> => {
+  const collector: Collector<typeof family.metrics> = new FilesystemCollector(familyContext(family, logger === undefined ? ctx : { ...ctx, logger }), statfs);
+  collector.switches = configuredSwitches(family, ctx.config, ctx.naming);
+  return collector;
+};
 
 const mountpoints = (c: Collection, key = 'system.filesystem.mountpoint'): string[] =>
   [...new Set(c.get('system.filesystem.usage').points.map((p) => String(p.attributes[key])))].sort();
 
+// system.filesystem.limit is opt-in in the conventions.
+const WITH_LIMIT = { collectors: { system: { metrics: { 'system.filesystem.limit': true } } } };
+
 describe('filesystem collector', () => {
   it('reports real file systems with semconv names, one per device (NFS, CIFS, bind mounts)', async () => {
-    const c = await collectOnce(withStatfs(fakeStatfs(NFS)), { hostRoot: NFS });
+    const c = await collectOnce(withStatfs(fakeStatfs(NFS)), { hostRoot: NFS, config: WITH_LIMIT });
     assert.deepEqual(c.names, ['system.filesystem.limit', 'system.filesystem.usage', 'system.filesystem.utilization']);
     // Bind mounts of /data (/srv/www, /var/backups/nightly) fold into the shortest mount point;
     // pseudo, container and snap file systems, autofs and /dev, /proc, /sys are excluded.
@@ -59,7 +66,7 @@ describe('filesystem collector', () => {
 
   it('uses the Collector\'s names and keys under hostmetrics, with inodes', async () => {
     const c = await collectOnce(withStatfs(fakeStatfs(NFS)), { hostRoot: NFS, naming: 'hostmetrics' });
-    assert.deepEqual(c.names, ['system.filesystem.inodes.usage', 'system.filesystem.usage', 'system.filesystem.utilization']);
+    assert.deepEqual(c.names, ['system.filesystem.inodes.usage', 'system.filesystem.usage']);
     assert.equal(c.value('system.filesystem.usage', { mountpoint: '/data', state: 'used', device: '/dev/mapper/vgdata-lvdata', type: 'xfs', mode: 'rw' }), 3_000_000 * 4096);
     assert.equal(c.value('system.filesystem.inodes.usage', { mountpoint: '/data', state: 'used' }), 5536);
     assert.equal(c.value('system.filesystem.inodes.usage', { mountpoint: '/data', state: 'free' }), 60000);
@@ -82,7 +89,7 @@ describe('filesystem collector', () => {
     const own = readFileSync(join(fixtureRoot('procfs/k8s-pod-6.1'), 'proc/self/mountinfo'), 'utf8');
     host.write('/proc/self/mountinfo', own.replaceAll('/hostfs', host.root));
     const calls: string[] = [];
-    const c = await collectOnce(withStatfs(fakeStatfs(host.root, calls)), { hostRoot: host.root });
+    const c = await collectOnce(withStatfs(fakeStatfs(host.root, calls)), { hostRoot: host.root, config: WITH_LIMIT });
     assert.deepEqual(mountpoints(c), ['/', '/boot/efi', '/data', '/run']);
     assert.equal(c.point('system.filesystem.limit', { 'system.filesystem.mountpoint': '/data' }).attributes['system.device'], '/dev/nvme1n1');
     assert.deepEqual(calls.sort(), ['/', '/boot/efi', '/data', '/run'], 'statfs is called on root + host path');
@@ -92,7 +99,7 @@ describe('filesystem collector', () => {
     const host = tempHostRoot('procfs/vm-6.18-2cpu');
     t.after(() => host.remove());
     mkdirSync(join(host.root, 'dev/shm'), { recursive: true });
-    const session = startCollecting(factory, { hostRoot: host.root });
+    const session = startCollecting(factory, { hostRoot: host.root, config: WITH_LIMIT });
     t.after(() => session.shutdown());
     const c = await session.collect();
     // "/" is the temp dir's file system; the tmpfs at /mnt/sandboxing/… does not exist there.

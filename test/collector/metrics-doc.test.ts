@@ -31,7 +31,7 @@ test('each profile\'s table has one row per metric the profile names, with its d
 
 test('a metric off by default says so, with the key that turns it on', () => {
   const semconv = renderProfileTable('semconv');
-  assert.match(semconv, /\| `system\.cpu\.frequency` \| cpu \|.*\| off \(`collectors\.system\.cpu_options\.frequency`\) \|/);
+  assert.match(semconv, /\| `system\.cpu\.utilization` \| cpu \|.*\| off \(`collectors\.system\.cpu_options\.utilization`\) \|/);
   assert.match(semconv, /\| `process\.cpu\.time` \| process \|.*\| off \(`collectors\.process\.enabled`\) \|/);
   assert.match(renderProfileTable('hostmetrics'), /\| `system\.cpu\.time` \|.*`state`: user, nice, system, idle, wait, interrupt, softirq, steal; `cpu` \(`cpu0`, …\) with `collectors\.system\.cpu_options\.per_cpu`/);
 });

@@ -111,10 +111,12 @@ describe('process collector', () => {
     const host = fakeHost();
     t.after(() => host.remove());
     const c = await collectOnce(factory, { hostRoot: host.root, naming: 'hostmetrics', config: processConfig({ processes: ['sshd'] }) });
-    assert.deepEqual(c.names, ['process.cpu.time', 'process.disk.io', 'process.memory.usage', 'process.memory.virtual', 'process.open_file_descriptors', 'process.threads']);
+    // The Collector's default set: threads and descriptors are opt-in there.
+    assert.deepEqual(c.names, ['process.cpu.time', 'process.disk.io', 'process.memory.usage', 'process.memory.virtual']);
     assert.equal(c.value('process.cpu.time', { 'process.pid': 400, state: 'user' }), 0.5);
     assert.equal(c.value('process.disk.io', { 'process.pid': 400, direction: 'read' }), 0);
-    assert.equal(c.value('process.open_file_descriptors', { 'process.pid': 400 }), 4);
+    const withFds = await collectOnce(factory, { hostRoot: host.root, naming: 'hostmetrics', config: processConfig({ processes: ['sshd'], metrics: { 'process.open_file_descriptors': true } }) });
+    assert.equal(withFds.value('process.open_file_descriptors', { 'process.pid': 400 }), 4);
   });
 
   it('leaves out the command line when include_command_line is off', async (t) => {

@@ -55,8 +55,8 @@ export function loadFacts(): { hostmetrics: HostmetricsFacts; semconv: SemconvFa
 
 /** One metric as a profile's reference states it, in the terms the wire shows. */
 export interface ExpectedMetric {
-  /** Sent by default. */
-  byDefault: boolean;
+  /** Sent by default: on, off, or either (the reference states no level). */
+  byDefault: 'on' | 'off' | 'either';
   unit: string;
   type: 'sum' | 'gauge';
   monotonic?: boolean;
@@ -82,7 +82,7 @@ export function profileFacts(profile: Profile): ProfileFacts {
   if (profile === 'hostmetrics') {
     for (const [name, m] of Object.entries(facts.hostmetrics.metrics)) {
       metrics.set(name, {
-        byDefault: m.enabled,
+        byDefault: m.enabled ? 'on' : 'off',
         unit: m.unit,
         type: m.type,
         monotonic: m.monotonic,
@@ -107,7 +107,7 @@ export function profileFacts(profile: Profile): ProfileFacts {
       else attributes.set(key, { values: a.values !== undefined && a.open !== true ? a.values : null });
     }
     metrics.set(name, {
-      byDefault: m.requirementLevel === 'recommended',
+      byDefault: m.requirementLevel === 'recommended' ? 'on' : m.requirementLevel === 'opt_in' ? 'off' : 'either',
       unit: m.unit,
       type: m.instrument === 'gauge' ? 'gauge' : 'sum',
       monotonic: m.instrument === 'gauge' ? undefined : m.instrument === 'counter',
@@ -162,7 +162,7 @@ export function compareToReference(profile: Profile, points: readonly ReceivedPo
     byName.set(point.name, list);
   }
   for (const [name, expected] of facts.metrics) {
-    const wanted = expected.byDefault || requested.includes(name);
+    const wanted = expected.byDefault === 'on' || requested.includes(name);
     if (wanted && !byName.has(name) && !machine.nothingToReport.has(name)) differences.add(`${name}: missing (sent by default in the reference)`);
   }
   for (const [name, received] of byName) {
@@ -171,7 +171,7 @@ export function compareToReference(profile: Profile, points: readonly ReceivedPo
       differences.add(`${name}: sent by default, not in the reference`);
       continue;
     }
-    if (!expected.byDefault && !requested.includes(name)) differences.add(`${name}: sent by default, opt-in in the reference`);
+    if (expected.byDefault === 'off' && !requested.includes(name)) differences.add(`${name}: sent by default, opt-in in the reference`);
     const first = received[0];
     if (first.unit !== expected.unit) differences.add(`${name}: unit ${first.unit}, reference ${expected.unit}`);
     if (first.kind !== expected.type) differences.add(`${name}: ${first.kind}, reference ${expected.type}`);

@@ -190,6 +190,8 @@ export function agentConfig(o: AgentConfigOptions): Record<string, unknown> {
         filesystem: false,
         processes: false,
         pressure: false,
+        // Opt-in metrics whose values these tests check.
+        metrics: { 'system.memory.limit': true, 'system.cpu.utilization': true },
       },
     },
     exporter: { otlp: { compression: o.compression ?? 'gzip', endpoint_version: o.endpointVersion ?? 'v2', headers: o.headers ?? {} } },

@@ -116,7 +116,7 @@ before(async () => {
   buildFakeHost(hostRoot);
   const config = agentConfig({ protocol: 'grpc', endpoint: receiver.grpcAddress, dataDir: workspace.dir, interval: '1s', health: { enabled: false } });
   // Every family, as a DaemonSet would run them.
-  (config.collectors as { system: Record<string, unknown> }).system = { enabled: true, interval: '1s' };
+  (config.collectors as { system: Record<string, unknown> }).system = { enabled: true, interval: '1s', metrics: { 'system.memory.limit': true, 'system.cpu.utilization': true, 'system.filesystem.limit': true } };
   const file = workspace.file('agent.yaml', stringify(config));
   agent = new AgentProcess(['start', '-c', file], { env: { TELEMETRYFLOW_HOST_ROOT: hostRoot } });
   await receiver.waitFor((r) => EXPECTED.every((name) => r.metricNames().includes(name)), 20_000).catch((err: Error) => {

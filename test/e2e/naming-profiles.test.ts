@@ -17,12 +17,10 @@ type Expectation = Record<string, [ReceivedPoint['kind'], string | undefined, st
 
 const SEMCONV: Expectation = {
   'system.cpu.time': ['sum', 's', 'cpu.mode'],
-  'system.cpu.utilization': ['gauge', '1', 'cpu.mode'],
   'system.cpu.logical.count': ['sum', '{cpu}', undefined],
   'system.cpu.load_average.1m': ['gauge', '{thread}', undefined],
   'system.cpu.load_average.15m': ['gauge', '{thread}', undefined],
   'system.memory.usage': ['sum', 'By', 'system.memory.state'],
-  'system.memory.limit': ['sum', 'By', undefined],
   'system.memory.linux.available': ['sum', 'By', undefined],
   'system.memory.linux.slab.usage': ['sum', 'By', 'system.memory.linux.slab.state'],
   'system.paging.operations': ['sum', '{operation}', 'system.paging.direction'],
@@ -51,13 +49,9 @@ const SEMCONV: Expectation = {
 
 const HOSTMETRICS: Expectation = {
   'system.cpu.time': ['sum', 's', 'state'],
-  'system.cpu.utilization': ['gauge', '1', 'state'],
-  'system.cpu.logical.count': ['sum', '{cpu}', undefined],
   'system.cpu.load_average.1m': ['gauge', '{thread}', undefined],
   'system.cpu.load_average.15m': ['gauge', '{thread}', undefined],
   'system.memory.usage': ['sum', 'By', 'state'],
-  'system.memory.limit': ['sum', 'By', undefined],
-  'system.linux.memory.available': ['sum', 'By', undefined],
   'system.paging.operations': ['sum', '{operation}', 'direction'],
   'system.paging.faults': ['sum', '{fault}', 'type'],
   'system.disk.io': ['sum', 'By', 'direction'],
@@ -68,7 +62,6 @@ const HOSTMETRICS: Expectation = {
   'system.disk.weighted_io_time': ['sum', 's', 'device'],
   'system.disk.pending_operations': ['sum', '{operation}', 'device'],
   'system.filesystem.usage': ['sum', 'By', 'mountpoint'],
-  'system.filesystem.utilization': ['gauge', '1', 'type'],
   'system.filesystem.inodes.usage': ['sum', '{inodes}', 'state'],
   'system.network.io': ['sum', 'By', 'device'],
   'system.network.packets': ['sum', '{packet}', 'direction'],
@@ -81,13 +74,11 @@ const HOSTMETRICS: Expectation = {
   'process.cpu.time': ['sum', 's', 'state'],
   'process.memory.usage': ['sum', 'By', 'process.pid'],
   'process.memory.virtual': ['sum', 'By', 'process.executable.name'],
-  'process.threads': ['sum', undefined, 'process.pid'],
-  'process.open_file_descriptors': ['sum', undefined, 'process.pid'],
 };
 
 // The families the systeminformation backend serves on Linux (the others would spawn a process
 // per cycle there, or have no portable source): their semconv names.
-const PORTABLE_ON_LINUX = ['system.cpu.time', 'system.cpu.utilization', 'system.cpu.logical.count', 'system.cpu.load_average.1m', 'system.memory.usage', 'system.memory.limit', 'system.uptime', 'system.filesystem.usage'];
+const PORTABLE_ON_LINUX = ['system.cpu.time', 'system.cpu.logical.count', 'system.cpu.load_average.1m', 'system.memory.usage', 'system.uptime', 'system.filesystem.usage'];
 
 if (hasSwap) {
   SEMCONV['system.paging.usage'] = ['sum', 'By', 'system.paging.state'];

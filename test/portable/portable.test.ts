@@ -111,7 +111,7 @@ test('si interface counters: what si lacks (packets) is NaN, which observe() dro
 
 test('portable cpu: no utilization on the first collection, shares of the modes it knows after', async () => {
   const cpu = portableFactories().find((f) => f.name === 'cpu')!;
-  const session = startCollecting(cpu);
+  const session = startCollecting(cpu, { config: { collectors: { system: { cpu_options: { utilization: true } } } } });
   try {
     const first = await session.collect();
     assert.equal(first.has('system.cpu.utilization'), false);
@@ -128,7 +128,7 @@ test('portable cpu: no utilization on the first collection, shares of the modes 
 
 test('portable memory and system leave out what only procfs has (detail, file descriptors)', async () => {
   const pick = (name: string) => portableFactories().find((f) => f.name === name)!;
-  const memory = startCollecting(pick('memory'), { config: { collectors: { system: { memory_options: { detailed: true } } } } });
+  const memory = startCollecting(pick('memory'), { config: { collectors: { system: { memory_options: { detailed: true }, metrics: { 'system.memory.limit': true } } } } });
   const system = startCollecting(pick('system'));
   try {
     const m = await memory.collect();

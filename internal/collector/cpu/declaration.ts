@@ -1,5 +1,5 @@
 import type { SystemCollectorsConfig } from '../../config/types';
-import { OFF, ON, type Family, type Metrics } from '../declaration';
+import { OFF, ON, SEMCONV_ONLY, type Family, type Metrics } from '../declaration';
 
 const MODE = {
   values: ['user', 'nice', 'system', 'idle', 'iowait', 'interrupt', 'steal'],
@@ -9,10 +9,10 @@ const LOGICAL_NUMBER = { int: true, when: 'collectors.system.cpu_options.per_cpu
 
 export const metrics = {
   time: { semconv: 'system.cpu.time', hostmetrics: 'system.cpu.time', kind: 'counter', unit: 's', value: 'double', description: 'Seconds each logical CPU spent on each mode.', attributes: { 'cpu.mode': MODE, 'cpu.logical_number': LOGICAL_NUMBER }, default: ON },
-  utilization: { semconv: 'system.cpu.utilization', hostmetrics: 'system.cpu.utilization', kind: 'gauge', unit: '1', value: 'double', description: 'Share of CPU time in each mode since the previous collection.', attributes: { 'cpu.mode': MODE, 'cpu.logical_number': LOGICAL_NUMBER }, default: ON, option: 'utilization' },
-  logicalCount: { semconv: 'system.cpu.logical.count', hostmetrics: 'system.cpu.logical.count', kind: 'updowncounter', unit: '{cpu}', value: 'int', description: 'Online logical CPUs.', default: ON },
-  physicalCount: { semconv: 'system.cpu.physical.count', hostmetrics: 'system.cpu.physical.count', kind: 'updowncounter', unit: '{cpu}', value: 'int', description: 'Physical cores.', default: ON },
-  frequency: { semconv: 'system.cpu.frequency', hostmetrics: 'system.cpu.frequency', kind: 'gauge', unit: 'Hz', value: { semconv: 'int', hostmetrics: 'double' }, description: 'Current operating frequency of each logical CPU.', attributes: { 'cpu.logical_number': { int: true } }, default: OFF, option: 'frequency' },
+  utilization: { semconv: 'system.cpu.utilization', hostmetrics: 'system.cpu.utilization', kind: 'gauge', unit: '1', value: 'double', description: 'Share of CPU time in each mode since the previous collection.', attributes: { 'cpu.mode': MODE, 'cpu.logical_number': LOGICAL_NUMBER }, default: OFF, option: 'utilization' },
+  logicalCount: { semconv: 'system.cpu.logical.count', hostmetrics: 'system.cpu.logical.count', kind: 'updowncounter', unit: '{cpu}', value: 'int', description: 'Online logical CPUs.', default: SEMCONV_ONLY },
+  physicalCount: { semconv: 'system.cpu.physical.count', hostmetrics: 'system.cpu.physical.count', kind: 'updowncounter', unit: '{cpu}', value: 'int', description: 'Physical cores.', default: SEMCONV_ONLY },
+  frequency: { semconv: 'system.cpu.frequency', hostmetrics: 'system.cpu.frequency', kind: 'gauge', unit: 'Hz', value: { semconv: 'int', hostmetrics: 'double' }, description: 'Current operating frequency of each logical CPU.', attributes: { 'cpu.logical_number': { int: true } }, default: SEMCONV_ONLY, option: 'frequency' },
 } as const satisfies Metrics;
 
 export type CpuSettings = SystemCollectorsConfig['cpu_options'];

@@ -1,5 +1,5 @@
 import type { SystemCollectorsConfig } from '../../config/types';
-import { ON, type AttributeDecl, type Family, type Metrics } from '../declaration';
+import { OFF, ON, SEMCONV_ONLY, type AttributeDecl, type Family, type Metrics } from '../declaration';
 
 const IDENTITY: Readonly<Record<string, AttributeDecl>> = {
   'system.device': {},
@@ -10,8 +10,8 @@ const IDENTITY: Readonly<Record<string, AttributeDecl>> = {
 
 export const metrics = {
   usage: { semconv: 'system.filesystem.usage', hostmetrics: 'system.filesystem.usage', kind: 'updowncounter', unit: 'By', value: 'int', description: 'File system space by state: used, free (available to users) and reserved (for root).', attributes: { ...IDENTITY, 'system.filesystem.state': { values: ['used', 'free', 'reserved'] } }, default: ON },
-  utilization: { semconv: 'system.filesystem.utilization', hostmetrics: 'system.filesystem.utilization', kind: 'gauge', unit: '1', value: 'double', description: 'Share of the file system\'s space in use.', attributes: IDENTITY, default: ON, option: 'utilization' },
-  limit: { semconv: 'system.filesystem.limit', kind: 'updowncounter', unit: 'By', value: 'int', description: 'Total size of the file system.', attributes: IDENTITY, default: ON },
+  utilization: { semconv: 'system.filesystem.utilization', hostmetrics: 'system.filesystem.utilization', kind: 'gauge', unit: '1', value: 'double', description: 'Share of the file system\'s space in use.', attributes: IDENTITY, default: SEMCONV_ONLY, option: 'utilization' },
+  limit: { semconv: 'system.filesystem.limit', kind: 'updowncounter', unit: 'By', value: 'int', description: 'Total size of the file system.', attributes: IDENTITY, default: OFF },
   inodes: { hostmetrics: 'system.filesystem.inodes.usage', kind: 'updowncounter', unit: '{inodes}', value: 'int', description: 'File system inodes by state: used, free.', attributes: { ...IDENTITY, 'system.filesystem.state': { values: ['used', 'free'] } }, default: ON },
 } as const satisfies Metrics;
 

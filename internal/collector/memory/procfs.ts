@@ -8,29 +8,28 @@ import { memAvailable, readMeminfo, type Meminfo } from '../../procfs/meminfo';
 
 /**
  * Usage by state, in the profile's vocabulary (semconv keys; `buffers` becomes `buffered` by
- * translation). Under semconv the states sum to MemTotal (system.memory.limit).
+ * translation). Every state but semconv's `used` is the kernel's own figure, named as free(1)
+ * names it: free = MemFree, buffers = Buffers, cached = Cached + SReclaimable (free(1)'s "cache"
+ * column; the Collector's gopsutil counts reclaimable slab as cache too).
  *
- * semconv: used = MemTotal - MemAvailable, as the spec asks (the honest figure: what cannot be
- * had back without swapping). The available part is then split into free, buffers and cached,
- * where cached is the rest of what the kernel can reclaim (page cache, reclaimable slab, …).
- * MemAvailable can be below MemFree (watermark reserves), so free and buffers are capped by it.
+ * semconv: used = MemTotal - MemAvailable, as the convention's note defines it (what cannot be
+ * had back without swapping). The states then overlap (cache the kernel cannot drop, such as
+ * tmpfs, is in used and in cached), so they do not sum to MemTotal; the conventions ask that
+ * only of file system usage.
  */
 export function memoryStates(m: Meminfo, profile: NamingProfile): Array<[string, number]> {
   const total = m.get('MemTotal') ?? 0;
   const free = m.get('MemFree') ?? 0;
   const buffers = m.get('Buffers') ?? 0;
-  const cached = m.get('Cached') ?? 0;
+  const sreclaimable = m.get('SReclaimable') ?? 0;
+  const pageCache = (m.get('Cached') ?? 0) + sreclaimable;
   if (profile === 'semconv') {
     const available = Math.max(0, Math.min(total, memAvailable(m)));
-    const freeShare = Math.min(free, available);
-    const buffersShare = Math.min(buffers, available - freeShare);
-    return [['used', total - available], ['free', freeShare], ['cached', available - freeShare - buffersShare], ['buffers', buffersShare]];
+    return [['used', total - available], ['free', free], ['cached', pageCache], ['buffers', buffers]];
   }
   // The Collector's states, valued as its gopsutil computes them (so that its dashboards read the
-  // same numbers): cached includes reclaimable slab, as in free(1), and used is the rest. used,
-  // free, buffers and cached sum to total; the two slab states overlap cached and used.
-  const sreclaimable = m.get('SReclaimable') ?? 0;
-  const pageCache = cached + sreclaimable;
+  // same numbers): used is what free, buffers and cache leave. used, free, buffers and cached sum
+  // to total; the two slab states overlap cached and used.
   return [
     ['used', Math.max(0, total - free - buffers - pageCache)], ['free', free], ['buffers', buffers], ['cached', pageCache],
     ['slab_reclaimable', sreclaimable], ['slab_unreclaimable', m.get('SUnreclaim') ?? 0],

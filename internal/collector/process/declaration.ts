@@ -1,5 +1,5 @@
 import type { ProcessCollectorConfig } from '../../config/types';
-import { ON, type AttributeDecl, type Family, type Metrics } from '../declaration';
+import { ON, SEMCONV_ONLY, type AttributeDecl, type Family, type Metrics } from '../declaration';
 
 // Every point carries the identity of its process.
 const PROCESS: Readonly<Record<string, AttributeDecl>> = {
@@ -17,8 +17,8 @@ export const metrics = {
   memoryUsage: { semconv: 'process.memory.usage', hostmetrics: 'process.memory.usage', kind: 'updowncounter', unit: 'By', value: 'int', description: 'Resident memory of the process (RSS).', attributes: PROCESS, default: ON },
   memoryVirtual: { semconv: 'process.memory.virtual', hostmetrics: 'process.memory.virtual', kind: 'updowncounter', unit: 'By', value: 'int', description: 'Virtual memory of the process.', attributes: PROCESS, default: ON },
   diskIo: { semconv: 'process.disk.io', hostmetrics: 'process.disk.io', kind: 'counter', unit: 'By', value: 'int', description: 'Bytes the process read from and wrote to storage.', attributes: { ...PROCESS, 'disk.io.direction': { values: ['read', 'write'] } }, default: ON },
-  threads: { semconv: 'process.thread.count', hostmetrics: 'process.threads', kind: 'updowncounter', unit: '{thread}', value: 'int', description: 'Threads of the process.', attributes: PROCESS, default: ON },
-  fds: { semconv: 'process.unix.file_descriptor.count', hostmetrics: 'process.open_file_descriptors', kind: 'updowncounter', unit: '{file_descriptor}', value: 'int', description: 'Open file descriptors of the process.', attributes: PROCESS, default: ON },
+  threads: { semconv: 'process.thread.count', hostmetrics: 'process.threads', kind: 'updowncounter', unit: '{thread}', value: 'int', description: 'Threads of the process.', attributes: PROCESS, default: SEMCONV_ONLY },
+  fds: { semconv: 'process.unix.file_descriptor.count', hostmetrics: 'process.open_file_descriptors', kind: 'updowncounter', unit: '{file_descriptor}', value: 'int', description: 'Open file descriptors of the process.', attributes: PROCESS, default: SEMCONV_ONLY },
 } as const satisfies Metrics;
 
 export type ProcessSettings = ProcessCollectorConfig & {
