@@ -1,5 +1,6 @@
 import { ValueType, type Attributes, type AttributeValue, type HrTime } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
+import { errorMessage, type Logger } from '../log/logger';
 import {
   AggregationTemporality, DataPointType, type DataPoint, type MetricData, type MetricDescriptor, type ResourceMetrics,
   type ScopeMetrics,
@@ -161,6 +162,10 @@ export class MetricsEncoder {
   private readonly resources = new WeakMap<Resource, Buffer>();
   private readonly headers = new WeakMap<MetricDescriptor, Buffer>();
   private readonly scopes = new WeakMap<ScopeMetrics['scope'], Buffer>();
+  /** Requests the fast path failed on for a reason other than what it does not encode: a fault of its own. */
+  faults = 0;
+
+  constructor(private readonly log?: Logger) {}
 
   /** The request's bytes; undefined when the transformer, given what the fast path does not encode, cannot either. */
   encode(batch: MetricsBatch): Uint8Array | undefined {
@@ -177,10 +182,13 @@ export class MetricsEncoder {
   private encodeOne(metrics: ResourceMetrics): Uint8Array | undefined {
     try {
       return this.encodeFast(metrics);
-    } catch {
-      // NotEncodable, or a fault of this fast path: the transformer is the reference, and a batch
-      // is never lost to the encoder. (The tests check that the agent's requests take the fast path,
-      // so the transformer is loaded only by a request that needs it.)
+    } catch (err) {
+      // The transformer is the reference, and a batch is never lost to the encoder. What the fast
+      // path does not encode is expected; anything else is a fault of it, counted and logged once.
+      if (!(err instanceof NotEncodable)) {
+        this.faults += 1;
+        if (this.faults === 1) this.log?.error({ err: errorMessage(err) }, 'export.encoder_fault: fast encoder failed, the request is encoded by the OTLP transformer');
+      }
       const { ProtobufMetricsSerializer } = require('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');
       return ProtobufMetricsSerializer.serializeRequest(metrics);
     }

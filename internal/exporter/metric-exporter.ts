@@ -85,7 +85,7 @@ class OtlpMetricExporter implements MetricExporter {
     this.monotonic = options.monotonic ?? (() => performance.now());
     this.streak = new FailureStreak(options.logger, 'export', this.clock);
     this.tooLarge = new FailureStreak(options.logger, 'export.too_large', this.clock);
-    this.splitter = new RequestSplitter(new MetricsEncoder(), options.limits ?? { maxPoints: Infinity, maxBytes: Infinity });
+    this.splitter = new RequestSplitter(new MetricsEncoder(options.logger), options.limits ?? { maxPoints: Infinity, maxBytes: Infinity });
   }
 
   lastResult(): ExportStatus | undefined {

@@ -125,5 +125,21 @@ describe('metrics encoder', () => {
       assert.equal(fallbacks.count(), before + 1, `${what}: through the transformer`);
       assert.ok(ours.equals(transformer(metrics)), what);
     }
+    assert.equal(encoder.faults, 0, 'what it does not encode is no fault');
+  });
+
+  it('counts a fault of its own and logs it once, and the request still goes out in the transformer\'s bytes', () => {
+    const logged: Array<{ level: string; fields: Record<string, unknown>; msg?: string }> = [];
+    const record = (level: string) => (fields: Record<string, unknown>, msg?: string) => { logged.push({ level, fields, msg }); };
+    const logger = Object.assign(Object.create(silentLogger()) as ReturnType<typeof silentLogger>, { error: record('error'), warn: record('warn') });
+    const encoder = new MetricsEncoder(logger);
+    // A bug of the fast path, as a TypeError from inside it would be.
+    (encoder as unknown as { encodeFast: () => never }).encodeFast = () => { throw new TypeError('fast path bug'); };
+    const metrics = request([sum('s', [[{ k: 'v' }, 1]])]);
+    for (let i = 0; i < 3; i += 1) assert.ok(Buffer.from(encoder.encode(metrics)!).equals(transformer(metrics)));
+    assert.equal(encoder.faults, 3);
+    assert.equal(logged.length, 1);
+    assert.equal(logged[0].level, 'error');
+    assert.equal(logged[0].fields.err, 'fast path bug');
   });
 });
