@@ -90,7 +90,9 @@ describe('paging collector', () => {
       const [pin, pout] = naming === 'semconv' ? ['in', 'out'] : ['page_in', 'page_out'];
       assert.equal(c.value('system.paging.operations', { [dir]: pin, [type]: 'major' }), vm.get('pswpin'));
       assert.equal(c.value('system.paging.operations', { [dir]: pout, [type]: 'minor' }), vm.get('pgpgout'));
-      assert.equal(c.get('system.paging.operations').unit, '{operation}');
+      // The Collector writes its units in the plural.
+      assert.equal(c.get('system.paging.operations').unit, naming === 'semconv' ? '{operation}' : '{operations}');
+      assert.equal(c.get('system.paging.faults').unit, naming === 'semconv' ? '{fault}' : '{faults}');
       assert.equal(c.value('system.paging.faults', { [type]: 'major' }), vm.get('pgmajfault'));
       assert.equal(c.value('system.paging.faults', { [type]: 'minor' }), vm.get('pgfault')! - vm.get('pgmajfault')!);
       assert.equal(c.get('system.paging.faults').kind, 'counter');

@@ -10,10 +10,10 @@ const INTERFACE: Readonly<Record<string, AttributeDecl>> = {
 // Reading the connection tables costs real CPU on a busy server: connections has a switch of its own.
 export const metrics = {
   io: { semconv: 'system.network.io', hostmetrics: 'system.network.io', kind: 'counter', unit: 'By', value: 'int', description: 'Bytes received and transmitted.', attributes: INTERFACE, default: ON },
-  packets: { semconv: 'system.network.packet.count', hostmetrics: 'system.network.packets', kind: 'counter', unit: '{packet}', value: 'int', description: 'Packets received and transmitted.', attributes: INTERFACE, default: ON },
-  errors: { semconv: 'system.network.errors', hostmetrics: 'system.network.errors', kind: 'counter', unit: '{error}', value: 'int', description: 'Receive and transmit errors.', attributes: INTERFACE, default: ON },
-  dropped: { semconv: 'system.network.packet.dropped', hostmetrics: 'system.network.dropped', kind: 'counter', unit: '{packet}', value: 'int', description: 'Packets dropped on receive and transmit.', attributes: INTERFACE, default: ON },
-  connections: { semconv: 'system.network.connection.count', hostmetrics: 'system.network.connections', kind: 'updowncounter', unit: '{connection}', value: 'int', description: 'TCP connections by state (IPv4 and IPv6).', attributes: { 'network.transport': { values: ['tcp'] }, 'network.connection.state': { values: TCP_STATE_NAMES } }, default: ON, option: 'connections' },
+  packets: { semconv: 'system.network.packet.count', hostmetrics: 'system.network.packets', kind: 'counter', unit: { semconv: '{packet}', hostmetrics: '{packets}' }, value: 'int', description: 'Packets received and transmitted.', attributes: INTERFACE, default: ON },
+  errors: { semconv: 'system.network.errors', hostmetrics: 'system.network.errors', kind: 'counter', unit: { semconv: '{error}', hostmetrics: '{errors}' }, value: 'int', description: 'Receive and transmit errors.', attributes: INTERFACE, default: ON },
+  dropped: { semconv: 'system.network.packet.dropped', hostmetrics: 'system.network.dropped', kind: 'counter', unit: { semconv: '{packet}', hostmetrics: '{packets}' }, value: 'int', description: 'Packets dropped on receive and transmit.', attributes: INTERFACE, default: ON },
+  connections: { semconv: 'system.network.connection.count', hostmetrics: 'system.network.connections', kind: 'updowncounter', unit: { semconv: '{connection}', hostmetrics: '{connections}' }, value: 'int', description: 'TCP connections by state (IPv4 and IPv6).', attributes: { 'network.transport': { values: ['tcp'] }, 'network.connection.state': { values: TCP_STATE_NAMES } }, default: ON, option: 'connections' },
 } as const satisfies Metrics;
 
 export type NetworkSettings = SystemCollectorsConfig['network_options'];
