@@ -128,6 +128,56 @@ describe('metrics encoder', () => {
     assert.equal(encoder.faults, 0, 'what it does not encode is no fault');
   });
 
+  it('writes the transformer\'s bytes for 400 random requests: every kind, attribute type, empty and huge values', () => {
+    let seed = 0x5eed18;
+    const random = (): number => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const pick = <V>(values: V[]): V => values[Math.floor(random() * values.length)];
+    const huge = 'x'.repeat(100_000);
+    const text = (): string => pick(['', 'a', 'nœud-☃-𝄞', huge, `k${Math.floor(random() * 1e6)}`, '\u0000\n"']);
+    const attributeValue = (): Attributes[string] => pick<() => Attributes[string]>([
+      text, () => random() < 0.5, () => Math.floor(random() * 2 ** 40), () => 0, () => random() * 1e9 - 5e8,
+      () => Number.MAX_SAFE_INTEGER, () => -Math.floor(random() * 1000) - 1, () => [text(), text()], () => Number.NaN,
+    ])();
+    const attributes = (): Attributes => {
+      const out: Attributes = {};
+      for (let i = Math.floor(random() * 6); i > 0; i -= 1) out[pick(['', 'k', huge.slice(0, 300), text()])] = attributeValue();
+      return out;
+    };
+    const intValue = (): number => pick([0, 1, -1, 2 ** 40 + 3, Number.MAX_SAFE_INTEGER, -(2 ** 33), Math.floor(random() * 1e6)]);
+    const doubleValue = (): number => pick([0, -0, 1.5, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 5e-324, random() * 1e12]);
+    const metric = (index: number): MetricData => {
+      const valueType = random() < 0.5 ? ValueType.INT : ValueType.DOUBLE;
+      const descriptor = { name: index % 7 === 0 ? huge.slice(0, 2000) : `m.${index}`, description: pick(['', text()]), unit: pick(['', 'By', '{process}']), valueType };
+      const points = Array.from({ length: Math.floor(random() * 6) }, () => ({
+        startTime: [T[0] - Math.floor(random() * 1e6), Math.floor(random() * 1e9)] as [number, number], endTime: T, attributes: attributes(),
+        value: valueType === ValueType.INT ? intValue() : doubleValue(),
+      }));
+      const kind = pick(['sum', 'gauge', 'histogram']);
+      if (kind === 'histogram') {
+        return {
+          descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.HISTOGRAM,
+          dataPoints: points.map((p) => ({ ...p, value: { buckets: { boundaries: [1, 10], counts: [1, 2, 0] }, sum: 12, count: 3, min: 0.5, max: 9 } })),
+        } as MetricData;
+      }
+      return {
+        descriptor, dataPointType: kind === 'sum' ? DataPointType.SUM : DataPointType.GAUGE, isMonotonic: random() < 0.5,
+        aggregationTemporality: random() < 0.5 ? AggregationTemporality.CUMULATIVE : AggregationTemporality.DELTA, dataPoints: points,
+      } as MetricData;
+    };
+    const encoder = new MetricsEncoder();
+    for (let i = 0; i < 400; i += 1) {
+      const metrics = request(Array.from({ length: Math.floor(random() * 4) }, (_, m) => metric(i * 4 + m)), attributes());
+      const ours = Buffer.from(encoder.encode(metrics)!);
+      assert.ok(ours.equals(transformer(metrics)), `request ${i} differs from the transformer's bytes`);
+    }
+    assert.equal(encoder.faults, 0);
+  });
+
   it('counts a fault of its own and logs it once, and the request still goes out in the transformer\'s bytes', () => {
     const logged: Array<{ level: string; fields: Record<string, unknown>; msg?: string }> = [];
     const record = (level: string) => (fields: Record<string, unknown>, msg?: string) => { logged.push({ level, fields, msg }); };
