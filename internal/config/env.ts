@@ -114,6 +114,19 @@ export function applyEnvironment(tree: Tree, env: Env, origins: Origins, problem
     }
   }
 
+  // The signal-specific variable wins over the generic one, as the specification has it.
+  const metricsFirst = (suffix: string): string[] => [`OTEL_EXPORTER_OTLP_METRICS_${suffix}`, `OTEL_EXPORTER_OTLP_${suffix}`];
+  const timeoutVariable = metricsFirst('TIMEOUT').find((name) => read(env, name) !== undefined);
+  if (timeoutVariable !== undefined) {
+    const text = read(env, timeoutVariable) as string;
+    if (/^\d+$/.test(text)) set(['telemetryflow', 'timeout'], `${text}ms`, timeoutVariable);
+    else problems.push({ path: timeoutVariable, value: text, message: 'must be a whole number of milliseconds, e.g. 10000' });
+  }
+  setFirst(['exporter', 'otlp', 'compression'], metricsFirst('COMPRESSION'));
+  setFirst(['telemetryflow', 'tls', 'ca_file'], metricsFirst('CERTIFICATE'));
+  setFirst(['telemetryflow', 'tls', 'cert_file'], metricsFirst('CLIENT_CERTIFICATE'));
+  setFirst(['telemetryflow', 'tls', 'key_file'], metricsFirst('CLIENT_KEY'));
+
   const mergePairs = (keys: readonly string[], variable: string): void => {
     const text = read(env, variable);
     if (text === undefined) return;

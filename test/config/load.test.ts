@@ -613,6 +613,38 @@ describe('environment bindings', () => {
     assert.equal(tf.telemetryflow.protocol, 'grpc', 'TELEMETRYFLOW_PROTOCOL wins');
   });
 
+  it('maps the OTLP timeout, compression and TLS file variables, the _METRICS_ one winning', () => {
+    const tls = join(FIXTURES, 'tls');
+    const { config } = load('', {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'https://127.0.0.1:4317',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '2500',
+      OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '4000',
+      OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+      OTEL_EXPORTER_OTLP_METRICS_COMPRESSION: 'none',
+      OTEL_EXPORTER_OTLP_CERTIFICATE: join(tls, 'server.crt'),
+      OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE: join(tls, 'ca.crt'),
+      OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: join(tls, 'client.crt'),
+      OTEL_EXPORTER_OTLP_CLIENT_KEY: join(tls, 'client.key'),
+    });
+    assert.equal(config.telemetryflow.timeout, 4000);
+    assert.equal(config.exporter.otlp.compression, 'none');
+    assert.deepEqual(
+      [config.telemetryflow.tls.enabled, config.telemetryflow.tls.ca_file, config.telemetryflow.tls.cert_file, config.telemetryflow.tls.key_file],
+      [true, join(tls, 'ca.crt'), join(tls, 'client.crt'), join(tls, 'client.key')],
+    );
+    assert.equal(load('', { OTEL_EXPORTER_OTLP_TIMEOUT: '2500' }).config.telemetryflow.timeout, 2500);
+  });
+
+  it('names the OTLP variable whose timeout or compression is wrong', () => {
+    assert.deepEqual(problemsOf(() => load('', { OTEL_EXPORTER_OTLP_TIMEOUT: '10s' })).problems, [
+      { path: 'OTEL_EXPORTER_OTLP_TIMEOUT', value: '10s', message: 'must be a whole number of milliseconds, e.g. 10000' },
+    ]);
+    const { problems } = problemsOf(() => load('', { OTEL_EXPORTER_OTLP_METRICS_COMPRESSION: 'zstd' }));
+    assert.equal(problems.length, 1);
+    assert.equal(problems[0].path, 'exporter.otlp.compression');
+    assert.match(problems[0].message, /OTEL_EXPORTER_OTLP_METRICS_COMPRESSION/);
+  });
+
   it('rejects OTEL_EXPORTER_OTLP_PROTOCOL=http/json naming what is supported', () => {
     const { problems } = problemsOf(() => load('', { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }));
     assert.deepEqual(problems, [{ path: 'OTEL_EXPORTER_OTLP_PROTOCOL', value: 'http/json', message: 'is not supported; supported: grpc, http/protobuf (http/json is not implemented)' }]);
