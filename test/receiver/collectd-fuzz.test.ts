@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { decodePacket } from '../../internal/receiver/collectd/decode';
 import { hrTimeToMillis } from '../../internal/receiver/collectd/protocol';
-import { withCollectdAgent } from '../support/collectd';
+import { withAgent } from '../support/collectd';
 import { FIXTURES } from '../support/paths';
 import { freePort } from '../support/peers';
 
@@ -50,15 +50,21 @@ describe('collectd receiver under fuzzed packets', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tfo-collectd-fuzz-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it(`${PACKETS} random and mutated packets: counted, no crash, series bounded; a valid packet after is exported`, async () => {
+  it(`${PACKETS} random and mutated packets: counted, no crash, series bounded; the agent healthy; a valid packet after is exported`, async () => {
     const seeds = ['plain-1', 'plain-2', 'signed-0', 'encrypted-0'].map(fixture);
     const valid = fixture('plain-0');
     const validLoad = decodePacket(valid, { securityLevel: 'none' }).valueLists.find((vl) => vl.type === 'load');
     assert.ok(validLoad !== undefined);
     const port = await freePort();
     const rand = random(0x15c011ec);
+    const healthPort = await freePort();
     let rssGrowth = 0;
-    const { points } = await withCollectdAgent(dir, { listen: [`127.0.0.1:${port}`], max_series: MAX_SERIES }, async () => {
+    let health: { status?: string } = {};
+    const sections = {
+      receivers: { collectd: { enabled: true, listen: [`127.0.0.1:${port}`], max_series: MAX_SERIES } },
+      health: { enabled: true, address: `127.0.0.1:${healthPort}` },
+    };
+    const { points } = await withAgent(dir, sections, async () => {
       const socket = createSocket('udp4');
       const send = (packet: Buffer): Promise<void> => new Promise((resolve, reject) => socket.send(packet, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
       const rssBefore = process.memoryUsage().rss;
@@ -71,7 +77,9 @@ describe('collectd receiver under fuzzed packets', () => {
       await send(valid);
       await new Promise((resolve) => setTimeout(resolve, 200));
       socket.close();
+      health = (await (await fetch(`http://127.0.0.1:${healthPort}/health`)).json()) as { status?: string };
     });
+    assert.equal(health.status, 'ok', `the agent's health after the fuzz: ${JSON.stringify(health)}`);
     assert.ok(rssGrowth < 150 * 1024 * 1024, `RSS grew by ${rssGrowth} bytes`);
     const last = (name: string): typeof points => {
       const all = points.filter((p) => p.name === name);
