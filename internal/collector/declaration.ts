@@ -28,6 +28,8 @@ export interface AttributeDecl {
   readonly int?: boolean;
   /** The config key that adds it, when it is not always there. */
   readonly when?: string;
+  /** With `when`: whether it is there while that key is unset, per profile (absent: off). */
+  readonly default?: ProfileDefaults;
 }
 
 /**
@@ -52,6 +54,15 @@ export interface MetricDecl {
 }
 
 export type Metrics = Readonly<Record<string, MetricDecl>>;
+
+/** Opt-in in the semantic conventions, on by default in the Collector's hostmetrics receiver. */
+export const HOSTMETRICS_ONLY: ProfileDefaults = { semconv: false, hostmetrics: true };
+
+/** Whether an attribute is reported: always, or as its config key says, else its default for the profile. */
+export function attributeOn(decl: AttributeDecl, setting: boolean | undefined, profile: NamingProfile): boolean {
+  if (decl.when === undefined) return true;
+  return setting ?? decl.default?.[profile] ?? false;
+}
 
 /** A metric key of `M`: an unknown key does not compile. */
 export type MetricKey<M extends Metrics> = keyof M & string;

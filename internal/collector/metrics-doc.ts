@@ -27,7 +27,7 @@ function attributeCell(profile: NamingProfile, key: string, decl: AttributeDecl)
     const sample = translateAttributes(profile, { [key]: 0 })?.[name];
     text += typeof sample === 'string' ? ` (${code(sample)}, …)` : ' (int)';
   }
-  if (decl.when !== undefined) text += ` with ${code(decl.when)}`;
+  if (decl.when !== undefined) text += ` with ${code(decl.when)}${decl.default?.[profile] === true ? ' (default on)' : ''}`;
   return text;
 }
 

@@ -95,7 +95,6 @@ export function defaultConfig(): AgentConfig {
         processes: [],
         top_n: 0,
         top_by: 'cpu',
-        include_command_line: true,
         metrics: {},
       },
       logs: { enabled: false, paths: [], include_patterns: [], exclude_patterns: [] },

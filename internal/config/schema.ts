@@ -124,6 +124,8 @@ export const CONFIG_SCHEMA: JsonSchema = section({
       top_n: count(0),
       top_by: oneOf('cpu', 'memory'),
       include_command_line: bool,
+      include_executable_path: bool,
+      include_parent_pid: bool,
       metrics: switches,
     }),
     logs: section({ enabled: bool, paths: strings, include_patterns: strings, exclude_patterns: strings }),

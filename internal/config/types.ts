@@ -125,7 +125,10 @@ export interface ProcessCollectorConfig {
   /** Also report the top N processes by `top_by`; 0 turns top-N off. */
   top_n: number;
   top_by: 'cpu' | 'memory';
-  include_command_line: boolean;
+  /** Opt-in attributes: unset, each follows the naming profile (hostmetrics: on, semconv: off). */
+  include_command_line?: boolean;
+  include_executable_path?: boolean;
+  include_parent_pid?: boolean;
   /** Metric name (under the naming profile) -> on or off, over its default. */
   metrics: Record<string, boolean>;
 }

@@ -28,6 +28,12 @@ export interface PidStat {
   vsizeBytes: number;
   /** (24) Resident set size, pages; approximate since Linux 6.2 (see PidStatm.residentPages). */
   rssPages: number;
+  /**
+   * (42) delayacct_blkio_ticks: time spent waiting for block I/O, seconds. 0 while the kernel's
+   * delay accounting is off (kernel.task_delayacct, the default since Linux 5.14) and where the
+   * field is absent (before 2.6.18).
+   */
+  blkioDelaySeconds: number;
 }
 
 /**
@@ -61,6 +67,7 @@ export function parsePidStat(text: string, source = '/proc/<pid>/stat'): PidStat
     startTicks: field(22),
     vsizeBytes: field(23),
     rssPages: field(24),
+    blkioDelaySeconds: rest.length > 42 - 3 ? field(42) / USER_HZ : 0,
   };
 }
 

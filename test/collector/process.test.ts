@@ -19,6 +19,8 @@ interface FakeProcess {
   /** CPU seconds in user and kernel mode. */
   user?: number;
   system?: number;
+  /** Seconds waited for block I/O (delay accounting). */
+  blkioWait?: number;
   threads?: number;
   startTicks?: number;
   vsize?: number;
@@ -41,7 +43,7 @@ function writeProcess(host: TempHostRoot, p: FakeProcess): void {
   const ticks = (s = 0): number => Math.round(s * 100);
   writeFileSync(join(dir, 'stat'),
     `${p.pid} (${p.comm}) S ${p.ppid ?? 1} ${p.pid} ${p.pid} 0 -1 ${flags} 1520 0 3 0 ${ticks(p.user)} ${ticks(p.system)} 0 0 20 0 ${p.threads ?? 1} 0 ` +
-    `${p.startTicks ?? 1000} ${p.vsize ?? 0} ${p.rssPages ?? 0} 18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0\n`);
+    `${p.startTicks ?? 1000} ${p.vsize ?? 0} ${p.rssPages ?? 0} 18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 ${ticks(p.blkioWait)} 0 0\n`);
   const uid = p.uid ?? 0;
   writeFileSync(join(dir, 'status'),
     `Name:\t${p.comm}\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t${p.pid}\nNgid:\t0\nPid:\t${p.pid}\nPPid:\t${p.ppid ?? 1}\nTracerPid:\t0\n` +
@@ -56,7 +58,7 @@ function writeProcess(host: TempHostRoot, p: FakeProcess): void {
 }
 
 const NGINX_MASTER: FakeProcess = {
-  pid: 100, comm: 'nginx', user: 12.5, system: 3.25, threads: 1, vsize: 58_000_000, rssPages: 1500, rssKb: 6000, uid: 0,
+  pid: 100, comm: 'nginx', user: 12.5, system: 3.25, blkioWait: 1.5, threads: 1, vsize: 58_000_000, rssPages: 1500, rssKb: 6000, uid: 0,
   args: ['nginx: master process /usr/sbin/nginx -g daemon off;'], exe: '/usr/sbin/nginx', fds: 12, io: { read: 4096, write: 81920 },
 };
 const NGINX_WORKER: FakeProcess = { pid: 101, ppid: 100, comm: 'nginx', user: 300, system: 40, threads: 1, rssPages: 3000, rssKb: 12000, uid: 33, args: ['nginx: worker process'], exe: '/usr/sbin/nginx', fds: 40, io: 'unreadable' };
@@ -83,13 +85,13 @@ describe('process collector', () => {
     assert.deepEqual(c.names, ['process.cpu.time', 'process.disk.io', 'process.memory.usage', 'process.memory.virtual', 'process.thread.count', 'process.unix.file_descriptor.count']);
     assert.deepEqual(pids(c), [100, 101, 200, 300], 'sshd and the kernel thread are not selected');
     const master = { 'process.pid': 100 };
+    // The conventions' opt-in attributes (parent pid, executable path, command line) are off.
     assert.deepEqual(c.point('process.memory.virtual', master).attributes, {
-      'process.pid': 100, 'process.parent_pid': 1, 'process.executable.name': 'nginx', 'process.executable.path': '/usr/sbin/nginx',
-      'process.command': 'nginx: master process /usr/sbin/nginx -g daemon off;', 'process.command_line': 'nginx: master process /usr/sbin/nginx -g daemon off;',
-      'process.owner': 'root',
+      'process.pid': 100, 'process.executable.name': 'nginx', 'process.command': 'nginx: master process /usr/sbin/nginx -g daemon off;', 'process.owner': 'root',
     });
     assert.equal(c.value('process.cpu.time', { ...master, 'cpu.mode': 'user' }), 12.5);
     assert.equal(c.value('process.cpu.time', { ...master, 'cpu.mode': 'system' }), 3.25);
+    assert.equal(c.value('process.cpu.time', { ...master, 'cpu.mode': 'wait' }), 1.5, 'field 42 of stat, delayacct_blkio_ticks');
     assert.equal(c.value('process.memory.usage', master), 6000 * 1024);
     assert.equal(c.value('process.memory.virtual', master), 58_000_000);
     assert.equal(c.value('process.disk.io', { ...master, 'disk.io.direction': 'read' }), 4096);
@@ -100,7 +102,6 @@ describe('process collector', () => {
     assert.equal(c.point('process.thread.count', { 'process.pid': 300 }).attributes['process.executable.name'], 'metrics-exporter-daemon');
     assert.equal(c.point('process.thread.count', { 'process.pid': 101 }).attributes['process.owner'], 'www-data');
     assert.equal(c.point('process.thread.count', { 'process.pid': 200 }).attributes['process.owner'], '999', 'a uid without a user name');
-    assert.equal(c.point('process.thread.count', { 'process.pid': 101 }).attributes['process.parent_pid'], 100);
     assert.deepEqual(c.points('process.disk.io', { 'process.pid': 101 }), [], 'io not readable: that metric is skipped for the process');
     assert.equal(c.value('process.unix.file_descriptor.count', { 'process.pid': 101 }), 40, 'its other metrics are reported');
     assert.deepEqual([c.get('process.cpu.time').kind, c.get('process.cpu.time').unit], ['counter', 's']);
@@ -119,13 +120,24 @@ describe('process collector', () => {
     assert.equal(withFds.value('process.open_file_descriptors', { 'process.pid': 400 }), 4);
   });
 
-  it('leaves out the command line when include_command_line is off', async (t) => {
+  it('adds each opt-in attribute with its own switch; hostmetrics sends them unless switched off', async (t) => {
     const host = fakeHost();
     t.after(() => host.remove());
-    const c = await collectOnce(factory, { hostRoot: host.root, config: processConfig({ processes: ['postgres'], include_command_line: false }) });
-    const attrs = c.point('process.memory.usage', { 'process.pid': 200 }).attributes;
-    assert.equal(attrs['process.command_line'], undefined);
-    assert.equal(attrs['process.command'], '/usr/lib/postgresql/15/bin/postgres');
+    const keys = async (naming: 'semconv' | 'hostmetrics', process: Partial<ProcessCollectorConfig>): Promise<string[]> => {
+      const c = await collectOnce(factory, { hostRoot: host.root, naming, config: processConfig({ processes: ['nginx'], ...process }) });
+      return Object.keys(c.point('process.memory.usage', { 'process.pid': 101 }).attributes).sort();
+    };
+    const always = ['process.command', 'process.executable.name', 'process.owner', 'process.pid'];
+    assert.deepEqual(await keys('semconv', {}), always);
+    assert.deepEqual(await keys('semconv', { include_parent_pid: true }), [...always, 'process.parent_pid'].sort());
+    assert.deepEqual(await keys('semconv', { include_executable_path: true }), [...always, 'process.executable.path'].sort());
+    assert.deepEqual(await keys('semconv', { include_command_line: true }), [...always, 'process.command_line'].sort());
+    const all = [...always, 'process.command_line', 'process.executable.path', 'process.parent_pid'].sort();
+    assert.deepEqual(await keys('hostmetrics', {}), all);
+    assert.deepEqual(await keys('hostmetrics', { include_command_line: false }), all.filter((k) => k !== 'process.command_line'));
+    const c = await collectOnce(factory, { hostRoot: host.root, config: processConfig({ processes: ['nginx'], include_parent_pid: true, include_command_line: true }) });
+    const worker = c.point('process.memory.usage', { 'process.pid': 101 }).attributes;
+    assert.deepEqual([worker['process.parent_pid'], worker['process.command_line']], [100, 'nginx: worker process']);
   });
 
   it('reports every user-space process when neither names nor top_n are set', async (t) => {
@@ -178,7 +190,7 @@ describe('process collector', () => {
     const host = fakeHost();
     t.after(() => host.remove());
     const clock = new ManualClock();
-    const session = startCollecting(factory, { hostRoot: host.root, clock, config: processConfig({ processes: ['/^sshd/', 'python3'] }) });
+    const session = startCollecting(factory, { hostRoot: host.root, clock, config: processConfig({ processes: ['/^sshd/', 'python3'], include_command_line: true, include_executable_path: true }) });
     t.after(() => session.shutdown());
     await session.collect();
     // sshd exits and pid 400 is reused by another program: new identity, attributes, series.
@@ -254,7 +266,7 @@ describe('process collector', () => {
     const ownFds = (): number => readdirSync('/proc/self/fd').length;
     const before = ownFds();
     const clock = new ManualClock(Date.now(), performance.now());
-    const session = startCollecting(factory, { clock, config: processConfig({ processes: [`/^sleep ${seconds.replace('.', '\\.')}$/`], interval: 1_000 }) });
+    const session = startCollecting(factory, { clock, config: processConfig({ processes: [`/^sleep ${seconds.replace('.', '\\.')}$/`], interval: 1_000, include_parent_pid: true, include_command_line: true }) });
     const first = await session.collect();
     const point = first.point('process.memory.usage', { 'process.pid': pid });
     assert.equal(point.attributes['process.parent_pid'], process.pid);

@@ -214,6 +214,9 @@ describe('per-process files', () => {
   it('converts clock ticks to seconds', () => {
     const stat = parsePidStat('7 (x) R 1 7 7 0 -1 4194560 0 0 0 0 250 75 0 0 20 0 3 0 99 4096 10');
     assert.deepEqual([stat.userSeconds, stat.systemSeconds, stat.numThreads], [2.5, 0.75, 3]);
+    assert.equal(stat.blkioDelaySeconds, 0, 'no field 42 (before 2.6.18): no block I/O wait');
+    const full = parsePidStat('7 (x) R 1 7 7 0 -1 4194560 0 0 0 0 250 75 0 0 20 0 3 0 99 4096 10 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 37 0 0');
+    assert.equal(full.blkioDelaySeconds, 0.37, 'field 42, delayacct_blkio_ticks');
   });
 
   it('reads status, io and cmdline', () => {

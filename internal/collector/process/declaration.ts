@@ -1,19 +1,21 @@
 import type { ProcessCollectorConfig } from '../../config/types';
-import { ON, SEMCONV_ONLY, type AttributeDecl, type Family, type Metrics } from '../declaration';
+import { HOSTMETRICS_ONLY, ON, SEMCONV_ONLY, type AttributeDecl, type Family, type Metrics } from '../declaration';
 
-// Every point carries the identity of its process.
-const PROCESS: Readonly<Record<string, AttributeDecl>> = {
+// Every point carries the identity of its process. The conventions make the parent pid, the
+// executable's path and the command line opt-in (a command line can hold secrets); the Collector
+// sends them by default.
+export const PROCESS = {
   'process.pid': { int: true },
-  'process.parent_pid': { int: true },
+  'process.parent_pid': { int: true, when: 'collectors.process.include_parent_pid', default: HOSTMETRICS_ONLY },
   'process.executable.name': {},
   'process.owner': {},
-  'process.executable.path': {},
+  'process.executable.path': { when: 'collectors.process.include_executable_path', default: HOSTMETRICS_ONLY },
   'process.command': {},
-  'process.command_line': { when: 'collectors.process.include_command_line' },
-};
+  'process.command_line': { when: 'collectors.process.include_command_line', default: HOSTMETRICS_ONLY },
+} as const satisfies Readonly<Record<string, AttributeDecl>>;
 
 export const metrics = {
-  cpuTime: { semconv: 'process.cpu.time', hostmetrics: 'process.cpu.time', kind: 'counter', unit: 's', value: 'double', description: 'CPU time used by the process, by mode.', attributes: { ...PROCESS, 'cpu.mode': { values: ['user', 'system'] } }, default: ON },
+  cpuTime: { semconv: 'process.cpu.time', hostmetrics: 'process.cpu.time', kind: 'counter', unit: 's', value: 'double', description: 'CPU time used by the process, by mode; wait is the time it waited for block I/O (delay accounting).', attributes: { ...PROCESS, 'cpu.mode': { values: ['user', 'system', 'wait'] } }, default: ON },
   memoryUsage: { semconv: 'process.memory.usage', hostmetrics: 'process.memory.usage', kind: 'updowncounter', unit: 'By', value: 'int', description: 'Resident memory of the process (RSS).', attributes: PROCESS, default: ON },
   memoryVirtual: { semconv: 'process.memory.virtual', hostmetrics: 'process.memory.virtual', kind: 'updowncounter', unit: 'By', value: 'int', description: 'Virtual memory of the process.', attributes: PROCESS, default: ON },
   diskIo: { semconv: 'process.disk.io', hostmetrics: 'process.disk.io', kind: 'counter', unit: 'By', value: 'int', description: 'Bytes the process read from and wrote to storage.', attributes: { ...PROCESS, 'disk.io.direction': { values: ['read', 'write'] } }, default: ON },

@@ -2,7 +2,7 @@ import { posix as path } from 'node:path';
 import type { Attributes, BatchObservableResult, HrTime } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
 import { collectorFactory, type Collector, type FamilyContext } from '../collector';
-import { int, type Observation } from '../declaration';
+import { attributeOn, int, type Observation } from '../declaration';
 import { PatternList } from '../match';
 import type { MetricSink } from '../naming';
 import { readPasswd } from '../../procfs/passwd';
@@ -12,12 +12,14 @@ import {
   readPidStatus, type PidIo, type PidStat, type PidStatus,
 } from '../../procfs/pid';
 import { FailureStreak } from '../../log/streak';
-import { family, metrics, type ProcessSettings } from './declaration';
+import { family, metrics, PROCESS, type ProcessSettings } from './declaration';
 
 /** One sample of a process, from whichever backend read it. */
 export interface ProcessSample {
   userSeconds: number;
   systemSeconds: number;
+  /** Time spent waiting for block I/O (the Collector's wait state on Linux). */
+  waitSeconds: number;
   rssBytes: number;
   virtualBytes: number;
   threads: number;
@@ -29,16 +31,18 @@ export interface ProcessSample {
 // sets can be kept per process rather than rebuilt every cycle.
 const USER = { 'cpu.mode': 'user' } as const;
 const SYSTEM = { 'cpu.mode': 'system' } as const;
+const WAIT = { 'cpu.mode': 'wait' } as const;
 const READ = { 'disk.io.direction': 'read' } as const;
 const WRITE = { 'disk.io.direction': 'write' } as const;
 const NO_EXTRA = {} as const;
-type PointExtra = typeof USER | typeof SYSTEM | typeof READ | typeof WRITE | typeof NO_EXTRA;
+type PointExtra = typeof USER | typeof SYSTEM | typeof WAIT | typeof READ | typeof WRITE | typeof NO_EXTRA;
 
 /** The points of one process sample, attributes beside the process's own in semconv keys. */
 export function processPoints(s: ProcessSample): Array<Observation<typeof metrics, PointExtra>> {
   const points: Array<Observation<typeof metrics, PointExtra>> = [
     ['cpuTime', s.userSeconds, USER],
     ['cpuTime', s.systemSeconds, SYSTEM],
+    ['cpuTime', s.waitSeconds, WAIT],
     ['memoryUsage', int(s.rssBytes), NO_EXTRA],
     ['memoryVirtual', int(s.virtualBytes), NO_EXTRA],
     ['threads', int(s.threads), NO_EXTRA],
@@ -134,9 +138,17 @@ export class ProcessCollector implements Collector<typeof metrics> {
   private procfs: boolean | undefined;
   /** Boot time, epoch seconds, that process start times count from; null when /proc/stat cannot be read. */
   private bootTime: number | null | undefined;
+  /** The opt-in attributes reported, by the settings or else the profile. */
+  private readonly include: { parentPid: boolean; executablePath: boolean; commandLine: boolean };
 
   constructor(private readonly ctx: FamilyContext<ProcessSettings>) {
     this.patterns = new PatternList('collectors.process.processes', ctx.settings.processes);
+    const { settings, naming } = ctx;
+    this.include = {
+      parentPid: attributeOn(PROCESS['process.parent_pid'], settings.include_parent_pid, naming),
+      executablePath: attributeOn(PROCESS['process.executable.path'], settings.include_executable_path, naming),
+      commandLine: attributeOn(PROCESS['process.command_line'], settings.include_command_line, naming),
+    };
     this.streak = new FailureStreak(ctx.logger, 'collector.process.read', () => ctx.clock.now());
   }
 
@@ -344,6 +356,7 @@ export class ProcessCollector implements Collector<typeof metrics> {
     const sample: ProcessSample = {
       userSeconds: stat.userSeconds,
       systemSeconds: stat.systemSeconds,
+      waitSeconds: stat.blkioDelaySeconds,
       rssBytes: this.pageSize !== undefined ? stat.rssPages * this.pageSize : status?.vmRssBytes ?? 0,
       virtualBytes: stat.vsizeBytes,
       threads: stat.numThreads,
@@ -367,15 +380,13 @@ export class ProcessCollector implements Collector<typeof metrics> {
   }
 
   private attributes(pid: number, parentPid: number, d: ProcessDetails, owner: string): Attributes {
-    const attrs: Attributes = {
-      'process.pid': pid,
-      'process.parent_pid': parentPid,
-      'process.executable.name': d.executableName,
-      'process.owner': owner,
-    };
-    if (d.executablePath !== undefined) attrs['process.executable.path'] = d.executablePath;
+    const attrs: Attributes = { 'process.pid': pid };
+    if (this.include.parentPid) attrs['process.parent_pid'] = parentPid;
+    attrs['process.executable.name'] = d.executableName;
+    attrs['process.owner'] = owner;
+    if (d.executablePath !== undefined && this.include.executablePath) attrs['process.executable.path'] = d.executablePath;
     if (d.command !== undefined) attrs['process.command'] = d.command;
-    if (d.commandLine !== undefined && this.options.include_command_line) attrs['process.command_line'] = d.commandLine;
+    if (d.commandLine !== undefined && this.include.commandLine) attrs['process.command_line'] = d.commandLine;
     return attrs;
   }
 }
