@@ -74,7 +74,7 @@ export function defaultConfig(): AgentConfig {
         system: true,
         pressure: true,
         disk_paths: [],
-        cpu_options: { per_cpu: false },
+        cpu_options: {},
         memory_options: {},
         disk_options: { include: [], exclude: [], include_virtual: false, refresh_interval: 5 * MINUTE },
         filesystem_options: {

@@ -94,8 +94,8 @@ export interface SystemCollectorsConfig {
   /** TelemetryFlow key: mountpoints to report; empty means every real file system. */
   disk_paths: string[];
   // A metric's own switch (utilization, frequency, detailed, connections) left unset: the metric's
-  // default under the naming profile (docs/METRICS.md).
-  cpu_options: { per_cpu: boolean; utilization?: boolean; frequency?: boolean };
+  // default under the naming profile (docs/METRICS.md); per_cpu likewise.
+  cpu_options: { per_cpu?: boolean; utilization?: boolean; frequency?: boolean };
   memory_options: { detailed?: boolean; utilization?: boolean };
   disk_options: FilterConfig & { include_virtual: boolean; refresh_interval: number };
   filesystem_options: {

@@ -47,13 +47,29 @@ describe('cpu collector', () => {
     assert.equal(c.points('system.cpu.frequency').length, 2);
   });
 
-  it('hostmetrics: state attribute, wait, softirq apart, cpuN names per CPU', async () => {
-    const c = await collectOnce(factory, { hostRoot: fixtureRoot(VM), naming: 'hostmetrics', config: { collectors: { system: { cpu_options: { per_cpu: true } } } } });
+  it('hostmetrics: state attribute, wait, softirq apart, cpuN names per CPU by default (as the Collector scrapes)', async () => {
+    const c = await collectOnce(factory, { hostRoot: fixtureRoot(VM), naming: 'hostmetrics' });
     const states = new Set(c.get('system.cpu.time').points.map((p) => p.attributes['state']));
     assert.deepEqual([...states].sort(), ['idle', 'interrupt', 'nice', 'softirq', 'steal', 'system', 'user', 'wait']);
     assert.equal(c.value('system.cpu.time', { state: 'wait', cpu: 'cpu1' }), vmStat.perCpu[1]!.iowait);
     assert.equal(c.value('system.cpu.time', { state: 'interrupt', cpu: 'cpu0' }), vmStat.perCpu[0]!.irq);
     assert.equal(c.points('system.cpu.time').length, 16);
+  });
+
+  it('hostmetrics with per_cpu: false reports the host total, utilization too', async () => {
+    const host = tempHostRoot(undefined, { '/proc/stat': statText({ 0: [100, 0, 50, 800, 10, 5, 5, 30], 1: [200, 0, 100, 700, 0, 0, 0, 0] }) });
+    after(() => host.remove());
+    const clock = new ManualClock();
+    const session = startCollecting(factory, { hostRoot: host.root, naming: 'hostmetrics', clock, config: { collectors: { system: { cpu_options: { per_cpu: false, utilization: true } } } } });
+    after(() => session.shutdown());
+    await session.collect();
+    host.write('/proc/stat', statText({ 0: [140, 0, 60, 820, 20, 10, 10, 40], 1: [200, 0, 100, 800, 0, 0, 0, 0] }));
+    clock.advance(1000);
+    const c = await session.collect();
+    assert.ok([...c.get('system.cpu.time').points, ...c.get('system.cpu.utilization').points].every((p) => !('cpu' in p.attributes)));
+    assert.equal(c.points('system.cpu.time').length, 8);
+    approx(c.value('system.cpu.time', { state: 'user' }), 3.4);
+    approx(c.value('system.cpu.utilization', { state: 'user' }), 0.2);
   });
 
   it('semconv per-CPU: cpu.logical_number as an integer', async () => {

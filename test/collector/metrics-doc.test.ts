@@ -33,5 +33,6 @@ test('a metric off by default says so, with the key that turns it on', () => {
   const semconv = renderProfileTable('semconv');
   assert.match(semconv, /\| `system\.cpu\.utilization` \| cpu \|.*\| off \(`collectors\.system\.cpu_options\.utilization`\) \|/);
   assert.match(semconv, /\| `process\.cpu\.time` \| process \|.*\| off \(`collectors\.process\.enabled`\) \|/);
-  assert.match(renderProfileTable('hostmetrics'), /\| `system\.cpu\.time` \|.*`state`: user, nice, system, idle, wait, interrupt, softirq, steal; `cpu` \(`cpu0`, …\) with `collectors\.system\.cpu_options\.per_cpu`/);
+  assert.match(renderProfileTable('hostmetrics'), /\| `system\.cpu\.time` \|.*`state`: user, nice, system, idle, wait, interrupt, softirq, steal; `cpu` \(`cpu0`, …\) with `collectors\.system\.cpu_options\.per_cpu` \(default on\)/);
+  assert.match(renderProfileTable('semconv'), /\| `system\.cpu\.time` \|.*`cpu\.logical_number` \(int\) with `collectors\.system\.cpu_options\.per_cpu` \|/);
 });

@@ -47,7 +47,6 @@ export const KNOWN_DIFFERENCES: KnownDifference[] = [
   { profile: 'hostmetrics', difference: 'process.*: resource attribute process.parent_pid missing (one resource per process)' },
   { profile: 'hostmetrics', difference: 'process.*: resource attribute process.pid missing (one resource per process)' },
   { profile: 'hostmetrics', difference: 'system.*: cumulative sums do not start at boot time' },
-  { profile: 'hostmetrics', difference: 'system.cpu.time: attribute cpu missing' },
   { profile: 'hostmetrics', difference: 'system.filesystem.*: file systems without a device (nodev types such as tmpfs) reported by default' },
   { profile: 'semconv', difference: 'process.*: resource attribute process.creation.time missing (one resource per process)' },
   { profile: 'semconv', difference: 'process.*: resource attribute process.executable.build_id.htlhash missing (one resource per process)' },
