@@ -15,6 +15,7 @@ import type { ExportAccounting } from '../exporter/accounting';
 import type { CollectdSender } from '../exporter/collectd/sender';
 import { createMetricExporter } from '../exporter/metric-exporter';
 import { stoppableTransport, type StoppableTransport } from '../exporter/stoppable-transport';
+import type { RetryPolicy } from '../exporter/retrying-send';
 import type { SpillSink } from '../exporter/types';
 import { createTransport } from '../exporter/transport';
 import type { HealthStatus } from '../health/server';
@@ -120,6 +121,7 @@ export class Pipeline {
     }
     this.exportTarget = { protocol: transport.protocol, target: transport.target };
     const { retry } = config.telemetryflow;
+    const retryPolicy = retry.enabled ? { maxAttempts: retry.max_attempts, initialMs: retry.initial_interval, maxMs: retry.max_interval } : undefined;
     const exporter = createMetricExporter({
       transport: spill?.liveTransport ?? transport,
       accounting,
@@ -127,7 +129,7 @@ export class Pipeline {
       timeoutMs,
       spill: spill?.buffer,
       limits: { maxPoints: config.exporter.otlp.batch_size, maxBytes: config.exporter.otlp.max_request_bytes },
-      retry: retry.enabled ? { maxAttempts: retry.max_attempts, initialMs: retry.initial_interval, maxMs: retry.max_interval } : undefined,
+      retry: retryPolicy,
     });
     health.setExportSource(() => exporter.lastResult());
 
@@ -162,7 +164,7 @@ export class Pipeline {
     );
 
     this.startCollectors(provider, host, series, direct);
-    await this.startReceivers(provider, received, { transport: logsTransportOf, timeoutMs, spill: spill?.buffer });
+    await this.startReceivers(provider, received, { transport: logsTransportOf, timeoutMs, retry: retryPolicy, spill: spill?.buffer });
     // A collection now gives every collector its first snapshot (and /ready its answer); the
     // forced flush a moment later is the first export.
     await reader.collect();
@@ -214,13 +216,13 @@ export class Pipeline {
   }
 
   /** Receivers of other hosts' data (collectd), feeding the same export; loaded only when on. */
-  private async startReceivers(provider: MeterProvider, received: ReceivedResources, logsOut: { transport: () => StoppableTransport; timeoutMs: number; spill?: SpillSink }): Promise<void> {
+  private async startReceivers(provider: MeterProvider, received: ReceivedResources, logsOut: { transport: () => StoppableTransport; timeoutMs: number; retry?: RetryPolicy; spill?: SpillSink }): Promise<void> {
     const collectd = this.config.receivers.collectd;
     if (!collectd.enabled) return;
     const { logger, accounting } = this.deps;
     const { startCollectdReceiver, notificationRecord } = require('../receiver/collectd/start') as typeof import('../receiver/collectd/start');
     const { LogPipeline } = require('../logs/pipeline') as typeof import('../logs/pipeline');
-    const logs = new LogPipeline({ transport: logsOut.transport(), accounting, logger, timeoutMs: logsOut.timeoutMs, flushIntervalMs: LOGS_FLUSH_INTERVAL_MS, maxBatch: LOGS_MAX_BATCH, spill: logsOut.spill });
+    const logs = new LogPipeline({ transport: logsOut.transport(), accounting, logger, timeoutMs: logsOut.timeoutMs, retry: logsOut.retry, flushIntervalMs: LOGS_FLUSH_INTERVAL_MS, maxBatch: LOGS_MAX_BATCH, spill: logsOut.spill });
     const receiver = await startCollectdReceiver(collectd, logger, provider.getMeter('tfo-agent', VERSION), (n) => logs.emit(notificationRecord(n, Date.now())));
     received.add((nowMs) => receiver.drain(nowMs));
     this.deps.health.addProvider('collectd', () => ({ addresses: receiver.addresses, packets: receiver.stats.packets, value_lists: receiver.stats.valueLists, dropped: Object.fromEntries(receiver.stats.dropped) }));

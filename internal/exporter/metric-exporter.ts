@@ -6,9 +6,9 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { AggregationTemporality, type PushMetricExporter, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
-import { retryWithin, type BackoffPolicy } from '../retry/backoff';
 import type { ExportAccounting } from './accounting';
 import { MetricsEncoder } from './encode';
+import { RetryingSend, type RetryPolicy } from './retrying-send';
 import { countDataPoints, refusedAsTooLarge, RequestSplitter, type RequestLimits, type RequestPiece } from './requests';
 import type { EncodedBatch, ExportStatus, OtlpTransport, SendResult, SpillSink } from './types';
 
@@ -21,12 +21,8 @@ export interface MetricExporterOptions {
    * exportTimeoutMillis should leave room for a spill after it.
    */
   timeoutMs: number;
-  /**
-   * telemetryflow.retry: a failed send is tried again after a jittered backoff, up to
-   * `maxAttempts` sends in all, while the deadline allows, before the batch is spilled. Absent:
-   * one attempt.
-   */
-  retry?: { maxAttempts: number } & Omit<BackoffPolicy, 'random'> & { random?: () => number };
+  /** telemetryflow.retry, before the batch is spilled. Absent: one attempt. */
+  retry?: RetryPolicy;
   /** Where retryable failures go; without one they are dropped and counted as `no_buffer`. */
   spill?: SpillSink;
   /** Size of one request (`exporter.otlp.batch_size`, `max_request_bytes`); default: no limit. */
@@ -69,11 +65,7 @@ class OtlpMetricExporter implements MetricExporter {
   private readonly rejections = new OncePerMessage();
   private readonly partials = new OncePerMessage();
   private readonly clock: () => number;
-  private readonly monotonic: () => number;
-  /** Ends in-memory retry waits at shutdown: the batch spills at once. */
-  private readonly stopping = new AbortController();
-  /** The collector asked us to wait (Retry-After, RetryInfo) until `until` (monotonic ms). */
-  private hold: { until: number; failure: Retryable } | undefined;
+  private readonly sender: RetryingSend;
   private readonly splits = new OncePerMessage();
   private readonly tooLarge: FailureStreak;
   private readonly splitter: RequestSplitter;
@@ -82,7 +74,7 @@ class OtlpMetricExporter implements MetricExporter {
 
   constructor(private readonly options: MetricExporterOptions) {
     this.clock = options.clock ?? Date.now;
-    this.monotonic = options.monotonic ?? (() => performance.now());
+    this.sender = new RetryingSend(options);
     this.streak = new FailureStreak(options.logger, 'export', this.clock);
     this.tooLarge = new FailureStreak(options.logger, 'export.too_large', this.clock);
     this.splitter = new RequestSplitter(new MetricsEncoder(options.logger), options.limits ?? { maxPoints: Infinity, maxBytes: Infinity });
@@ -93,7 +85,7 @@ class OtlpMetricExporter implements MetricExporter {
   }
 
   stopRetrying(): void {
-    this.stopping.abort();
+    this.sender.stopRetrying();
   }
 
   /** Cumulative, as OTLP exporters default to: each point carries its series' total since its start time. */
@@ -143,7 +135,7 @@ class OtlpMetricExporter implements MetricExporter {
         failures.push(await this.handleRetryable(batch, unsent, false));
         continue;
       }
-      const result = await this.send(piece.body);
+      const result = await this.sender.send(piece.body);
       if (result.outcome !== 'ok' && refusedAsTooLarge(result, this.options.transport.protocol, piece.body.length)) {
         if (piece.points > 1) {
           this.logSplit(piece.points, piece.body.length, result.message);
@@ -208,56 +200,6 @@ class OtlpMetricExporter implements MetricExporter {
       { event: 'export.request_split', target: this.options.transport.target, points, bytes, max_request_bytes: this.splitter.byteLimit, collector_message: collectorMessage },
       `collector refused a ${bytes}-byte request of ${points} points as too large; sending it in halves, requests from now on at most ${this.splitter.byteLimit} bytes`,
     );
-  }
-
-  /**
-   * Sends with the in-memory retry, unless the collector asked us to wait: then the batch goes
-   * straight to the buffer (which waits as asked) instead of hammering it.
-   */
-  private async send(body: Uint8Array): Promise<SendResult> {
-    const { retry, timeoutMs } = this.options;
-    const held = this.heldFailure();
-    if (held) return held;
-    const run = await retryWithin<SendResult>({
-      budgetMs: timeoutMs,
-      maxAttempts: retry?.maxAttempts ?? 1,
-      backoff: { initialMs: retry?.initialMs ?? 0, maxMs: retry?.maxMs ?? 0, random: retry?.random ?? Math.random },
-      monotonic: this.monotonic,
-      stop: this.stopping.signal,
-      attempt: async (remainingMs) => {
-        const result = await this.sendOnce(body, remainingMs);
-        if (result.outcome !== 'retryable') return { result, retry: false };
-        // Credentials are fixed by a person, not within a second; the buffer keeps the batch.
-        return { result, retry: result.reason !== 'credentials', retryAfterMs: result.retryAfterMs };
-      },
-    });
-    const { result } = run;
-    if (result.outcome === 'retryable' && result.retryAfterMs !== undefined && result.retryAfterMs > 0) {
-      this.hold = { until: this.monotonic() + result.retryAfterMs, failure: result };
-    } else if (result.outcome === 'ok') {
-      this.hold = undefined;
-    }
-    return result;
-  }
-
-  /** While the collector's requested wait lasts: the failure that asked for it, with what is left. */
-  private heldFailure(): Retryable | undefined {
-    if (!this.hold) return undefined;
-    const left = this.hold.until - this.monotonic();
-    if (left <= 0) {
-      this.hold = undefined;
-      return undefined;
-    }
-    return { ...this.hold.failure, retryAfterMs: Math.ceil(left) };
-  }
-
-  /** A transport that throws instead of answering still gets a classified, counted outcome. */
-  private async sendOnce(body: Uint8Array, timeoutMs: number): Promise<SendResult> {
-    try {
-      return await this.options.transport.send(body, timeoutMs);
-    } catch (error) {
-      return { outcome: 'retryable', reason: 'network', message: (error as Error).message };
-    }
   }
 
   /** `sent`: false when an earlier request of the same export failed and this one goes to the buffer unsent. */

@@ -1,7 +1,9 @@
 // The agent's log pipeline: sources emit records, which go out as OTLP ExportLogsServiceRequests
 // over the configured protocol, batched, counted like metric points (a record is a point in the
-// accounting), and handed to the spill buffer when the collector is away.
+// accounting), and handed to the spill buffer when the collector is away. A send is retried and
+// held as the metric exporter's are (telemetryflow.retry, the collector's requested wait).
 import type { ExportAccounting } from '../exporter/accounting';
+import { RetryingSend, type RetryPolicy } from '../exporter/retrying-send';
 import type { OtlpTransport, SpillSink } from '../exporter/types';
 import type { Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
@@ -11,7 +13,10 @@ export interface LogPipelineOptions {
   transport: OtlpTransport;
   accounting: ExportAccounting;
   logger: Logger;
+  /** Deadline of one request's send, the in-memory retry included. */
   timeoutMs: number;
+  /** telemetryflow.retry, before a batch is spilled. Absent: one attempt. */
+  retry?: RetryPolicy;
   /** How long a record may wait for others to share its request. */
   flushIntervalMs: number;
   /** A request is sent as soon as it holds this many records. */
@@ -19,6 +24,8 @@ export interface LogPipelineOptions {
   /** Where a batch whose send failed for a retryable reason goes; without one it is dropped and counted. */
   spill?: SpillSink;
   clock?: () => number;
+  /** Monotonic clock in ms (deadlines, the collector's requested wait). */
+  monotonic?: () => number;
 }
 
 export class LogPipeline {
@@ -27,10 +34,12 @@ export class LogPipeline {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly streak: FailureStreak;
   private readonly clock: () => number;
+  private readonly sender: RetryingSend;
   private stopped = false;
 
   constructor(private readonly options: LogPipelineOptions) {
     this.clock = options.clock ?? Date.now;
+    this.sender = new RetryingSend(options);
     this.streak = new FailureStreak(options.logger, 'logs.export', this.clock);
   }
 
@@ -62,16 +71,11 @@ export class LogPipeline {
   }
 
   private async send(records: LogRecord[]): Promise<void> {
-    const { accounting, transport, spill, logger, timeoutMs } = this.options;
+    const { accounting, transport, spill, logger } = this.options;
     const points = records.length;
     accounting.recordProduced(points);
     const body = encodeLogs(records);
-    let result;
-    try {
-      result = await transport.send(body, timeoutMs);
-    } catch (error) {
-      result = { outcome: 'retryable' as const, reason: 'network' as const, message: (error as Error).message };
-    }
+    const result = await this.sender.send(body);
     if (result.outcome === 'ok') {
       accounting.recordExportedLive(points);
       this.streak.success({ target: transport.target });
@@ -94,8 +98,12 @@ export class LogPipeline {
     }
   }
 
-  /** Sends what is pending and waits for every send; later records are counted as dropped. */
+  /**
+   * Sends what is pending and waits for every send, a failed one spilling at once rather than
+   * retried; later records are counted as dropped.
+   */
   async stop(): Promise<void> {
+    this.sender.stopRetrying();
     await this.flush();
     this.stopped = true;
   }

@@ -15,8 +15,8 @@ import { BufferRuntime } from '../../internal/buffer/runtime';
 import { ExportAccounting } from '../../internal/exporter/accounting';
 import { createMetricExporter, type MetricExporter, type MetricExporterOptions } from '../../internal/exporter/metric-exporter';
 import { createTransport } from '../../internal/exporter/transport';
-import type { EncodedBatch, SendResult, SpillSink } from '../../internal/exporter/types';
 import { silentLogger } from '../../internal/log/logger';
+import { RecordingSpill } from '../support/recording-spill';
 import { startOtlpReceiver, type OtlpReceiver, type ReceiverResponse } from '../support/otlp-receiver';
 import { BatchFactory } from '../buffer/batches';
 import { agentConfig, assertIdentity, until, withTempDir } from '../buffer/helpers';
@@ -191,16 +191,6 @@ describe('the in-memory retry (telemetryflow.retry)', () => {
     });
   });
 });
-
-/** Stands in for the buffer at the seam: keeps what it is given, sends nothing. */
-class RecordingSpill implements SpillSink {
-  readonly failures: Array<Extract<SendResult, { outcome: 'retryable' }>> = [];
-  constructor(private readonly accounting: ExportAccounting) {}
-  async spill(batch: EncodedBatch, failure: Extract<SendResult, { outcome: 'retryable' }>): Promise<void> {
-    this.failures.push(failure);
-    this.accounting.recordSpilled(batch.points);
-  }
-}
 
 /** The live exporter with a recording spill sink (no replayer sending too), against a real collector. */
 async function withRecordingExport(

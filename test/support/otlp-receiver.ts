@@ -1,5 +1,5 @@
-// A real OTLP metrics receiver for tests: gRPC (MetricsService/Export) and HTTP (POST /v1/metrics,
-// /v2/metrics) on 127.0.0.1, decoding protobuf with its own copy of the OTLP schema
+// A real OTLP metrics (and logs) receiver for tests: gRPC (MetricsService/Export,
+// LogsService/Export) and HTTP (POST /v1/metrics, /v2/metrics, /v1/logs, /v2/logs) on 127.0.0.1, decoding protobuf with its own copy of the OTLP schema
 // (test/support/otlp-proto), so what the agent sends is checked independently of the code that
 // encoded it. Failure modes (status codes, hangs, a listener that goes away and comes back on the
 // same port) are switched at runtime so outages can be simulated against a running agent.
@@ -14,7 +14,9 @@ import { REPO_ROOT } from './paths';
 
 const PROTO_DIR = join(REPO_ROOT, 'test', 'support', 'otlp-proto');
 export const GRPC_EXPORT_PATH = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
+export const GRPC_LOGS_EXPORT_PATH = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
 const HTTP_PATHS = new Set(['/v1/metrics', '/v2/metrics']);
+const HTTP_LOGS_PATHS = new Set(['/v1/logs', '/v2/logs']);
 const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------
@@ -102,9 +104,21 @@ export interface ReceivedPoint {
   histogram?: { count: number; sum?: number; bucketCounts: number[]; explicitBounds: number[]; min?: number; max?: number };
 }
 
+/** One log record of a logs request, with its resource. */
+export interface ReceivedLogRecord {
+  body: AttributeValue;
+  severityText: string;
+  attributes: Attributes;
+  resource: Attributes;
+}
+
 /** One request the receiver decoded, whatever it answered. */
 export interface ReceivedRequest {
   protocol: 'grpc' | 'http';
+  /** Which service it was sent to. A logs request has no resourceMetrics in `request`. */
+  signal: 'metrics' | 'logs';
+  /** A logs request's records. */
+  logs?: ReceivedLogRecord[];
   /** HTTP path, or the gRPC method path. */
   path: string;
   /** Lowercased names. For gRPC the metadata plus `grpc-encoding` as the client sent it. */
@@ -177,6 +191,8 @@ export interface OtlpReceiver {
   metricNames(): string[];
   /** Every data point of accepted requests, flattened, in arrival order. */
   points(): ReceivedPoint[];
+  /** Every log record of accepted logs requests, in arrival order. */
+  logRecords(): ReceivedLogRecord[];
   /** Resolves once predicate(receiver) holds; rejects after timeoutMs with what was received. */
   waitFor(predicate: (receiver: OtlpReceiver) => boolean, timeoutMs?: number): Promise<void>;
   /** Forgets recorded requests (not the response mode). */
@@ -247,6 +263,7 @@ function httpStatusOf(r: ReceiverResponse): number {
 
 interface Schema {
   request: protobuf.Type;
+  logsRequest: protobuf.Type;
   response: protobuf.Type;
   status: protobuf.Type;
   retryInfo: protobuf.Type;
@@ -257,10 +274,11 @@ let schema: Schema | undefined;
 function loadSchema(): Schema {
   if (schema) return schema;
   const root = new protobuf.Root();
-  root.loadSync(['metrics_service.proto', 'status.proto'].map((f) => join(PROTO_DIR, f)));
+  root.loadSync(['metrics_service.proto', 'logs_service.proto', 'status.proto'].map((f) => join(PROTO_DIR, f)));
   root.resolveAll();
   schema = {
     request: root.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest'),
+    logsRequest: root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest'),
     response: root.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse'),
     status: root.lookupType('google.rpc.Status'),
     retryInfo: root.lookupType('google.rpc.RetryInfo'),
@@ -274,6 +292,28 @@ export function decodeExportRequest(bytes: Uint8Array): ExportRequest {
   const message = s.request.decode(bytes);
   // defaults: true fills absent proto3 scalars (unit '', flags 0) but leaves oneof members absent.
   return s.request.toObject(message, { longs: String, enums: String, bytes: String, defaults: true, arrays: true }) as ExportRequest;
+}
+
+interface DecodedLogsRequest {
+  resourceLogs: Array<{ resource?: { attributes: DecodedKeyValue[] }; scopeLogs: Array<{ logRecords: Array<{ body?: DecodedAnyValue; severityText: string; attributes: DecodedKeyValue[] }> }> }>;
+}
+
+/** Decodes an ExportLogsServiceRequest with the receiver's own schema into its records. */
+export function decodeLogsRequest(bytes: Uint8Array): ReceivedLogRecord[] {
+  const s = loadSchema();
+  const request = s.logsRequest.toObject(s.logsRequest.decode(bytes), { longs: String, enums: String, bytes: String, defaults: true, arrays: true }) as DecodedLogsRequest;
+  return request.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords.map((r) => ({
+    body: anyValue(r.body),
+    severityText: r.severityText,
+    attributes: attributesOf(r.attributes),
+    resource: attributesOf(rl.resource?.attributes),
+  }))));
+}
+
+/** What one request decodes to: a metrics request, or a logs request's records. */
+function decodeFor(signal: 'metrics' | 'logs', bytes: Uint8Array): Pick<ReceivedRequest, 'request' | 'logs'> {
+  if (signal === 'metrics') return { request: decodeExportRequest(bytes) };
+  return { request: { resourceMetrics: [] }, logs: decodeLogsRequest(bytes) };
 }
 
 export function encodeResponse(partial?: ReceiverResponse['partialSuccess']): Uint8Array {
@@ -436,6 +476,10 @@ class Receiver implements OtlpReceiver {
     return this.accepted().flatMap((r) => this.pointsOf(r));
   }
 
+  logRecords(): ReceivedLogRecord[] {
+    return this.accepted().flatMap((r) => r.logs ?? []);
+  }
+
   /** Flattened once per request: waitFor predicates call points() after every request. */
   private pointsOf(request: ReceivedRequest): ReceivedPoint[] {
     let points = this.flattened.get(request);
@@ -561,7 +605,8 @@ class Receiver implements OtlpReceiver {
 
   private onHttpRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const path = (req.url ?? '').split('?')[0];
-    if (req.method !== 'POST' || !HTTP_PATHS.has(path)) {
+    const signal = HTTP_LOGS_PATHS.has(path) ? 'logs' : 'metrics';
+    if (req.method !== 'POST' || !(HTTP_PATHS.has(path) || HTTP_LOGS_PATHS.has(path))) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end(`no OTLP metrics endpoint at ${req.method} ${path}`);
       req.resume();
       return;
@@ -572,7 +617,7 @@ class Receiver implements OtlpReceiver {
     req.on('end', () => {
       const raw = Buffer.concat(chunks);
       const headers = headerRecord(Object.entries(req.headers));
-      let request: ExportRequest;
+      let decoded: Pick<ReceivedRequest, 'request' | 'logs'>;
       try {
         const contentType = headers['content-type'] ?? '';
         if (!contentType.startsWith('application/x-protobuf')) throw new Error(`unsupported Content-Type "${contentType}", expected application/x-protobuf`);
@@ -581,7 +626,7 @@ class Receiver implements OtlpReceiver {
           this.sendHttpError(res, 413, grpc.status.RESOURCE_EXHAUSTED, `request body too large (${body.length} > ${this.maxMessageBytes} bytes)`);
           return;
         }
-        request = decodeExportRequest(body);
+        decoded = decodeFor(signal, body);
       } catch (err) {
         this.malformed.push({ protocol: 'http', path, error: (err as Error).message });
         this.sendHttpError(res, 400, grpc.status.INVALID_ARGUMENT, (err as Error).message);
@@ -589,7 +634,7 @@ class Receiver implements OtlpReceiver {
       }
       const answer = this.nextAnswer();
       const status = answer ? httpStatusOf(answer) : 0;
-      this.record({ protocol: 'http', path, headers, request, bodyBytes: raw.length, accepted: answer !== undefined && status < 300 });
+      this.record({ protocol: 'http', signal, path, headers, ...decoded, bodyBytes: raw.length, accepted: answer !== undefined && status < 300 });
       if (!answer) return; // hang: the socket is destroyed by down()/close()
       if (status < 300) {
         res.writeHead(status, { 'content-type': 'application/x-protobuf' }).end(encodeResponse(answer.partialSuccess));
@@ -627,20 +672,22 @@ class Receiver implements OtlpReceiver {
       'grpc.max_receive_message_length': this.maxMessageBytes,
       interceptors: [encodingInterceptor],
     });
-    server.addService(
-      {
-        Export: {
-          path: GRPC_EXPORT_PATH,
-          requestStream: false,
-          responseStream: false,
-          requestSerialize: (b: Buffer) => b,
-          requestDeserialize: (b: Buffer) => b,
-          responseSerialize: (b: Buffer) => b,
-          responseDeserialize: (b: Buffer) => b,
+    for (const [signal, path] of [['metrics', GRPC_EXPORT_PATH], ['logs', GRPC_LOGS_EXPORT_PATH]] as const) {
+      server.addService(
+        {
+          Export: {
+            path,
+            requestStream: false,
+            responseStream: false,
+            requestSerialize: (b: Buffer) => b,
+            requestDeserialize: (b: Buffer) => b,
+            responseSerialize: (b: Buffer) => b,
+            responseDeserialize: (b: Buffer) => b,
+          },
         },
-      },
-      { Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => this.onGrpcExport(call, callback) },
-    );
+        { Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => this.onGrpcExport(signal, path, call, callback) },
+      );
+    }
     const credentials = this.tls
       ? grpc.ServerCredentials.createSsl(
           this.tls.ca ? Buffer.from(this.tls.ca) : null,
@@ -663,19 +710,19 @@ class Receiver implements OtlpReceiver {
     this.grpcServer = server;
   }
 
-  private onGrpcExport(call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): void {
+  private onGrpcExport(signal: 'metrics' | 'logs', path: string, call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): void {
     const headers = headerRecord(Object.entries(call.metadata.getMap()));
-    let request: ExportRequest;
+    let decoded: Pick<ReceivedRequest, 'request' | 'logs'>;
     try {
-      request = decodeExportRequest(call.request);
+      decoded = decodeFor(signal, call.request);
     } catch (err) {
-      this.malformed.push({ protocol: 'grpc', path: GRPC_EXPORT_PATH, error: (err as Error).message });
+      this.malformed.push({ protocol: 'grpc', path, error: (err as Error).message });
       callback({ code: grpc.status.INVALID_ARGUMENT, details: (err as Error).message });
       return;
     }
     const answer = this.nextAnswer();
     const code = answer ? grpcCodeOf(answer) : grpc.status.OK;
-    this.record({ protocol: 'grpc', path: GRPC_EXPORT_PATH, headers, request, bodyBytes: call.request.length, accepted: answer !== undefined && code === grpc.status.OK });
+    this.record({ protocol: 'grpc', signal, path, headers, ...decoded, bodyBytes: call.request.length, accepted: answer !== undefined && code === grpc.status.OK });
     if (!answer) return; // hang: never call back; down()/close() cancel the call
     if (code === grpc.status.OK) {
       callback(null, Buffer.from(encodeResponse(answer.partialSuccess)));
