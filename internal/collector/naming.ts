@@ -23,6 +23,7 @@ export const HOSTMETRICS_KEYS: Readonly<Record<string, string>> = {
   'network.transport': 'protocol',
   'network.connection.state': 'state',
   'process.state': 'status',
+  'process.context_switch.type': 'type',
   'system.linux.pressure.resource': 'resource',
   'system.linux.pressure.stall_type': 'type',
   'system.linux.interrupt.type': 'type',

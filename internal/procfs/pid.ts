@@ -17,6 +17,9 @@ export interface PidStat {
   ppid: number;
   /** (9) PF_KTHREAD: a kernel thread, with no executable, command line or memory of its own. */
   kernelThread: boolean;
+  /** (10), (12) Page faults that needed no disk read (minor) and that did (major); its own, not its children's. */
+  minorFaults: number;
+  majorFaults: number;
   /** (14), (15) CPU time in user and kernel mode, seconds. */
   userSeconds: number;
   systemSeconds: number;
@@ -61,6 +64,8 @@ export function parsePidStat(text: string, source = '/proc/<pid>/stat'): PidStat
     state: rest[0],
     ppid: field(4),
     kernelThread: (field(9) & PF_KTHREAD) !== 0,
+    minorFaults: field(10),
+    majorFaults: field(12),
     userSeconds: field(14) / USER_HZ,
     systemSeconds: field(15) / USER_HZ,
     numThreads: field(20),
@@ -79,6 +84,9 @@ export interface PidStatus {
   threads: number;
   vmRssBytes?: number;
   vmSizeBytes?: number;
+  /** Context switches the process gave up the CPU for (it waited) and was made to (preempted); absent before Linux 2.6.23. */
+  voluntaryContextSwitches?: number;
+  involuntaryContextSwitches?: number;
 }
 
 /** Parses `/proc/<pid>/status` ("Key:\tvalue" lines). */
@@ -98,7 +106,14 @@ export function parsePidStatus(text: string, source = '/proc/<pid>/status'): Pid
     const value = fields.get(key);
     return value === undefined ? undefined : Number(value.split(/\s+/)[0]) * 1024;
   };
-  return { name, uid, threads, vmRssBytes: kB('VmRSS'), vmSizeBytes: kB('VmSize') };
+  const count = (key: string): number | undefined => {
+    const value = fields.get(key);
+    return value === undefined ? undefined : Number(value);
+  };
+  return {
+    name, uid, threads, vmRssBytes: kB('VmRSS'), vmSizeBytes: kB('VmSize'),
+    voluntaryContextSwitches: count('voluntary_ctxt_switches'), involuntaryContextSwitches: count('nonvoluntary_ctxt_switches'),
+  };
 }
 
 /** The sizes of `/proc/<pid>/statm`, in pages. */

@@ -22,6 +22,10 @@ interface FakeProcess {
   /** Seconds waited for block I/O (delay accounting). */
   blkioWait?: number;
   threads?: number;
+  /** voluntary and nonvoluntary context switches of status. */
+  switches?: [number, number];
+  /** Minor and major page faults (fields 10 and 12 of stat). */
+  faults?: [number, number];
   startTicks?: number;
   vsize?: number;
   rssPages?: number;
@@ -42,14 +46,15 @@ function writeProcess(host: TempHostRoot, p: FakeProcess): void {
   const flags = p.kernelThread ? 0x00208040 : 0x00400100;
   const ticks = (s = 0): number => Math.round(s * 100);
   writeFileSync(join(dir, 'stat'),
-    `${p.pid} (${p.comm}) S ${p.ppid ?? 1} ${p.pid} ${p.pid} 0 -1 ${flags} 1520 0 3 0 ${ticks(p.user)} ${ticks(p.system)} 0 0 20 0 ${p.threads ?? 1} 0 ` +
+    `${p.pid} (${p.comm}) S ${p.ppid ?? 1} ${p.pid} ${p.pid} 0 -1 ${flags} ${p.faults?.[0] ?? 1520} 0 ${p.faults?.[1] ?? 3} 0 ${ticks(p.user)} ${ticks(p.system)} 0 0 20 0 ${p.threads ?? 1} 0 ` +
     `${p.startTicks ?? 1000} ${p.vsize ?? 0} ${p.rssPages ?? 0} 18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 ${ticks(p.blkioWait)} 0 0\n`);
   const uid = p.uid ?? 0;
   writeFileSync(join(dir, 'status'),
     `Name:\t${p.comm}\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t${p.pid}\nNgid:\t0\nPid:\t${p.pid}\nPPid:\t${p.ppid ?? 1}\nTracerPid:\t0\n` +
     `Uid:\t${uid}\t${uid}\t${uid}\t${uid}\nGid:\t${uid}\t${uid}\t${uid}\t${uid}\nFDSize:\t64\n` +
     (p.kernelThread ? '' : `VmPeak:\t${(p.vsize ?? 0) / 1024} kB\nVmSize:\t${(p.vsize ?? 0) / 1024} kB\nVmRSS:\t${p.rssKb ?? 0} kB\n`) +
-    `Threads:\t${p.threads ?? 1}\n`);
+    `Threads:\t${p.threads ?? 1}\n` +
+    (p.switches === undefined ? '' : `voluntary_ctxt_switches:\t${p.switches[0]}\nnonvoluntary_ctxt_switches:\t${p.switches[1]}\n`));
   if (p.io === 'unreadable') mkdirSync(join(dir, 'io')); // reading a directory fails as EACCES would, even for root
   else writeFileSync(join(dir, 'io'), `rchar: 1\nwchar: 1\nsyscr: 1\nsyscw: 1\nread_bytes: ${p.io?.read ?? 0}\nwrite_bytes: ${p.io?.write ?? 0}\ncancelled_write_bytes: 0\n`);
   writeFileSync(join(dir, 'cmdline'), p.args === undefined ? '' : `${p.args.join('\0')}\0`);
@@ -58,7 +63,7 @@ function writeProcess(host: TempHostRoot, p: FakeProcess): void {
 }
 
 const NGINX_MASTER: FakeProcess = {
-  pid: 100, comm: 'nginx', user: 12.5, system: 3.25, blkioWait: 1.5, threads: 1, vsize: 58_000_000, rssPages: 1500, rssKb: 6000, uid: 0,
+  pid: 100, comm: 'nginx', user: 12.5, system: 3.25, blkioWait: 1.5, switches: [4321, 87], faults: [25_000, 12], threads: 1, vsize: 58_000_000, rssPages: 1500, rssKb: 6000, uid: 0,
   args: ['nginx: master process /usr/sbin/nginx -g daemon off;'], exe: '/usr/sbin/nginx', fds: 12, io: { read: 4096, write: 81920 },
 };
 const NGINX_WORKER: FakeProcess = { pid: 101, ppid: 100, comm: 'nginx', user: 300, system: 40, threads: 1, rssPages: 3000, rssKb: 12000, uid: 33, args: ['nginx: worker process'], exe: '/usr/sbin/nginx', fds: 40, io: 'unreadable' };
@@ -82,7 +87,10 @@ describe('process collector', () => {
     const host = fakeHost();
     t.after(() => host.remove());
     const c = await collectOnce(factory, { hostRoot: host.root, config: processConfig({ processes: ['nginx', '/^\\/usr\\/lib\\/postgresql/', '/exporter-daemon$/'] }) });
-    assert.deepEqual(c.names, ['process.cpu.time', 'process.disk.io', 'process.memory.usage', 'process.memory.virtual', 'process.thread.count', 'process.unix.file_descriptor.count']);
+    assert.deepEqual(c.names, [
+      'process.context_switches', 'process.cpu.time', 'process.disk.io', 'process.memory.usage', 'process.memory.virtual', 'process.paging.faults',
+      'process.thread.count', 'process.unix.file_descriptor.count', 'process.uptime',
+    ]);
     assert.deepEqual(pids(c), [100, 101, 200, 300], 'sshd and the kernel thread are not selected');
     const master = { 'process.pid': 100 };
     // The conventions' opt-in attributes (parent pid, executable path, command line) are off.
@@ -97,6 +105,14 @@ describe('process collector', () => {
     assert.equal(c.value('process.disk.io', { ...master, 'disk.io.direction': 'read' }), 4096);
     assert.equal(c.value('process.disk.io', { ...master, 'disk.io.direction': 'write' }), 81920);
     assert.equal(c.value('process.unix.file_descriptor.count', master), 12);
+    assert.equal(c.value('process.context_switches', { ...master, 'process.context_switch.type': 'voluntary' }), 4321);
+    assert.equal(c.value('process.context_switches', { ...master, 'process.context_switch.type': 'involuntary' }), 87);
+    assert.equal(c.value('process.paging.faults', { ...master, 'system.paging.fault.type': 'minor' }), 25_000);
+    assert.equal(c.value('process.paging.faults', { ...master, 'system.paging.fault.type': 'major' }), 12);
+    assert.deepEqual(c.points('process.context_switches', { 'process.pid': 101 }), [], 'a status without the counters (before 2.6.23): none');
+    assert.deepEqual([c.get('process.context_switches').kind, c.get('process.context_switches').unit], ['counter', '{context_switch}']);
+    assert.deepEqual([c.get('process.paging.faults').kind, c.get('process.paging.faults').unit], ['counter', '{fault}']);
+    assert.deepEqual([c.get('process.uptime').kind, c.get('process.uptime').unit], ['gauge', 's']);
     assert.equal(c.value('process.thread.count', { 'process.pid': 300 }), 7);
     // The kernel cuts comm at 15 bytes; the executable's file name is the full name.
     assert.equal(c.point('process.thread.count', { 'process.pid': 300 }).attributes['process.executable.name'], 'metrics-exporter-daemon');
@@ -118,6 +134,11 @@ describe('process collector', () => {
     assert.equal(c.value('process.disk.io', { 'process.pid': 400, direction: 'read' }), 0);
     const withFds = await collectOnce(factory, { hostRoot: host.root, naming: 'hostmetrics', config: processConfig({ processes: ['sshd'], metrics: { 'process.open_file_descriptors': true } }) });
     assert.equal(withFds.value('process.open_file_descriptors', { 'process.pid': 400 }), 4);
+    const optIn = { 'process.context_switches': true, 'process.paging.faults': true, 'process.uptime': true };
+    const more = await collectOnce(factory, { hostRoot: host.root, naming: 'hostmetrics', config: processConfig({ processes: ['nginx'], metrics: optIn }) });
+    assert.equal(more.value('process.context_switches', { 'process.pid': 100, type: 'involuntary' }), 87);
+    assert.equal(more.value('process.paging.faults', { 'process.pid': 100, type: 'major' }), 12);
+    assert.deepEqual([more.get('process.context_switches').unit, more.get('process.paging.faults').unit], ['{count}', '{faults}']);
   });
 
   it('adds each opt-in attribute with its own switch; hostmetrics sends them unless switched off', async (t) => {
@@ -267,7 +288,14 @@ describe('process collector', () => {
     const before = ownFds();
     const clock = new ManualClock(Date.now(), performance.now());
     const session = startCollecting(factory, { clock, config: processConfig({ processes: [`/^sleep ${seconds.replace('.', '\\.')}$/`], interval: 1_000, include_parent_pid: true, include_command_line: true }) });
+    // Counters read around the collection: a process just started may still be switching and faulting.
+    const counters = (): [number, number] => [
+      Number(/^voluntary_ctxt_switches:\t(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]),
+      Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[7]),
+    ];
+    const [switchesBefore, faultsBefore] = counters();
     const first = await session.collect();
+    const [switchesAfter, faultsAfter] = counters();
     const point = first.point('process.memory.usage', { 'process.pid': pid });
     assert.equal(point.attributes['process.parent_pid'], process.pid);
     assert.equal(point.attributes['process.command_line'], `sleep ${seconds}`);
@@ -277,12 +305,19 @@ describe('process collector', () => {
     const btime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
     const startTicks = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[19]);
     assert.deepEqual(point.startTime, [btime + Math.floor(startTicks / 100), (startTicks % 100) * 10_000_000]);
-    assert.equal(ownFds(), before + 2, 'stat and io of the one process stay open');
+    assert.equal(ownFds(), before + 3, 'stat, io and status (its context switches) of the one process stay open');
+    const startedMs = (btime + startTicks / 100) * 1000;
+    assert.equal(first.value('process.uptime', { 'process.pid': pid }), (clock.now() - startedMs) / 1000);
+    const switches = first.value('process.context_switches', { 'process.pid': pid, 'process.context_switch.type': 'voluntary' });
+    assert.ok(switches >= switchesBefore && switches <= switchesAfter && switchesAfter > 0, `${switches} voluntary switches, ${switchesBefore}…${switchesAfter} around the read`);
+    const faults = first.value('process.paging.faults', { 'process.pid': pid, 'system.paging.fault.type': 'minor' });
+    assert.ok(faults >= faultsBefore && faults <= faultsAfter && faultsAfter > 0, `${faults} minor faults, ${faultsBefore}…${faultsAfter} around the read`);
 
     clock.advance(1_000);
     const second = await session.collect();
     assert.deepEqual(second.point('process.memory.usage', { 'process.pid': pid }).startTime, point.startTime);
-    assert.equal(ownFds(), before + 2, 'read again through the same two files');
+    assert.equal(ownFds(), before + 3, 'read again through the same three files');
+    assert.equal(second.value('process.uptime', { 'process.pid': pid }), (clock.now() - startedMs) / 1000);
 
     child.kill();
     await new Promise((resolve) => child.once('exit', resolve));
@@ -302,7 +337,7 @@ describe('process collector', () => {
     const session = startCollecting(factory, { config: processConfig({ processes: [`/^sleep ${seconds.replace('.', '\\.')}$/`] }) });
     const c = await session.collect();
     assert.equal(c.points('process.memory.usage').length, 1);
-    assert.equal(readdirSync('/proc/self/fd').length, before + 2);
+    assert.equal(readdirSync('/proc/self/fd').length, before + 3);
     await session.shutdown();
     assert.equal(readdirSync('/proc/self/fd').length, before);
   });

@@ -202,6 +202,7 @@ describe('per-process files', () => {
     assert.equal(stat.startTicks, 176135);
     assert.equal(stat.vsizeBytes, 2990080);
     assert.equal(stat.rssPages, 364);
+    assert.deepEqual([stat.minorFaults, stat.majorFaults], [139, 0]);
     assert.equal(stat.kernelThread, false);
   });
 
@@ -225,6 +226,8 @@ describe('per-process files', () => {
     assert.equal(status.uid, 0);
     assert.equal(status.threads, 1);
     assert.ok((status.vmRssBytes ?? 0) > 0);
+    assert.deepEqual([status.voluntaryContextSwitches, status.involuntaryContextSwitches], [1, 2]);
+    assert.equal(parsePidStatus('Name:\tx\nUid:\t0\t0\t0\t0\nThreads:\t1\n').voluntaryContextSwitches, undefined, 'before 2.6.23');
     assert.equal(parsePidStatus(fixture(VM, 'proc/2/status')).vmRssBytes, undefined);
     assert.deepEqual(parsePidIo(fixture(VM, 'proc/18089/io')), { readBytes: 0, writeBytes: 0 });
     assert.deepEqual(parsePidIo('rchar: 9\nwchar: 3\nsyscr: 1\nsyscw: 1\nread_bytes: 8192\nwrite_bytes: 4096\ncancelled_write_bytes: 0\n'), { readBytes: 8192, writeBytes: 4096 });

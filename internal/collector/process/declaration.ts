@@ -21,6 +21,9 @@ export const metrics = {
   diskIo: { semconv: 'process.disk.io', hostmetrics: 'process.disk.io', kind: 'counter', unit: 'By', value: 'int', description: 'Bytes the process read from and wrote to storage.', attributes: { ...PROCESS, 'disk.io.direction': { values: ['read', 'write'] } }, default: ON },
   threads: { semconv: 'process.thread.count', hostmetrics: 'process.threads', kind: 'updowncounter', unit: '{thread}', value: 'int', description: 'Threads of the process.', attributes: PROCESS, default: SEMCONV_ONLY },
   fds: { semconv: 'process.unix.file_descriptor.count', hostmetrics: 'process.open_file_descriptors', kind: 'updowncounter', unit: '{file_descriptor}', value: 'int', description: 'Open file descriptors of the process.', attributes: PROCESS, default: SEMCONV_ONLY },
+  contextSwitches: { semconv: 'process.context_switches', hostmetrics: 'process.context_switches', kind: 'counter', unit: { semconv: '{context_switch}', hostmetrics: '{count}' }, value: 'int', description: 'Times the process gave up the CPU to wait (voluntary) or was preempted (involuntary).', attributes: { ...PROCESS, 'process.context_switch.type': { values: ['voluntary', 'involuntary'] } }, default: SEMCONV_ONLY },
+  pagingFaults: { semconv: 'process.paging.faults', hostmetrics: 'process.paging.faults', kind: 'counter', unit: { semconv: '{fault}', hostmetrics: '{faults}' }, value: 'int', description: 'Page faults of the process: minor (no disk read) and major.', attributes: { ...PROCESS, 'system.paging.fault.type': { values: ['minor', 'major'] } }, default: SEMCONV_ONLY },
+  uptime: { semconv: 'process.uptime', hostmetrics: 'process.uptime', kind: 'gauge', unit: 's', value: 'double', description: 'Time since the process started.', attributes: PROCESS, default: SEMCONV_ONLY },
 } as const satisfies Metrics;
 
 export type ProcessSettings = ProcessCollectorConfig & {
@@ -36,5 +39,5 @@ export const family: Family<typeof metrics, ProcessSettings> = {
   enabled: (config) => config.collectors.process.enabled,
   settingsKey: 'collectors.process',
   settings: (config) => ({ ...config.collectors.process, system_interval: config.collectors.system.interval }),
-  sources: '/proc/<pid>/{stat,status,io,fd,exe,cmdline}, /etc/passwd',
+  sources: '/proc/<pid>/{stat,status,io,fd,exe,cmdline}, /proc/stat (boot time), /etc/passwd',
 };

@@ -8,7 +8,7 @@ import type { MetricSink } from '../naming';
 import { readPasswd } from '../../procfs/passwd';
 import { readStat, USER_HZ } from '../../procfs/stat';
 import {
-  countPidFds, isProcfs, listPids, pageSizeFrom, parsePidIo, parsePidStat, PidFile, readCmdline, readExecutablePath, readPidIo, readPidStat,
+  countPidFds, isProcfs, listPids, pageSizeFrom, parsePidIo, parsePidStat, parsePidStatus, PidFile, readCmdline, readExecutablePath, readPidIo, readPidStat,
   readPidStatus, type PidIo, type PidStat, type PidStatus,
 } from '../../procfs/pid';
 import { FailureStreak } from '../../log/streak';
@@ -23,8 +23,14 @@ export interface ProcessSample {
   rssBytes: number;
   virtualBytes: number;
   threads: number;
+  minorFaults: number;
+  majorFaults: number;
+  /** Seconds since the process started. */
+  uptimeSeconds: number;
   io?: PidIo;
   fds?: number;
+  voluntaryContextSwitches?: number;
+  involuntaryContextSwitches?: number;
 }
 
 // The attributes a point carries beside the process's own, one object each so that the merged
@@ -34,8 +40,14 @@ const SYSTEM = { 'cpu.mode': 'system' } as const;
 const WAIT = { 'cpu.mode': 'wait' } as const;
 const READ = { 'disk.io.direction': 'read' } as const;
 const WRITE = { 'disk.io.direction': 'write' } as const;
+const VOLUNTARY = { 'process.context_switch.type': 'voluntary' } as const;
+const INVOLUNTARY = { 'process.context_switch.type': 'involuntary' } as const;
+const MINOR = { 'system.paging.fault.type': 'minor' } as const;
+const MAJOR = { 'system.paging.fault.type': 'major' } as const;
 const NO_EXTRA = {} as const;
-type PointExtra = typeof USER | typeof SYSTEM | typeof WAIT | typeof READ | typeof WRITE | typeof NO_EXTRA;
+type PointExtra =
+  | typeof USER | typeof SYSTEM | typeof WAIT | typeof READ | typeof WRITE
+  | typeof VOLUNTARY | typeof INVOLUNTARY | typeof MINOR | typeof MAJOR | typeof NO_EXTRA;
 
 /** The points of one process sample, attributes beside the process's own in semconv keys. */
 export function processPoints(s: ProcessSample): Array<Observation<typeof metrics, PointExtra>> {
@@ -46,9 +58,14 @@ export function processPoints(s: ProcessSample): Array<Observation<typeof metric
     ['memoryUsage', int(s.rssBytes), NO_EXTRA],
     ['memoryVirtual', int(s.virtualBytes), NO_EXTRA],
     ['threads', int(s.threads), NO_EXTRA],
+    ['pagingFaults', int(s.minorFaults), MINOR],
+    ['pagingFaults', int(s.majorFaults), MAJOR],
+    ['uptime', s.uptimeSeconds, NO_EXTRA],
   ];
   if (s.io !== undefined) points.push(['diskIo', int(s.io.readBytes), READ], ['diskIo', int(s.io.writeBytes), WRITE]);
   if (s.fds !== undefined) points.push(['fds', int(s.fds), NO_EXTRA]);
+  if (s.voluntaryContextSwitches !== undefined) points.push(['contextSwitches', int(s.voluntaryContextSwitches), VOLUNTARY]);
+  if (s.involuntaryContextSwitches !== undefined) points.push(['contextSwitches', int(s.involuntaryContextSwitches), INVOLUNTARY]);
   return points;
 }
 
@@ -74,8 +91,8 @@ interface Known {
   cpuSeconds?: number;
   /** Its points' attribute sets, built for this parent pid (a process can be re-parented). */
   attributes?: { parentPid: number; byExtra: Map<PointExtra, Attributes> };
-  /** When the process started: the start time of its cumulative series. */
-  startTime?: HrTime;
+  /** When the process started (epoch ms, and as the start time of its cumulative series). */
+  started?: { ms: number; time: HrTime };
   /** Its stat and io files, kept open once it has been reported. */
   files?: KeptFiles;
 }
@@ -84,6 +101,8 @@ interface KeptFiles {
   stat: PidFile;
   /** Absent when io could not be opened (another user's process): then it is read by path. */
   io?: PidFile;
+  /** Kept when it is read every cycle (its context switches). */
+  status?: PidFile;
 }
 
 /** Processes skipped since the start, by reason; exposed for tests and self-metrics. */
@@ -103,7 +122,7 @@ const TRUNCATED_COMM = 15;
 // reused by a matching program is found.
 const RECHECK_EVERY_CYCLES = 10;
 const PASSWD_RELOAD_MS = 60_000;
-// Reported processes whose files stay open (two descriptors each); more are read by path.
+// Reported processes whose files stay open (up to three descriptors each); more are read by path.
 const MAX_KEPT_PROCESSES = 256;
 
 function isGone(err: unknown): boolean {
@@ -251,12 +270,17 @@ export class ProcessCollector implements Collector<typeof metrics> {
     return readPidStat(this.ctx.host, pid);
   }
 
+  private readStatus(pid: number, known: Known): PidStatus {
+    const status = known.files?.status;
+    return status === undefined ? readPidStatus(this.ctx.host, pid) : parsePidStatus(status.read(), `/proc/${pid}/status`);
+  }
+
   private readIo(pid: number, known: Known): PidIo {
     const io = known.files?.io;
     return io === undefined ? readPidIo(this.ctx.host, pid) : parsePidIo(io.read(), `/proc/${pid}/io`);
   }
 
-  private keepFiles(pid: number, withIo: boolean): KeptFiles | undefined {
+  private keepFiles(pid: number, withIo: boolean, withStatus: boolean): KeptFiles | undefined {
     if (this.procfs !== true || this.keptProcesses >= MAX_KEPT_PROCESSES) return undefined;
     let stat: PidFile;
     try {
@@ -270,14 +294,21 @@ export class ProcessCollector implements Collector<typeof metrics> {
     } catch {
       // Not ours to open: read by path, which fails and is counted, like before.
     }
+    let status: PidFile | undefined;
+    try {
+      status = withStatus ? new PidFile(this.ctx.host.resolve(`/proc/${pid}/status`)) : undefined;
+    } catch {
+      // Read by path.
+    }
     this.keptProcesses += 1;
-    return { stat, io };
+    return { stat, io, status };
   }
 
   private closeFiles(known: Known): void {
     if (known.files === undefined) return;
     known.files.stat.close();
     known.files.io?.close();
+    known.files.status?.close();
     known.files = undefined;
     this.keptProcesses -= 1;
   }
@@ -327,11 +358,14 @@ export class ProcessCollector implements Collector<typeof metrics> {
 
   /** Observes one process; false when it could not be read (exited, or no access). */
   private async report(result: BatchObservableResult | undefined, out: MetricSink<typeof metrics>, pid: number, stat: PidStat, known: Known, unreadableKinds: Set<string>): Promise<boolean> {
-    // status is read the first time a process is reported (its owner), and until the page size is known.
+    // status is read the first time a process is reported (its owner), until the page size is
+    // known, and every cycle while its context switches are reported.
+    const switches = out.has('contextSwitches');
+    known.files ??= this.keepFiles(pid, out.has('diskIo'), switches);
     let status: PidStatus | undefined;
-    if (known.owner === undefined || this.pageSize === undefined) {
+    if (known.owner === undefined || this.pageSize === undefined || switches) {
       try {
-        status = readPidStatus(this.ctx.host, pid);
+        status = this.readStatus(pid, known);
       } catch (err) {
         this.countFailure(err, 'status', unreadableKinds);
         return false;
@@ -340,7 +374,6 @@ export class ProcessCollector implements Collector<typeof metrics> {
     }
     let io: PidIo | undefined;
     let fds: number | undefined;
-    known.files ??= this.keepFiles(pid, out.has('diskIo'));
     try {
       io = out.has('diskIo') ? this.readIo(pid, known) : undefined;
     } catch (err) {
@@ -353,6 +386,10 @@ export class ProcessCollector implements Collector<typeof metrics> {
     }
     known.details ??= await this.describe(pid, stat.comm);
     if (status !== undefined) known.owner ??= await this.ownerName(status.uid);
+    if (known.started === undefined) {
+      const ms = this.bootTime === null || this.bootTime === undefined ? this.ctx.clock.now() : (this.bootTime + stat.startTicks / USER_HZ) * 1000;
+      known.started = { ms, time: millisToHrTime(ms) };
+    }
     const sample: ProcessSample = {
       userSeconds: stat.userSeconds,
       systemSeconds: stat.systemSeconds,
@@ -360,12 +397,14 @@ export class ProcessCollector implements Collector<typeof metrics> {
       rssBytes: this.pageSize !== undefined ? stat.rssPages * this.pageSize : status?.vmRssBytes ?? 0,
       virtualBytes: stat.vsizeBytes,
       threads: stat.numThreads,
+      minorFaults: stat.minorFaults,
+      majorFaults: stat.majorFaults,
+      uptimeSeconds: Math.max(0, this.ctx.clock.now() - known.started.ms) / 1000,
       io,
       fds,
+      voluntaryContextSwitches: switches ? status?.voluntaryContextSwitches : undefined,
+      involuntaryContextSwitches: switches ? status?.involuntaryContextSwitches : undefined,
     };
-    known.startTime ??= millisToHrTime(this.bootTime === null || this.bootTime === undefined
-      ? this.ctx.clock.now()
-      : (this.bootTime + stat.startTicks / USER_HZ) * 1000);
     if (known.attributes?.parentPid !== stat.ppid) {
       known.attributes = { parentPid: stat.ppid, byExtra: new Map([[NO_EXTRA, this.attributes(pid, stat.ppid, known.details, known.owner ?? '')]]) };
     }
@@ -374,7 +413,7 @@ export class ProcessCollector implements Collector<typeof metrics> {
     for (const [key, value, extra = NO_EXTRA] of processPoints(sample)) {
       let attrs = byExtra.get(extra);
       if (attrs === undefined) byExtra.set(extra, (attrs = { ...own, ...extra }));
-      out.observe(result, key, value, attrs, known.startTime);
+      out.observe(result, key, value, attrs, known.started.time);
     }
     return true;
   }
