@@ -85,6 +85,7 @@ export function defaultConfig(): AgentConfig {
           include_devices: [],
           exclude_devices: [],
           statfs_timeout: 2 * SECOND,
+          include_virtual_filesystems: false,
         },
         network_options: { include: [], exclude: ['lo'], connections_interval: 1 * MINUTE },
         metrics: {},

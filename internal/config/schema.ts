@@ -112,6 +112,7 @@ export const CONFIG_SCHEMA: JsonSchema = section({
         include_devices: strings,
         exclude_devices: strings,
         statfs_timeout: duration,
+        include_virtual_filesystems: bool,
         utilization: bool,
       }),
       network_options: section({ ...filter, connections: bool, connections_interval: duration }),

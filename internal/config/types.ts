@@ -106,6 +106,8 @@ export interface SystemCollectorsConfig {
     include_devices: string[];
     exclude_devices: string[];
     statfs_timeout: number;
+    /** Also file systems without a device (nodev in /proc/filesystems: tmpfs, nfs, cifs…). */
+    include_virtual_filesystems: boolean;
     utilization?: boolean;
   };
   network_options: FilterConfig & {

@@ -35,10 +35,34 @@ const mountpoints = (c: Collection, key = 'system.filesystem.mountpoint'): strin
 
 // system.filesystem.limit is opt-in in the conventions.
 const WITH_LIMIT = { collectors: { system: { metrics: { 'system.filesystem.limit': true } } } };
+const WITH_VIRTUAL = { collectors: { system: { metrics: { 'system.filesystem.limit': true }, filesystem_options: { include_virtual_filesystems: true } } } };
 
 describe('filesystem collector', () => {
-  it('reports real file systems with semconv names, one per device (NFS, CIFS, bind mounts)', async () => {
-    const c = await collectOnce(withStatfs(fakeStatfs(NFS)), { hostRoot: NFS, config: WITH_LIMIT });
+  it('leaves out file systems without a device by default (tmpfs, nfs, cifs: nodev in /proc/filesystems), as the Collector does', async () => {
+    const c = await collectOnce(withStatfs(fakeStatfs(NFS)), { hostRoot: NFS });
+    assert.deepEqual(mountpoints(c), ['/', '/boot', '/boot/efi', '/data', '/mnt/odd\ttab\\back', '/srv/raid']);
+    const hostmetrics = await collectOnce(withStatfs(fakeStatfs(NFS)), { hostRoot: NFS, naming: 'hostmetrics' });
+    assert.deepEqual(mountpoints(hostmetrics, 'mountpoint'), mountpoints(c));
+  });
+
+  it('a FUSE subtype counts as its base type; zfs, nodev in the list, lives on disks and is kept', async (t) => {
+    const host = tempHostRoot();
+    t.after(() => host.remove());
+    host.write('/proc/filesystems', 'nodev\ttmpfs\nnodev\tfuse\n\tfuseblk\n\text4\nnodev\tzfs\n');
+    host.write('/proc/1/mountinfo', [
+      '20 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw',
+      '21 20 0:40 / /mnt/ssh rw - fuse.sshfs user@server:/home rw',
+      '22 20 0:41 / /mnt/ntfs rw - fuseblk /dev/sdb1 rw',
+      '23 20 0:42 / /tank rw - zfs tank rw',
+      '24 20 0:43 / /tmp rw - tmpfs tmpfs rw',
+      '',
+    ].join('\n'));
+    const c = await collectOnce(withStatfs(fakeStatfs(host.root)), { hostRoot: host.root });
+    assert.deepEqual(mountpoints(c), ['/', '/mnt/ntfs', '/tank']);
+  });
+
+  it('with include_virtual_filesystems, reports them too, one per device (NFS, CIFS, bind mounts)', async () => {
+    const c = await collectOnce(withStatfs(fakeStatfs(NFS)), { hostRoot: NFS, config: WITH_VIRTUAL });
     assert.deepEqual(c.names, ['system.filesystem.limit', 'system.filesystem.usage', 'system.filesystem.utilization']);
     // Bind mounts of /data (/srv/www, /var/backups/nightly) fold into the shortest mount point;
     // pseudo, container and snap file systems, autofs and /dev, /proc, /sys are excluded.
@@ -74,7 +98,10 @@ describe('filesystem collector', () => {
   });
 
   it('selects by the TelemetryFlow disk_paths and by type, device and mount point', async () => {
-    const only = (system: Record<string, unknown>) => collectOnce(withStatfs(fakeStatfs(NFS)), { hostRoot: NFS, config: { collectors: { system } } });
+    const only = (system: { disk_paths?: string[]; filesystem_options?: Record<string, unknown> }) => collectOnce(withStatfs(fakeStatfs(NFS)), {
+      hostRoot: NFS,
+      config: { collectors: { system: { ...system, filesystem_options: { include_virtual_filesystems: true, ...system.filesystem_options } } } },
+    });
     assert.deepEqual(mountpoints(await only({ disk_paths: ['/srv/www', '/boot'] })), ['/boot', '/srv/www']);
     assert.deepEqual(mountpoints(await only({ filesystem_options: { include_types: ['nfs4', '/^cifs$/'] } })), ['/mnt/cifs/Finance Share', '/mnt/nfs/home']);
     const noRemote = await only({ filesystem_options: { exclude_devices: ['/^fileserver\\./', '//winsrv01.example.internal/Finance Share'], include_mountpoints: ['^/mnt/'] } });
@@ -99,7 +126,7 @@ describe('filesystem collector', () => {
     const host = tempHostRoot('procfs/vm-6.18-2cpu');
     t.after(() => host.remove());
     mkdirSync(join(host.root, 'dev/shm'), { recursive: true });
-    const session = startCollecting(factory, { hostRoot: host.root, config: WITH_LIMIT });
+    const session = startCollecting(factory, { hostRoot: host.root, config: WITH_VIRTUAL });
     t.after(() => session.shutdown());
     const c = await session.collect();
     // "/" is the temp dir's file system; the tmpfs at /mnt/sandboxing/… does not exist there.
@@ -128,7 +155,7 @@ describe('filesystem collector', () => {
       // A dead NFS server: the call only returns when the test lets it.
       return new Promise((resolve) => (release = () => resolve({ bsize: 4096, blocks: 10, bfree: 5, bavail: 5, files: 0, ffree: 0 })));
     };
-    const session = startCollecting(withStatfs(statfs, logger), { hostRoot: NFS, config: { collectors: { system: { filesystem_options: { statfs_timeout: 50 } } } } });
+    const session = startCollecting(withStatfs(statfs, logger), { hostRoot: NFS, config: { collectors: { system: { filesystem_options: { statfs_timeout: 50, include_virtual_filesystems: true } } } } });
     t.after(() => session.shutdown());
     const fsCollector = session.collector as FilesystemCollector;
 

@@ -8,6 +8,7 @@ import { patternProblems } from '../../internal/collector/match';
 import { defaultConfig } from '../../internal/config/defaults';
 import { classifyBlockDevice, readWholeDisks } from '../../internal/procfs/block';
 import { parseDiskstats } from '../../internal/procfs/diskstats';
+import { parseVirtualFsTypes } from '../../internal/procfs/filesystems';
 import { hostMounts, parseMountinfo } from '../../internal/procfs/mountinfo';
 import { parseNetDev } from '../../internal/procfs/netdev';
 import { parsePasswd } from '../../internal/procfs/passwd';
@@ -123,6 +124,25 @@ describe('parseMountinfo', () => {
     assert.throws(() => parseMountinfo(''), ParseError);
     assert.throws(() => parseMountinfo('22 27 0:21 / /proc rw,relatime'), /line 1: not a mountinfo line/);
     assert.throws(() => parseMountinfo('x y 0:21 / /proc rw - proc proc rw'), /bad mount id/);
+  });
+});
+
+describe('parseVirtualFsTypes', () => {
+  it('reads the nodev types of this VM\'s /proc/filesystems', () => {
+    const virtual = parseVirtualFsTypes(fixture(VM, 'proc/filesystems'));
+    for (const type of ['tmpfs', 'proc', 'sysfs', 'overlay', 'fuse', 'devtmpfs', 'cgroup2']) assert.ok(virtual.has(type), type);
+    for (const type of ['ext4', 'xfs', 'btrfs', 'squashfs', 'fuseblk', 'erofs']) assert.ok(!virtual.has(type), type);
+  });
+
+  it('counts network file systems as nodev, as the kernel lists them', () => {
+    const virtual = parseVirtualFsTypes(fixture('nfs-client-5.4', 'proc/filesystems'));
+    assert.deepEqual(['nfs', 'nfs4', 'cifs', 'vfat', 'ext4'].map((t) => virtual.has(t)), [true, true, true, false, false]);
+  });
+
+  it('rejects empty and garbage input with a ParseError', () => {
+    for (const text of ['', ' \n\n', '\u0000\u0001binary\u00ff garbage {json: true}\n', 'nodev tmpfs\n', 'dev\text4\n']) {
+      assert.throws(() => parseVirtualFsTypes(text), (err: unknown) => err instanceof ParseError && err.message.startsWith('/proc/filesystems'), JSON.stringify(text));
+    }
   });
 });
 

@@ -227,6 +227,11 @@ describe('schema validation', () => {
     assert.equal(byPath['agent.tags'], 'must be a mapping of keys to values');
   });
 
+  it('names the key, the value and what was expected for a bad include_virtual_filesystems', () => {
+    const { problems } = problemsOf(() => load('collectors:\n  system:\n    filesystem_options:\n      include_virtual_filesystems: sometimes\n'));
+    assert.deepEqual(problems, [{ path: 'collectors.system.filesystem_options.include_virtual_filesystems', value: 'sometimes', message: 'must be true or false' }]);
+  });
+
   it('reads YAML 1.1 booleans (yes, no, on, off) where a boolean is expected, as the Go agent did', () => {
     const loaded = load('buffer:\n  enabled: no\ncollectors:\n  system:\n    cpu: Off\n    memory: yes\nagent:\n  name: "yes"\n');
     assert.equal(loaded.config.buffer.enabled, false);

@@ -3,6 +3,7 @@ import { collectorFactory, type Collector, type FamilyContext } from '../collect
 import { int, type Observation } from '../declaration';
 import { NameFilter, PatternList } from '../match';
 import type { MetricSink } from '../naming';
+import { readVirtualFsTypes } from '../../procfs/filesystems';
 import { readMountinfo, type MountInfo } from '../../procfs/mountinfo';
 import type { SystemCollectorsConfig } from '../../config/types';
 import { family, metrics, type FilesystemSettings } from './declaration';
@@ -50,6 +51,19 @@ export function mountMode(m: MountInfo): 'rw' | 'ro' {
   return m.options.includes('ro') ? 'ro' : 'rw';
 }
 
+// zfs is nodev in /proc/filesystems but lives on disks: the Collector counts it as a device's.
+const DEVICE_BACKED_NODEV = new Set(['zfs']);
+
+/**
+ * Whether a mount's file system has no device: its type, or the base type of a FUSE subtype
+ * (`fuse.sshfs`), is nodev in /proc/filesystems. tmpfs and proc are, and so are network file
+ * systems (nfs, cifs). The Collector leaves these out unless include_virtual_filesystems is set.
+ */
+export function isVirtualFs(fstype: string, virtualTypes: ReadonlySet<string>): boolean {
+  const base = fstype.split('.')[0];
+  return !DEVICE_BACKED_NODEV.has(base) && virtualTypes.has(base);
+}
+
 /**
  * Which mounts are reported: by type and device (names or /regex/), by mount point (regular
  * expressions, as in the Collector's Helm preset) and, when the TelemetryFlow key disk_paths is
@@ -72,8 +86,10 @@ export class MountSelector {
     this.diskPaths = new Set(diskPaths);
   }
 
-  accepts(m: MountInfo): boolean {
+  /** `virtualTypes`: the nodev types to leave out; undefined keeps every type. */
+  accepts(m: MountInfo, virtualTypes?: ReadonlySet<string>): boolean {
     if (this.diskPaths.size > 0 && !this.diskPaths.has(m.mountpoint)) return false;
+    if (virtualTypes !== undefined && isVirtualFs(m.fstype, virtualTypes)) return false;
     return this.types.accepts(m.fstype) && this.devices.accepts(m.source) && this.mountpoints.accepts(m.mountpoint);
   }
 
@@ -81,10 +97,10 @@ export class MountSelector {
    * The selected mounts, one per file system: bind mounts share the device number and would
    * repeat the same sizes, so only the shortest mount point of each is kept.
    */
-  select(mounts: MountInfo[]): MountInfo[] {
+  select(mounts: MountInfo[], virtualTypes?: ReadonlySet<string>): MountInfo[] {
     const byDevice = new Map<string, MountInfo>();
     for (const m of mounts) {
-      if (!this.accepts(m)) continue;
+      if (!this.accepts(m, virtualTypes)) continue;
       const seen = byDevice.get(m.majorMinor);
       if (seen === undefined || m.mountpoint.length < seen.mountpoint.length) byDevice.set(m.majorMinor, m);
     }
@@ -122,7 +138,9 @@ export class FilesystemCollector implements Collector<typeof metrics> {
   }
 
   async collect(result: BatchObservableResult | undefined, out: MetricSink<typeof metrics>): Promise<void> {
-    const mounts = this.selector.select(await this.readMounts());
+    // Without /proc/filesystems (not Linux) every type is kept: exclude_types does the work.
+    const virtualTypes = this.ctx.settings.include_virtual_filesystems ? undefined : readVirtualFsTypes(this.ctx.host);
+    const mounts = this.selector.select(await this.readMounts(), virtualTypes);
     const timeoutMs = this.ctx.settings.statfs_timeout;
     const outcomes = await Promise.all(mounts.map((m) => this.statfs.stat(this.ctx.host.resolve(m.mountpoint), m.mountpoint, timeoutMs)));
     const problems: string[] = [];
