@@ -23,6 +23,8 @@ import { median, processCpuMs, processRssMb, round } from '../stats';
 import { shippedNodeOptions } from '../agent-process';
 
 const SECONDS = Number(process.env.BENCH_API_SECONDS ?? 120);
+// Phase 1's agents always run; BENCH_API_PARTS=none (or `range`, `scrape`) leaves out the others.
+const PARTS = new Set((process.env.BENCH_API_PARTS ?? 'range,scrape').split(',').map((part) => part.trim()));
 const WARMUP_MS = 20_000;
 const RSS_EVERY_MS = 5_000;
 const CHROMIUM = '/usr/bin/chromium';
@@ -145,63 +147,67 @@ export async function run(): Promise<BenchSection> {
     await off.agent.kill();
     await tab.agent.kill();
 
-    // /metrics/range on the quiet API-on agent: 7 days of CSV with a step, then the ring alone.
-    // Wall time as a client sees it, and the agent's CPU per query (less sensitive to a busy host).
-    const timed = async (path: string, times: number): Promise<{ ms: number[]; cpuMs: number; points: number }> => {
-      const ms: number[] = [];
-      let points = 0;
-      const cpuBefore = processCpuMs(on.agent.pid);
-      for (let i = 0; i < times; i++) {
-        const t0 = performance.now();
-        const response = await fetch(on.api + path);
-        const body = (await response.json()) as unknown[];
-        ms.push(performance.now() - t0);
-        if (!response.ok) throw new Error(`${path}: HTTP ${response.status} ${JSON.stringify(body)}`);
-        points = body.length;
-      }
-      return { ms, cpuMs: (processCpuMs(on.agent.pid) - cpuBefore) / times, points };
-    };
-    const week = await timed(`/metrics/range?seconds=${HISTORY_DAYS * 86_400}&step=300s`, 9);
-    // Within what the ring holds (the agent has sampled once a second since it started).
-    const ringSeconds = Math.min(600, Math.floor((Date.now() - onStarted) / 1000) - 5);
-    const ring = await timed(`/metrics/range?seconds=${ringSeconds}`, 51);
-    figures.push(
-      { name: '/metrics/range 7 d of CSV, step=300s (median)', value: round(median(week.ms), 1), unit: 'ms', detail: `${historyRows} rows in ${HISTORY_DAYS + 1} day files, ${week.points} buckets answered, max ${round(Math.max(...week.ms), 1)} ms, agent CPU ${round(week.cpuMs, 0)} ms per query; goal under 300 ms` },
-      { name: `/metrics/range over the ring, ${ringSeconds} s (median)`, value: round(median(ring.ms), 2), unit: 'ms', detail: `${ring.points} samples answered, max ${round(Math.max(...ring.ms), 2)} ms, agent CPU ${round(ring.cpuMs, 2)} ms per query; goal under 5 ms` },
-    );
+    if (PARTS.has('range')) {
+      // /metrics/range on the quiet API-on agent: 7 days of CSV with a step, then the ring alone.
+      // Wall time as a client sees it, and the agent's CPU per query (less sensitive to a busy host).
+      const timed = async (path: string, times: number): Promise<{ ms: number[]; cpuMs: number; points: number }> => {
+        const ms: number[] = [];
+        let points = 0;
+        const cpuBefore = processCpuMs(on.agent.pid);
+        for (let i = 0; i < times; i++) {
+          const t0 = performance.now();
+          const response = await fetch(on.api + path);
+          const body = (await response.json()) as unknown[];
+          ms.push(performance.now() - t0);
+          if (!response.ok) throw new Error(`${path}: HTTP ${response.status} ${JSON.stringify(body)}`);
+          points = body.length;
+        }
+        return { ms, cpuMs: (processCpuMs(on.agent.pid) - cpuBefore) / times, points };
+      };
+      const week = await timed(`/metrics/range?seconds=${HISTORY_DAYS * 86_400}&step=300s`, 9);
+      // Within what the ring holds (the agent has sampled once a second since it started).
+      const ringSeconds = Math.min(600, Math.floor((Date.now() - onStarted) / 1000) - 5);
+      const ring = await timed(`/metrics/range?seconds=${ringSeconds}`, 51);
+      figures.push(
+        { name: '/metrics/range 7 d of CSV, step=300s (median)', value: round(median(week.ms), 1), unit: 'ms', detail: `${historyRows} rows in ${HISTORY_DAYS + 1} day files, ${week.points} buckets answered, max ${round(Math.max(...week.ms), 1)} ms, agent CPU ${round(week.cpuMs, 0)} ms per query; goal under 300 ms` },
+        { name: `/metrics/range over the ring, ${ringSeconds} s (median)`, value: round(median(ring.ms), 2), unit: 'ms', detail: `${ring.points} samples answered, max ${round(Math.max(...ring.ms), 2)} ms, agent CPU ${round(ring.cpuMs, 2)} ms per query; goal under 5 ms` },
+      );
+    }
     await on.agent.kill();
 
-    // Phase 2: scrape cost per scrape, against node_exporter scraped at the same pace.
-    const scraped = await start('scraped', true, '1s');
-    const quiet = await start('not-scraped', true, '1s');
-    const exporter = havePeer(NODE_EXPORTER) ? await startNodeExporter(undefined, ['--no-collector.textfile']) : undefined;
-    if (exporter === undefined) notes.push(`${NODE_EXPORTER} not installed: no node_exporter figure`);
-    try {
-      await sleep(5_000);
-      let agentSeries = 0;
-      let exporterSeries = 0;
-      const exporterBefore = exporter ? processCpuMs(exporter.pid) : 0;
-      const scrapes = Math.max(30, Math.floor(SECONDS / 2));
-      const [scrapedFig, quietFig] = await measure([scraped, quiet], scrapes, async () => {
-        const response = await fetch(`${scraped.api}/metrics`);
-        if (!response.ok) throw new Error(`/metrics: HTTP ${response.status}`);
-        agentSeries = parseExposition(await response.text()).samples.length;
-        if (exporter) exporterSeries = parseExposition(await exporter.scrape()).samples.length;
-      });
-      // One scrape a second: the extra CPU per second is the CPU per scrape.
-      const agentPerScrape = scrapedFig!.cpuPerSecond - quietFig!.cpuPerSecond;
-      figures.push({ name: 'agent: CPU per /metrics scrape', value: round(agentPerScrape, 2), unit: 'ms', detail: `${agentSeries} series; scraped agent minus the same agent not scraped, export every 1 s so each scrape writes a new exposition` });
-      if (exporter) {
-        const exporterPerScrape = (processCpuMs(exporter.pid) - exporterBefore) / scrapes;
-        figures.push(
-          { name: 'node_exporter: CPU per scrape, whole process', value: round(exporterPerScrape, 2), unit: 'ms', detail: `${exporterSeries} series, default collectors` },
-          { name: 'agent / node_exporter CPU per scrape', value: round(agentPerScrape / exporterPerScrape, 2), unit: 'x', detail: 'goal: below 1' },
-        );
+    if (PARTS.has('scrape')) {
+      // Phase 2: scrape cost per scrape, against node_exporter scraped at the same pace.
+      const scraped = await start('scraped', true, '1s');
+      const quiet = await start('not-scraped', true, '1s');
+      const exporter = havePeer(NODE_EXPORTER) ? await startNodeExporter(undefined, ['--no-collector.textfile']) : undefined;
+      if (exporter === undefined) notes.push(`${NODE_EXPORTER} not installed: no node_exporter figure`);
+      try {
+        await sleep(5_000);
+        let agentSeries = 0;
+        let exporterSeries = 0;
+        const exporterBefore = exporter ? processCpuMs(exporter.pid) : 0;
+        const scrapes = Math.max(30, Math.floor(SECONDS / 2));
+        const [scrapedFig, quietFig] = await measure([scraped, quiet], scrapes, async () => {
+          const response = await fetch(`${scraped.api}/metrics`);
+          if (!response.ok) throw new Error(`/metrics: HTTP ${response.status}`);
+          agentSeries = parseExposition(await response.text()).samples.length;
+          if (exporter) exporterSeries = parseExposition(await exporter.scrape()).samples.length;
+        });
+        // One scrape a second: the extra CPU per second is the CPU per scrape.
+        const agentPerScrape = scrapedFig!.cpuPerSecond - quietFig!.cpuPerSecond;
+        figures.push({ name: 'agent: CPU per /metrics scrape', value: round(agentPerScrape, 2), unit: 'ms', detail: `${agentSeries} series; scraped agent minus the same agent not scraped, export every 1 s so each scrape writes a new exposition` });
+        if (exporter) {
+          const exporterPerScrape = (processCpuMs(exporter.pid) - exporterBefore) / scrapes;
+          figures.push(
+            { name: 'node_exporter: CPU per scrape, whole process', value: round(exporterPerScrape, 2), unit: 'ms', detail: `${exporterSeries} series, default collectors` },
+            { name: 'agent / node_exporter CPU per scrape', value: round(agentPerScrape / exporterPerScrape, 2), unit: 'x', detail: 'goal: below 1' },
+          );
+        }
+      } finally {
+        await exporter?.stop();
       }
-    } finally {
-      await exporter?.stop();
     }
-    notes.push(`BENCH_API_SECONDS=${SECONDS} (phase 1; phase 2 scrapes half as many seconds, at least 30). CPU from /proc/<pid>/stat (10 ms ticks), RSS from VmRSS every 5 s; the agents run at once, so they see the same host.`);
+    notes.push(`BENCH_API_SECONDS=${SECONDS}, BENCH_API_PARTS=${[...PARTS].join(",")} (phase 1; phase 2 scrapes half as many seconds, at least 30). CPU from /proc/<pid>/stat (10 ms ticks), RSS from VmRSS every 5 s; the agents run at once, so they see the same host.`);
     notes.push(`NODE_OPTIONS ${nodeOptions}, as the systemd unit and the image set them.`);
     return { title: 'Local API and status page (real agents, shipped config)', figures, notes };
   } finally {
