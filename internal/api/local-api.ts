@@ -7,6 +7,7 @@ import type { HealthStatus } from '../health/server';
 import type { Logger } from '../log/logger';
 import { HostFs, type Clock } from '../procfs/host';
 import { hostName } from '../agent/resource';
+import { KeptFilesHostFs } from '../procfs/kept-files';
 import type { ApiContext } from './context';
 import { CsvHistory } from './csv-history';
 import { readInventory, type Inventory } from './inventory';
@@ -57,7 +58,7 @@ export class LocalApi {
     const name = hostName(config, deps.env);
     const ring = new SampleRing(api.ring_size);
     const history = new CsvHistory(api.csv_dir, api.retention_days, logger);
-    const sampler = new Sampler(host, name, deps.clock, logger, (sample) => {
+    const sampler = new Sampler(new KeptFilesHostFs(config.host_root), name, deps.clock, logger, (sample) => {
       ring.push(sample);
       history.append(sample);
     });

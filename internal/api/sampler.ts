@@ -1,12 +1,13 @@
 // Reads the host every api.collect_interval through the procfs readers the collectors use, and
 // hands each sample on (to the ring and the CSV history). Independent of the OTLP export cycle.
-import { GuardedStatfs } from '../collector/statfs';
+import { statfsSync } from 'node:fs';
 import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
 import { classifyBlockDevice, readWholeDisks } from '../procfs/block';
 import { readCpufreq, readCpuinfo } from '../procfs/cpuinfo';
 import { readDiskstats } from '../procfs/diskstats';
-import type { Clock, HostFs } from '../procfs/host';
+import type { Clock } from '../procfs/host';
+import type { KeptFilesHostFs } from '../procfs/kept-files';
 import { readLoadavg } from '../procfs/loadavg';
 import { readMeminfo } from '../procfs/meminfo';
 import { readNetDev } from '../procfs/netdev';
@@ -18,7 +19,6 @@ const DISK_LIST_REFRESH_MS = 60_000;
 // Without cpufreq the frequency comes from /proc/cpuinfo, which is costly on x86 (the kernel
 // measures every CPU to print it): read at most this often.
 const CPUINFO_REFRESH_MS = 60_000;
-const STATFS_TIMEOUT_MS = 1_000;
 
 function mean(values: Iterable<number>): number | undefined {
   let sum = 0;
@@ -38,12 +38,11 @@ export class Sampler {
   private cpuinfoMhz: number | undefined;
   private cpuinfoAt = -Infinity;
   private cpufreq = true;
-  private readonly statfs = new GuardedStatfs();
   private readonly streak: FailureStreak;
   private running = false;
 
   constructor(
-    private readonly host: HostFs,
+    private readonly host: KeptFilesHostFs,
     private readonly hostName: string,
     private readonly clock: Clock,
     logger: Logger,
@@ -62,6 +61,7 @@ export class Sampler {
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.host.close();
   }
 
   /** One sample against the previous reading; a tick still running when the next is due is skipped. */
@@ -98,11 +98,9 @@ export class Sampler {
       attempt('/proc/loadavg', () => readLoadavg(this.host)),
       attempt('/proc/diskstats', () => this.readPhysicalDisks(monotonic)),
       attempt('/proc/net/dev', async () => (await readNetDev(this.host)).filter((n) => n.name !== 'lo')),
-      attempt('statfs /', async () => {
-        const outcome = await this.statfs.stat(this.host.resolve('/'), '/', STATFS_TIMEOUT_MS);
-        if ('skip' in outcome) throw new Error(outcome.why);
-        return outcome;
-      }),
+      // Synchronous, unlike the collectors' bounded statfs of every mount: the root file system
+      // is the one the agent runs from, and a pool round trip every second cost more than the call.
+      attempt('statfs /', async () => statfsSync(this.host.resolve('/'))),
     ]);
     const freqMhz = stat ? await this.frequency(stat.perCpu.map((c) => c.cpu), monotonic) : undefined;
     if (failed.length > 0) this.streak.failure(failed.join('; '));
