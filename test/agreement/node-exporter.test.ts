@@ -103,7 +103,7 @@ test('every shared counter and gauge agrees with node_exporter scraped around th
       for (const [direction, prefix] of [['receive', 'node_network_receive'], ['transmit', 'node_network_transmit']] as const) {
         const d = { ...i, 'network.io.direction': direction };
         both(`${device} ${direction} bytes`, total(ours, 'system.network.io', d), `${prefix}_bytes_total`, { device });
-        both(`${device} ${direction} packets`, total(ours, 'system.network.packet.count', d), `${prefix}_packets_total`, { device });
+        both(`${device} ${direction} packets`, total(ours, 'system.network.packet.count', { 'system.device': device, 'network.io.direction': direction }), `${prefix}_packets_total`, { device });
         both(`${device} ${direction} errors`, total(ours, 'system.network.errors', d), `${prefix}_errs_total`, { device });
         both(`${device} ${direction} dropped`, total(ours, 'system.network.packet.dropped', d), `${prefix}_drop_total`, { device });
       }

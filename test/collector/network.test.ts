@@ -20,7 +20,9 @@ describe('network collector', () => {
     const eno1 = { 'network.interface.name': 'eno1' };
     assert.equal(c.value('system.network.io', { ...eno1, 'network.io.direction': 'receive' }), 4123344512331);
     assert.equal(c.value('system.network.io', { ...eno1, 'network.io.direction': 'transmit' }), 28123344512);
-    assert.equal(c.value('system.network.packet.count', { ...eno1, 'network.io.direction': 'receive' }), 9123344123);
+    // The conventions name the interface system.device on packet counts alone.
+    assert.equal(c.value('system.network.packet.count', { 'system.device': 'eno1', 'network.io.direction': 'receive' }), 9123344123);
+    assert.ok(c.get('system.network.packet.count').points.every((p) => !('network.interface.name' in p.attributes)));
     assert.equal(c.value('system.network.packet.dropped', { ...eno1, 'network.io.direction': 'receive' }), 1123);
     assert.equal(c.value('system.network.errors', { 'network.interface.name': 'eno2', 'network.io.direction': 'receive' }), 3);
     assert.deepEqual([c.get('system.network.io').kind, c.get('system.network.io').unit], ['counter', 'By']);

@@ -52,7 +52,5 @@ export const KNOWN_DIFFERENCES: KnownDifference[] = [
   { profile: 'semconv', difference: 'process.*: resource attribute process.pid missing (one resource per process)' },
   { profile: 'semconv', difference: 'system.filesystem.utilization: attribute system.filesystem.state missing' },
   { profile: 'semconv', difference: 'system.network.connection.count: attribute network.interface.name missing' },
-  { profile: 'semconv', difference: 'system.network.packet.count: attribute network.interface.name not in the reference' },
-  { profile: 'semconv', difference: 'system.network.packet.count: attribute system.device missing' },
   { profile: 'semconv', difference: 'system.process.limit: missing (sent by default in the reference)' },
 ];

@@ -86,7 +86,8 @@ function expectations(points: readonly ReceivedPoint[]): Expectation[] {
   const iface = points.find((p) => p.name === 'system.network.io')?.attributes['network.interface.name'];
   if (typeof iface === 'string') {
     for (const [type, metric] of [['if_octets', 'system.network.io'], ['if_packets', 'system.network.packet.count'], ['if_errors', 'system.network.errors']]) {
-      out.push({ file: `interface-${iface}/${type}`, sources: ['receive', 'transmit'].map((d) => ({ metric, attributes: { 'network.interface.name': iface, 'network.io.direction': d } })) });
+      const key = metric === 'system.network.packet.count' ? 'system.device' : 'network.interface.name';
+      out.push({ file: `interface-${iface}/${type}`, sources: ['receive', 'transmit'].map((d) => ({ metric, attributes: { [key]: iface, 'network.io.direction': d } })) });
     }
   }
   const disk = points.find((p) => p.name === 'system.disk.io')?.attributes['system.device'];

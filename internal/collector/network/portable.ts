@@ -40,7 +40,7 @@ class PortableNetworkCollector implements Collector<typeof metrics> {
     for (const stats of await networkStats('*')) {
       if (!this.interfaces.accepts(stats.iface)) continue;
       // observe() drops the NaN packet counts.
-      for (const [key, value, attrs] of interfacePoints(netDevFromSi(stats))) out.observe(result, key, value, { 'network.interface.name': stats.iface, ...attrs });
+      for (const [key, value, attrs] of interfacePoints(netDevFromSi(stats))) out.observe(result, key, value, attrs);
     }
   }
 }

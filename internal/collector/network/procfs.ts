@@ -7,20 +7,23 @@ import { family, metrics, type NetworkSettings } from './declaration';
 import { readNetDev, type NetDevStat } from '../../procfs/netdev';
 import { TCP_STATE_NAMES, readTcpStates } from '../../procfs/tcp';
 
-const RECEIVE = { 'network.io.direction': 'receive' };
-const TRANSMIT = { 'network.io.direction': 'transmit' };
-
-/** The points of one interface's counters; the portable backend builds a NetDevStat and reuses this. */
+/**
+ * The points of one interface's counters, with their attributes; the portable backend builds a
+ * NetDevStat and reuses this. The conventions name the interface `system.device` on packet counts
+ * and `network.interface.name` on the others (both `device` under hostmetrics).
+ */
 export function interfacePoints(n: NetDevStat): Array<Observation<typeof metrics, Record<string, string>>> {
+  const on = (key: string, direction: string): Record<string, string> => ({ [key]: n.name, 'network.io.direction': direction });
+  const [rx, tx] = [on('network.interface.name', 'receive'), on('network.interface.name', 'transmit')];
   return [
-    ['io', int(n.rxBytes), RECEIVE],
-    ['io', int(n.txBytes), TRANSMIT],
-    ['packets', int(n.rxPackets), RECEIVE],
-    ['packets', int(n.txPackets), TRANSMIT],
-    ['errors', int(n.rxErrors), RECEIVE],
-    ['errors', int(n.txErrors), TRANSMIT],
-    ['dropped', int(n.rxDropped), RECEIVE],
-    ['dropped', int(n.txDropped), TRANSMIT],
+    ['io', int(n.rxBytes), rx],
+    ['io', int(n.txBytes), tx],
+    ['packets', int(n.rxPackets), on('system.device', 'receive')],
+    ['packets', int(n.txPackets), on('system.device', 'transmit')],
+    ['errors', int(n.rxErrors), rx],
+    ['errors', int(n.txErrors), tx],
+    ['dropped', int(n.rxDropped), rx],
+    ['dropped', int(n.txDropped), tx],
   ];
 }
 
@@ -42,7 +45,7 @@ class NetworkCollector implements Collector<typeof metrics> {
   async collect(result: BatchObservableResult | undefined, out: MetricSink<typeof metrics>): Promise<void> {
     for (const n of await readNetDev(this.ctx.host)) {
       if (!this.interfaces.accepts(n.name)) continue;
-      for (const [key, value, attrs] of interfacePoints(n)) out.observe(result, key, value, { 'network.interface.name': n.name, ...attrs });
+      for (const [key, value, attrs] of interfacePoints(n)) out.observe(result, key, value, attrs);
     }
     if (!out.has('connections')) return;
     for (const [count, attrs] of connectionPoints(await this.connectionCounts())) out.observe(result, 'connections', count, attrs);

@@ -76,7 +76,8 @@ const PROCESS_STATES: Readonly<Record<string, string>> = { defunct: 'zombies' };
 function interfaceRule(type: string): Rule {
   return (value, a) => {
     const ds = direction(a, 'rx', 'tx');
-    const name = attr(a, 'network.interface.name', 'device');
+    // semconv names the interface system.device on packet counts.
+    const name = attr(a, 'network.interface.name', 'system.device', 'device');
     return ds && name ? slot('interface', name, type, '', value, ds) : undefined;
   };
 }
