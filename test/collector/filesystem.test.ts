@@ -76,7 +76,7 @@ describe('filesystem collector', () => {
     assert.equal(c.value('system.filesystem.usage', { ...data, 'system.filesystem.state': 'free' }), (blocks / 2 - 1000) * 4096);
     assert.equal(c.value('system.filesystem.usage', { ...data, 'system.filesystem.state': 'reserved' }), 1000 * 4096);
     assert.equal(c.value('system.filesystem.limit', data), blocks * 4096);
-    assert.equal(c.value('system.filesystem.utilization', data), 0.5);
+    assert.equal(c.value('system.filesystem.utilization', { ...data, 'system.filesystem.state': 'used' }), 0.5);
     const point = c.point('system.filesystem.limit', data);
     assert.deepEqual(point.attributes, {
       'system.device': '/dev/mapper/vgdata-lvdata', 'system.filesystem.mode': 'rw',
@@ -184,10 +184,12 @@ describe('filesystem collector', () => {
 
 describe('filesystemPoints', () => {
   it('splits a file system into used, free and reserved that sum to its size', () => {
-    const points = filesystemPoints({ bsize: 4096, blocks: 1000, bfree: 300, bavail: 250, files: 0, ffree: 0 });
-    assert.deepEqual(points, [
-      ['usage', 700 * 4096, 'used'], ['usage', 250 * 4096, 'free'], ['usage', 50 * 4096, 'reserved'], ['limit', 1000 * 4096], ['utilization', 0.7],
-    ]);
+    const stats = { bsize: 4096, blocks: 1000, bfree: 300, bavail: 250, files: 0, ffree: 0 };
+    const points = filesystemPoints(stats, 'semconv');
+    const usage = [['usage', 700 * 4096, 'used'], ['usage', 250 * 4096, 'free'], ['usage', 50 * 4096, 'reserved'], ['limit', 1000 * 4096]];
+    // semconv: utilization by the usage states, summing to 1; the Collector: used / size alone.
+    assert.deepEqual(points, [...usage, ['utilization', 0.7, 'used'], ['utilization', 0.25, 'free'], ['utilization', 0.05, 'reserved']]);
+    assert.deepEqual(filesystemPoints(stats, 'hostmetrics'), [...usage, ['utilization', 0.7]]);
     // No inode table (btrfs, vfat, most network file systems): no inode points, not zeros.
     assert.ok(!points.some(([key]) => key === 'inodes'));
   });

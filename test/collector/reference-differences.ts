@@ -50,7 +50,6 @@ export const KNOWN_DIFFERENCES: KnownDifference[] = [
   { profile: 'semconv', difference: 'process.*: resource attribute process.creation.time missing (one resource per process)' },
   { profile: 'semconv', difference: 'process.*: resource attribute process.executable.build_id.htlhash missing (one resource per process)' },
   { profile: 'semconv', difference: 'process.*: resource attribute process.pid missing (one resource per process)' },
-  { profile: 'semconv', difference: 'system.filesystem.utilization: attribute system.filesystem.state missing' },
   { profile: 'semconv', difference: 'system.network.connection.count: attribute network.interface.name missing' },
   { profile: 'semconv', difference: 'system.process.limit: missing (sent by default in the reference)' },
 ];

@@ -8,9 +8,11 @@ const IDENTITY: Readonly<Record<string, AttributeDecl>> = {
   'system.filesystem.type': {},
 };
 
+const STATE = { values: ['used', 'free', 'reserved'] } as const;
+
 export const metrics = {
-  usage: { semconv: 'system.filesystem.usage', hostmetrics: 'system.filesystem.usage', kind: 'updowncounter', unit: 'By', value: 'int', description: 'File system space by state: used, free (available to users) and reserved (for root).', attributes: { ...IDENTITY, 'system.filesystem.state': { values: ['used', 'free', 'reserved'] } }, default: ON },
-  utilization: { semconv: 'system.filesystem.utilization', hostmetrics: 'system.filesystem.utilization', kind: 'gauge', unit: '1', value: 'double', description: 'Share of the file system\'s space in use.', attributes: IDENTITY, default: SEMCONV_ONLY, option: 'utilization' },
+  usage: { semconv: 'system.filesystem.usage', hostmetrics: 'system.filesystem.usage', kind: 'updowncounter', unit: 'By', value: 'int', description: 'File system space by state: used, free (available to users) and reserved (for root).', attributes: { ...IDENTITY, 'system.filesystem.state': STATE }, default: ON },
+  utilization: { semconv: 'system.filesystem.utilization', hostmetrics: 'system.filesystem.utilization', kind: 'gauge', unit: '1', value: 'double', description: 'Share of the file system\'s space in each state (semconv), or in use (hostmetrics).', attributes: { ...IDENTITY, 'system.filesystem.state': { ...STATE, profiles: ['semconv'] } }, default: SEMCONV_ONLY, option: 'utilization' },
   limit: { semconv: 'system.filesystem.limit', kind: 'updowncounter', unit: 'By', value: 'int', description: 'Total size of the file system.', attributes: IDENTITY, default: OFF },
   inodes: { hostmetrics: 'system.filesystem.inodes.usage', kind: 'updowncounter', unit: '{inodes}', value: 'int', description: 'File system inodes by state: used, free.', attributes: { ...IDENTITY, 'system.filesystem.state': { values: ['used', 'free'] } }, default: ON },
 } as const satisfies Metrics;

@@ -5,7 +5,7 @@ import { NameFilter, PatternList } from '../match';
 import type { MetricSink } from '../naming';
 import { readVirtualFsTypes } from '../../procfs/filesystems';
 import { readMountinfo, type MountInfo } from '../../procfs/mountinfo';
-import type { SystemCollectorsConfig } from '../../config/types';
+import type { NamingProfile, SystemCollectorsConfig } from '../../config/types';
 import { family, metrics, type FilesystemSettings } from './declaration';
 import { FailureStreak } from '../../log/streak';
 import { GuardedStatfs, type FsStats, type StatfsFunction } from '../statfs';
@@ -21,18 +21,19 @@ export interface FilesystemIdentity {
 /**
  * The points of one file system. free is what users can still write (bavail), reserved what only
  * root can (bfree - bavail), used the rest: the three sum to the size, as semconv asks.
- * Utilization is used / size, as the Collector computes it (df's Use% divides by used + free).
+ * Utilization is each state / size under semconv, which gives it the usage states (they sum to
+ * 1); the Collector has one utilization without a state, used / size (df's Use% divides by
+ * used + free).
  */
-export function filesystemPoints(s: FsStats): Array<Observation<typeof metrics, string>> {
+export function filesystemPoints(s: FsStats, profile: NamingProfile): Array<Observation<typeof metrics, string>> {
   const size = s.blocks * s.bsize;
-  const used = (s.blocks - s.bfree) * s.bsize;
-  const points: Array<Observation<typeof metrics, string>> = [
-    ['usage', int(used), 'used'],
-    ['usage', int(s.bavail * s.bsize), 'free'],
-    ['usage', int((s.bfree - s.bavail) * s.bsize), 'reserved'],
-    ['limit', int(size)],
-  ];
-  if (size > 0) points.push(['utilization', used / size]);
+  const states: Array<[string, number]> = [['used', (s.blocks - s.bfree) * s.bsize], ['free', s.bavail * s.bsize], ['reserved', (s.bfree - s.bavail) * s.bsize]];
+  const points: Array<Observation<typeof metrics, string>> = states.map(([state, bytes]) => ['usage', int(bytes), state]);
+  points.push(['limit', int(size)]);
+  if (size > 0) {
+    if (profile === 'semconv') for (const [state, bytes] of states) points.push(['utilization', bytes / size, state]);
+    else points.push(['utilization', states[0][1] / size]);
+  }
   // File systems without an inode table (btrfs, vfat, many network ones) report zero inodes.
   if (s.files > 0) points.push(['inodes', int(s.files - s.ffree), 'used'], ['inodes', int(s.ffree), 'free']);
   return points;
@@ -152,7 +153,7 @@ export class FilesystemCollector implements Collector<typeof metrics> {
         return;
       }
       const attrs = filesystemAttributes({ device: m.source, mountpoint: m.mountpoint, type: m.fstype, mode: mountMode(m) });
-      for (const [key, value, state] of filesystemPoints(outcome)) {
+      for (const [key, value, state] of filesystemPoints(outcome, this.ctx.naming)) {
         out.observe(result, key, value, state === undefined ? attrs : { ...attrs, 'system.filesystem.state': state });
       }
     });
