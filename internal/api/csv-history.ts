@@ -1,16 +1,32 @@
-// The daily CSV files on disk: appended one row per sample, deleted past the retention period,
-// read back for ranges older than the ring. A disk that refuses writes costs the history only:
-// the ring, the API and the OTLP export go on from memory.
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
+// The daily CSV files on disk: appended one row per sample, summarised once their day is over,
+// deleted past the retention period, read back for ranges older than the ring. A disk that
+// refuses writes costs the history only: the ring, the API and the OTLP export go on from memory.
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
-import { CSV_EOL, CSV_HEADER, DAY_MS, dayFileName, expiredDayFiles, formatRow, scanCsv, type RowView } from './csv';
+import { CSV_EOL, CSV_HEADER, DAY_MS, dayFileName, dayOfFileName, expiredDayFiles, formatRow, scanCsv, summaryFileName, type RowView } from './csv';
+import { columnsAt, decodeSummary, encodeSummary, summarizeCsv, SummaryError, type CsvSummary } from './csv-summary';
+import { SUMMARY_SLOT_SECONDS, type Slot, type StepBuckets } from './range';
 import type { Sample } from './sample';
 
 interface OpenDay {
   name: string;
   fd: number;
+}
+
+interface DayFile {
+  name: string;
+  path: string;
+  size: number;
+  mtimeMs: number;
+  /** Over, and not the file being written. */
+  closed: boolean;
+}
+
+/** Whether a slot holds rows of from ≤ ts_unix ≤ to and ts_unix < before. */
+function overlaps(slot: Slot, from: number, to: number, before: number): boolean {
+  return slot.maxTs >= from && slot.minTs <= to && slot.minTs < before;
 }
 
 function errorCode(err: unknown): string {
@@ -38,13 +54,28 @@ export class CsvHistory {
   private headerFirst = false;
   private failures = 0;
   private readonly streak: FailureStreak;
+  private readonly summaryStreak: FailureStreak;
+  /** Past days whose summary is to be checked or written. */
+  private readonly pending = new Set<string>();
+  private summaryTimer: NodeJS.Timeout | undefined;
+  /** Per day file: the unusable summary last logged, so each is logged once. */
+  private readonly rejected = new Map<string, string>();
+  /** Per day file: the file state a summary could not be written for, not tried again until it changes. */
+  private readonly unwritable = new Map<string, string>();
+  /** Summaries found unusable (truncated, corrupt, stale, another version's) since start. */
+  summariesRejected = 0;
+  /** How ranges were read since start: past days from their summary, files scanned whole, spans scanned. */
+  readonly reads = { summaries: 0, scanned: 0, spans: 0 };
 
   constructor(
     readonly dir: string,
     private readonly retentionDays: number,
     private readonly logger: Logger,
+    /** Wall-clock ms: which days are over. */
+    private readonly now: () => number = Date.now,
   ) {
     this.streak = new FailureStreak(logger, 'api.csv');
+    this.summaryStreak = new FailureStreak(logger, 'api.csv_summary');
   }
 
   /** Rows that could not be written since start (full or read-only disk, permissions). */
@@ -68,18 +99,21 @@ export class CsvHistory {
       this.streak.failure(errorCode(err), { file: join(this.dir, name), failures: this.failures });
       // Opened again for the next row: a remounted disk or a replaced file is written to, and a
       // row cut short here is then closed with a line end (see continuation).
-      this.close();
+      this.closeDay();
     }
   }
 
   private open(name: string): void {
-    this.close();
+    const previous = this.day?.name;
+    this.closeDay();
     mkdirSync(this.dir, { recursive: true });
     const fd = openSync(join(this.dir, name), 'a+');
     const { newline, header } = continuation(fd);
     this.day = { name, fd };
     this.newlineFirst = newline;
     this.headerFirst = header;
+    // Midnight: the day just ended is summarised.
+    if (previous !== undefined && previous !== name) this.queueSummary(previous);
   }
 
   /** Deletes the day files past retention, one log line each; returns the names deleted. */
@@ -106,31 +140,238 @@ export class CsvHistory {
 
   /**
    * The rows of the files with from ≤ ts_unix ≤ to and ts_unix < before (seconds), oldest first,
-   * handed to `onRow`. Returns how many rows were skipped as torn or unreadable.
+   * handed to `onRow`. A past day with a summary is read only over the bytes its slots in the
+   * range span. Returns how many rows were skipped as torn or unreadable.
    */
   read(from: number, to: number, before: number, onRow: (row: RowView) => void): number {
-    if (!Number.isFinite(from) || !Number.isFinite(to)) throw new RangeError(`CSV range must be finite (from ${from}, to ${to})`);
     let skipped = 0;
-    const lastDay = Math.floor((to * 1000) / DAY_MS);
-    for (let day = Math.floor((from * 1000) / DAY_MS); day <= lastDay; day += 1) {
-      const path = join(this.dir, dayFileName(day * DAY_MS));
-      if (!existsSync(path)) continue;
-      let bytes: Buffer;
-      try {
-        bytes = readFileSync(path);
-      } catch (err) {
-        this.logger.warn({ event: 'api.csv_read_failed', file: path, err: errorCode(err) }, `cannot read ${path}`);
+    const wanted = (row: RowView): void => {
+      const ts = row.values[0]!;
+      if (ts >= from && ts <= to && ts < before) onRow(row);
+    };
+    for (const day of this.days(from, to)) {
+      const summary = this.summaryOf(day);
+      if (summary === undefined) {
+        skipped += this.scanFile(day, wanted);
         continue;
       }
-      skipped += scanCsv(bytes, (row) => {
-        const ts = row.values[0]!;
-        if (ts >= from && ts <= to && ts < before) onRow(row);
-      });
+      let first = Infinity;
+      let end = 0;
+      for (const slot of summary.slots) {
+        if (!overlaps(slot, from, to, before)) continue;
+        first = Math.min(first, slot.firstByte);
+        end = Math.max(end, slot.endByte);
+      }
+      if (end > first) skipped += this.scanSpan(day, summary, first, end, wanted);
     }
     return skipped;
   }
 
+  /**
+   * The rows of `read` into step buckets, one source per file: a past day's summary gives the slots
+   * wholly inside the range, and only the rows of the slots the range cuts are read. A step that
+   * is not a multiple of the summaries' slot reads the rows.
+   */
+  readBuckets(from: number, to: number, before: number, buckets: StepBuckets): void {
+    const wanted = (row: RowView): void => {
+      const ts = row.values[0]!;
+      if (ts >= from && ts <= to && ts < before) buckets.add(row);
+    };
+    for (const day of this.days(from, to)) {
+      buckets.beginSource();
+      const summary = buckets.width === SUMMARY_SLOT_SECONDS ? this.summaryOf(day) : undefined;
+      if (summary === undefined) {
+        this.scanFile(day, wanted);
+        continue;
+      }
+      for (const slot of summary.slots) {
+        if (!overlaps(slot, from, to, before)) continue;
+        if (slot.minTs >= from && slot.maxTs <= to && slot.maxTs < before) {
+          buckets.addSlot(slot);
+          continue;
+        }
+        this.scanSpan(day, summary, slot.firstByte, slot.endByte, (row) => {
+          if (buckets.slotStart(row.values[0]!) === slot.start) wanted(row);
+        });
+      }
+    }
+  }
+
+  /** The day files of [from, to] that exist, oldest first. */
+  private *days(from: number, to: number): Generator<DayFile> {
+    if (!Number.isFinite(from) || !Number.isFinite(to)) throw new RangeError(`CSV range must be finite (from ${from}, to ${to})`);
+    const lastDay = Math.floor((to * 1000) / DAY_MS);
+    for (let day = Math.floor((from * 1000) / DAY_MS); day <= lastDay; day += 1) {
+      const name = dayFileName(day * DAY_MS);
+      const path = join(this.dir, name);
+      let stats: { size: number; mtimeMs: number };
+      try {
+        stats = statSync(path);
+      } catch (err) {
+        if (errorCode(err) !== 'ENOENT') this.logger.warn({ event: 'api.csv_read_failed', file: path, err: errorCode(err) }, `cannot read ${path}`);
+        continue;
+      }
+      yield { name, path, size: stats.size, mtimeMs: stats.mtimeMs, closed: this.isClosed(name, day * DAY_MS) };
+    }
+  }
+
+  /** A day that is over and not the one being written (a clock set back may write to an old day). */
+  private isClosed(name: string, dayMs: number): boolean {
+    return dayMs + DAY_MS <= this.now() && this.day?.name !== name;
+  }
+
+  private scanFile(day: DayFile, onRow: (row: RowView) => void): number {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(day.path);
+    } catch (err) {
+      this.logger.warn({ event: 'api.csv_read_failed', file: day.path, err: errorCode(err) }, `cannot read ${day.path}`);
+      return 0;
+    }
+    this.reads.scanned += 1;
+    return scanCsv(bytes, onRow);
+  }
+
+  /** The rows between two offsets of a summarised file, under the header in effect there. */
+  private scanSpan(day: DayFile, summary: CsvSummary, first: number, end: number, onRow: (row: RowView) => void): number {
+    const bytes = Buffer.alloc(end - first);
+    let fd: number | undefined;
+    try {
+      fd = openSync(day.path, 'r');
+      const got = readSync(fd, bytes, 0, bytes.length, first);
+      this.reads.spans += 1;
+      return scanCsv(bytes.subarray(0, got), onRow, { columns: columnsAt(summary, first) });
+    } catch (err) {
+      this.logger.warn({ event: 'api.csv_read_failed', file: day.path, err: errorCode(err) }, `cannot read ${day.path}`);
+      return 0;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+
+  /**
+   * The summary of a past day that matches the file as it is now; undefined when the day is
+   * today's, or its summary is missing or unusable (then it is written again in the background;
+   * an unusable one is counted and logged once).
+   */
+  private summaryOf(day: DayFile): CsvSummary | undefined {
+    if (!day.closed) return undefined;
+    const path = join(this.dir, summaryFileName(day.name));
+    let problem: string;
+    try {
+      const summary = decodeSummary(readFileSync(path));
+      if (summary.csvBytes === day.size && summary.csvMtimeMs === day.mtimeMs) {
+        this.reads.summaries += 1;
+        return summary;
+      }
+      problem = `stale: written for ${summary.csvBytes} bytes of ${day.name}, which now has ${day.size}`;
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT') {
+        this.queueSummary(day.name);
+        return undefined;
+      }
+      problem = err instanceof SummaryError ? err.message : errorCode(err);
+    }
+    const key = `${day.size}/${day.mtimeMs}/${problem}`;
+    if (this.rejected.get(day.name) !== key) {
+      this.rejected.set(day.name, key);
+      this.summariesRejected += 1;
+      this.logger.warn({ event: 'api.csv_summary_invalid', file: path, err: problem }, `ignoring ${summaryFileName(day.name)} (${problem}): ranges over that day read its rows until it is written again`);
+    }
+    this.queueSummary(day.name);
+    return undefined;
+  }
+
+  /** Queues a summary for every past day file without a usable one; at start. */
+  summarizePastDays(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return;
+    }
+    for (const name of names.sort()) {
+      const dayMs = dayOfFileName(name);
+      if (name.endsWith('.csv') && dayMs !== undefined && this.isClosed(name, dayMs)) this.queueSummary(name);
+    }
+  }
+
+  /** Checks or writes the day's summary soon, one file per turn of the event loop. */
+  private queueSummary(name: string): void {
+    this.pending.add(name);
+    this.nextSummary();
+  }
+
+  private nextSummary(): void {
+    if (this.summaryTimer !== undefined || this.pending.size === 0) return;
+    this.summaryTimer = setTimeout(() => {
+      this.summaryTimer = undefined;
+      const [name] = this.pending;
+      this.pending.delete(name!);
+      this.ensureSummary(name!);
+      this.nextSummary();
+    }, 0);
+    this.summaryTimer.unref();
+  }
+
+  /** Whether summaries are queued or being written (tests wait for none). */
+  get summarizing(): boolean {
+    return this.pending.size > 0 || this.summaryTimer !== undefined;
+  }
+
+  /** Writes the summary of a past day file unless a usable one is there. */
+  ensureSummary(name: string): void {
+    const path = join(this.dir, name);
+    const dayMs = dayOfFileName(name);
+    let day: DayFile;
+    try {
+      const stats = statSync(path);
+      day = { name, path, size: stats.size, mtimeMs: stats.mtimeMs, closed: dayMs !== undefined && this.isClosed(name, dayMs) };
+    } catch {
+      return;
+    }
+    if (!day.closed) return;
+    const target = join(this.dir, summaryFileName(name));
+    try {
+      const summary = decodeSummary(readFileSync(target));
+      if (summary.csvBytes === day.size && summary.csvMtimeMs === day.mtimeMs) return;
+    } catch {
+      // Missing or unusable: written below.
+    }
+    const attempt = `${day.size}/${day.mtimeMs}`;
+    if (this.unwritable.get(name) === attempt) return;
+    const temporary = `${target}.tmp`;
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, 'r');
+      const stats = fstatSync(fd);
+      const bytes = Buffer.alloc(stats.size);
+      const got = readSync(fd, bytes, 0, bytes.length, 0);
+      const summary = summarizeCsv(bytes.subarray(0, got), stats.mtimeMs);
+      // Written aside and renamed: a crash leaves the old summary or the new one, never half of one.
+      writeFileSync(temporary, encodeSummary(summary));
+      renameSync(temporary, target);
+      this.unwritable.delete(name);
+      this.summaryStreak.success({ file: target });
+      this.logger.info({ event: 'api.csv_summarized', file: target, slots: summary.slots.length }, `wrote ${summaryFileName(name)}`);
+    } catch (err) {
+      this.unwritable.set(name, attempt);
+      this.summaryStreak.failure(errorCode(err), { file: target });
+      rmSync(temporary, { force: true });
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+
+  /** Closes the day file and drops the summaries not yet written (the next start writes them). */
   close(): void {
+    clearTimeout(this.summaryTimer);
+    this.summaryTimer = undefined;
+    this.pending.clear();
+    this.closeDay();
+  }
+
+  private closeDay(): void {
     if (this.day === undefined) return;
     try {
       closeSync(this.day.fd);

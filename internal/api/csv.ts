@@ -6,7 +6,8 @@ export const CSV_HEADER = SAMPLE_FIELDS.join(',');
 /** RFC 4180 ends lines with CRLF; readers here accept LF as well. */
 export const CSV_EOL = '\r\n';
 
-const DAY_FILE = /^metrics-(\d{4}-\d{2}-\d{2})\.csv$/;
+// A day's CSV file, its summary (csv-summary.ts), and a summary being written.
+const DAY_FILE = /^metrics-(\d{4}-\d{2}-\d{2})\.(?:csv|summary|summary\.tmp)$/;
 export const DAY_MS = 86_400_000;
 
 /** `metrics-YYYY-MM-DD.csv` of the UTC day holding `ms`. */
@@ -14,7 +15,12 @@ export function dayFileName(ms: number): string {
   return `metrics-${new Date(ms).toISOString().slice(0, 10)}.csv`;
 }
 
-/** Midnight UTC (ms) of the day a file name holds, or undefined when it is not a day file. */
+/** `metrics-YYYY-MM-DD.summary`: the summary of the day file `csvName`. */
+export function summaryFileName(csvName: string): string {
+  return csvName.replace(/\.csv$/, '.summary');
+}
+
+/** Midnight UTC (ms) of the day a file name holds (CSV or summary), or undefined when it is not a day file. */
 export function dayOfFileName(name: string): number | undefined {
   const match = DAY_FILE.exec(name);
   if (match === null) return undefined;
@@ -22,7 +28,7 @@ export function dayOfFileName(name: string): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-/** Day files that retention removes at `nowMs`: whole days that ended more than `retentionDays` ago. */
+/** Day files (CSV and summaries) that retention removes at `nowMs`: whole days that ended more than `retentionDays` ago. */
 export function expiredDayFiles(names: readonly string[], nowMs: number, retentionDays: number): string[] {
   const today = Math.floor(nowMs / DAY_MS) * DAY_MS;
   const oldestKept = today - retentionDays * DAY_MS;
@@ -56,8 +62,18 @@ export interface RowView {
   /** ts_unix, then NUMERIC_FIELDS in their order; NaN where the row has no value. */
   readonly values: Float64Array;
   readonly cores: number[];
-  /** The host field's text. */
+  /** Where the row starts in the bytes scanned, and the byte after its line end. */
+  readonly start: number;
+  readonly end: number;
+  /** The host field's text; empty when the row has none. */
   host(): string;
+}
+
+export interface ScanOptions {
+  /** The header line in effect before the first byte (a scan from the middle of a file). */
+  columns?: string;
+  /** Each header line met, with the offset it starts at. */
+  onHeader?: (line: string, offset: number) => void;
 }
 
 // What a column holds, when it is not a number's slot in RowView.values (0 and up).
@@ -155,19 +171,21 @@ function coreList(bytes: Uint8Array, start: number, end: number, out: number[]):
  * It reads bytes rather than text and parses numbers in place: seven days of one-second samples
  * are 600,000 rows, and a step query over them must answer in a fraction of a second.
  */
-export function scanCsv(bytes: Uint8Array, onRow: (row: RowView) => void): number {
+export function scanCsv(bytes: Uint8Array, onRow: (row: RowView) => void, options: ScanOptions = {}): number {
   const slots = NUMERIC_FIELDS.length + 1;
   const values = new Float64Array(slots);
   const cores: number[] = [];
   let hostStart = 0;
   let hostEnd = 0;
   let hostQuoted = false;
-  const row: RowView = {
+  const row = {
     values,
     cores,
+    start: 0,
+    end: 0,
     host: () => (hostQuoted ? text(bytes, hostStart, hostEnd).replace(/""/g, '"') : text(bytes, hostStart, hostEnd)),
   };
-  let roles: Int16Array | undefined;
+  let roles = options.columns === undefined ? undefined : parseHeader(options.columns);
   let skipped = 0;
   let at = 0;
   const length = bytes.length;
@@ -181,12 +199,16 @@ export function scanCsv(bytes: Uint8Array, onRow: (row: RowView) => void): numbe
     if (isLetter(first)) {
       const lineEnd = bytes.indexOf(LF, at);
       const end = lineEnd === -1 ? length : lineEnd;
-      roles = parseHeader(text(bytes, lineStart, end > at && bytes[end - 1] === CR ? end - 1 : end));
+      const line = text(bytes, lineStart, end > at && bytes[end - 1] === CR ? end - 1 : end);
+      roles = parseHeader(line);
+      options.onHeader?.(line, lineStart);
       at = end + 1;
       continue;
     }
     for (let slot = 0; slot < slots; slot += 1) values[slot] = NaN;
     cores.length = 0;
+    hostStart = hostEnd = 0;
+    hostQuoted = false;
     let field = 0;
     let whole = roles !== undefined;
     // One field per turn; `at` ends on the byte after it: a comma, CR, LF, or the end of the bytes.
@@ -270,6 +292,8 @@ export function scanCsv(bytes: Uint8Array, onRow: (row: RowView) => void): numbe
       skipped += 1;
       continue;
     }
+    row.start = lineStart;
+    row.end = at;
     onRow(row);
   }
   return skipped;

@@ -57,7 +57,7 @@ export class LocalApi {
     const host = new HostFs(config.host_root);
     const name = hostName(config, deps.env);
     const ring = new SampleRing(api.ring_size);
-    const history = new CsvHistory(api.csv_dir, api.retention_days, logger);
+    const history = new CsvHistory(api.csv_dir, api.retention_days, logger, () => deps.clock.now());
     const sampler = new Sampler(new KeptFilesHostFs(config.host_root), name, deps.clock, logger, (sample) => {
       ring.push(sample);
       history.append(sample);
@@ -76,6 +76,8 @@ export class LocalApi {
     };
     try {
       localApi.prune();
+      // Past days without a summary (the agent was down at midnight, an older version) get one.
+      history.summarizePastDays();
       localApi.pruneTimer = setInterval(() => localApi.prune(), deps.pruneEveryMs ?? PRUNE_EVERY_MS);
       localApi.pruneTimer.unref();
       await sampler.start(api.collect_interval);

@@ -1,9 +1,9 @@
 // The local query API's routes, one table: what each path answers and whether it needs the token.
 import type { ApiContext } from './context';
-import { CSV_EOL, CSV_HEADER, formatRow, sampleOfRow, type RowView } from './csv';
+import { CSV_EOL, CSV_HEADER, formatRow, sampleOfRow } from './csv';
 import { pageRoutes } from './page';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus';
-import { BUCKET_FIELDS, parseRangeQuery, StepBuckets, type RangeQuery } from './range';
+import { BUCKET_FIELDS, parseRangeQuery, StepBuckets, type Bucket, type RangeQuery } from './range';
 import { SAMPLE_FIELDS, type Sample } from './sample';
 import { badParameter, send, sendJson, type ApiRequest, type Route } from './server';
 import { statusRoute } from './status';
@@ -53,10 +53,22 @@ function answer(request: ApiRequest, rows: readonly object[], fields: readonly s
  * The samples of a range, oldest first: from the CSV history up to the ring's oldest sample,
  * then from the ring, so that the seam has neither a gap nor a duplicate.
  */
-export function collectRange(context: ApiContext, query: RangeQuery, onRow: (row: RowView) => void, onSample: (sample: Sample) => void): void {
+function collectSamples(context: ApiContext, query: RangeQuery): Sample[] {
+  const samples: Sample[] = [];
   const ringStart = context.ring.oldest()?.ts_unix ?? Infinity;
-  if (query.from < ringStart) context.history.read(query.from, query.to, ringStart, onRow);
-  for (const sample of context.ring.between(query.from, query.to)) onSample(sample);
+  if (query.from < ringStart) context.history.read(query.from, query.to, ringStart, (row) => samples.push(sampleOfRow(row)));
+  for (const sample of context.ring.between(query.from, query.to)) samples.push(sample);
+  return samples;
+}
+
+/** The same samples in step buckets: the history's (from its daily summaries where it can), then the ring's. */
+function collectBuckets(context: ApiContext, query: RangeQuery, step: number): Bucket[] {
+  const buckets = new StepBuckets(step);
+  const ringStart = context.ring.oldest()?.ts_unix ?? Infinity;
+  if (query.from < ringStart) context.history.readBuckets(query.from, query.to, ringStart, buckets);
+  buckets.beginSource();
+  for (const sample of context.ring.between(query.from, query.to)) buckets.addSample(sample);
+  return buckets.finish();
 }
 
 function rangeRoute(context: ApiContext): Route {
@@ -73,13 +85,9 @@ function rangeRoute(context: ApiContext): Route {
           const step = Math.ceil((query.to - query.from) / MAX_RANGE_POINTS);
           return badParameter(request.res, 'step', `the range holds about ${Math.round(expected)} samples, more than ${MAX_RANGE_POINTS} answered one by one; add step (at least ${step}s)`);
         }
-        const samples: Sample[] = [];
-        collectRange(context, query, (row) => samples.push(sampleOfRow(row)), (sample) => samples.push(sample));
-        return answer(request, samples, SAMPLE_FIELDS, CSV_HEADER);
+        return answer(request, collectSamples(context, query), SAMPLE_FIELDS, CSV_HEADER);
       }
-      const buckets = new StepBuckets(query.step);
-      collectRange(context, query, (row) => buckets.add(row), (sample) => buckets.addSample(sample));
-      return answer(request, buckets.finish(), BUCKET_FIELDS, BUCKET_FIELDS.join(','));
+      return answer(request, collectBuckets(context, query, query.step), BUCKET_FIELDS, BUCKET_FIELDS.join(','));
     },
   };
 }

@@ -8,17 +8,12 @@ import { after, describe, it } from 'node:test';
 import { CSV_HEADER, dayFileName, formatRow, sampleOfRow } from '../../internal/api/csv';
 import { CsvHistory } from '../../internal/api/csv-history';
 import type { Sample } from '../../internal/api/sample';
-import { createLogger } from '../../internal/log/logger';
+import { logCapture } from '../support/log-capture';
 import { sampleAt } from '../support/samples';
 
 const root = mkdtempSync(join(tmpdir(), 'tfo-api-history-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-function logCapture(): { logger: ReturnType<typeof createLogger>; events(): string[] } {
-  let text = '';
-  const destination = { write: (line: string) => ((text += line), true) } as unknown as NodeJS.WritableStream;
-  return { logger: createLogger({ level: 'info', format: 'json', destination }), events: () => text.split('\n').filter(Boolean).map((l) => String((JSON.parse(l) as { event: string }).event)) };
-}
 
 function readAll(history: CsvHistory): Sample[] {
   const samples: Sample[] = [];

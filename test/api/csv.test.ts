@@ -2,7 +2,7 @@
 // restarts; retention by file name.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CSV_HEADER, dayFileName, dayOfFileName, expiredDayFiles, formatRow, sampleOfRow, scanCsv } from '../../internal/api/csv';
+import { CSV_HEADER, dayFileName, dayOfFileName, expiredDayFiles, formatRow, sampleOfRow, scanCsv, summaryFileName } from '../../internal/api/csv';
 import type { Sample } from '../../internal/api/sample';
 import { sampleAt } from '../support/samples';
 
@@ -92,6 +92,10 @@ describe('day files and retention', () => {
     assert.equal(dayOfFileName('metrics-2026-12-03.csv'), Date.parse('2026-12-03T00:00:00Z'));
     assert.equal(dayOfFileName('metrics-2026-12-03.csv.bak'), undefined);
     assert.equal(dayOfFileName('notes.csv'), undefined);
+    assert.equal(summaryFileName('metrics-2026-12-03.csv'), 'metrics-2026-12-03.summary');
+    assert.equal(dayOfFileName('metrics-2026-12-03.summary'), Date.parse('2026-12-03T00:00:00Z'));
+    assert.equal(dayOfFileName('metrics-2026-12-03.summary.tmp'), Date.parse('2026-12-03T00:00:00Z'));
+    assert.equal(dayOfFileName('metrics-2026-12-03.summary.bak'), undefined);
   });
 
   it('deletes exactly the days that ended more than retention_days ago', () => {
@@ -100,5 +104,7 @@ describe('day files and retention', () => {
     // 7 days back from now is 2026-11-26T10:00: that day is still needed.
     assert.deepEqual(expiredDayFiles(names, now, 7), ['metrics-2026-11-24.csv', 'metrics-2026-11-25.csv']);
     assert.deepEqual(expiredDayFiles(names, now, 1), ['metrics-2026-11-24.csv', 'metrics-2026-11-25.csv', 'metrics-2026-11-26.csv']);
+    const withSummaries = names.flatMap((name) => (name.endsWith('.csv') ? [name, summaryFileName(name)] : [name]));
+    assert.deepEqual(expiredDayFiles(withSummaries, now, 7), ['metrics-2026-11-24.csv', 'metrics-2026-11-24.summary', 'metrics-2026-11-25.csv', 'metrics-2026-11-25.summary']);
   });
 });

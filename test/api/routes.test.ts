@@ -5,17 +5,17 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CSV_HEADER, DAY_MS, dayFileName, formatRow } from '../../internal/api/csv';
+import { CSV_HEADER, DAY_MS, dayFileName, formatRow, summaryFileName } from '../../internal/api/csv';
 import { LocalApi } from '../../internal/api/local-api';
 import type { Bucket } from '../../internal/api/range';
 import type { Sample } from '../../internal/api/sample';
 import { defaultConfig } from '../../internal/config/defaults';
 import type { AgentConfig, ApiConfig } from '../../internal/config/types';
-import { createLogger } from '../../internal/log/logger';
 import { systemClock } from '../../internal/procfs/host';
 import { apiGet, type ApiRequestOptions } from '../support/api-client';
 import { makeCertificate } from '../support/certs';
 import { tempHostRoot } from '../support/host-root';
+import { logCapture } from '../support/log-capture';
 import { sampleAt } from '../support/samples';
 import { until } from '../support/wait';
 
@@ -28,11 +28,6 @@ function config(csvDir: string, api: Partial<ApiConfig>, hostRoot: string): Agen
   return { ...base, host_root: hostRoot, agent: { ...base.agent, hostname: 'api-test-host' }, api: { ...base.api, enabled: true, address: '127.0.0.1:0', csv_dir: csvDir, ...api } };
 }
 
-function logCapture(): { logger: ReturnType<typeof createLogger>; lines(): Array<Record<string, unknown>> } {
-  let text = '';
-  const destination = { write: (line: string) => ((text += line), true) } as unknown as NodeJS.WritableStream;
-  return { logger: createLogger({ level: 'info', format: 'json', destination }), lines: () => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
-}
 
 const PATHS = ['/inventory', '/metrics/latest', '/metrics/range?seconds=5'];
 
@@ -105,6 +100,7 @@ describe('answers', () => {
     // The ring holds 5: once 8 samples were taken, its oldest is younger than the first sample,
     // which is then served from the CSV file.
     await until('the ring wrapped', () => (readFileSync(join(csvDir, dayFileName(Date.now())), 'utf8').split('\n').length > 150 + 8 ? true : undefined));
+    await until('the past days summarised', () => (api.history.summarizing ? undefined : true));
   });
   after(() => api.stop());
 
@@ -153,6 +149,7 @@ describe('answers', () => {
     const answer = await apiGet(`${api.url}/metrics/range?from=${from}&to=${new Date(to * 1000).toISOString()}&step=3600s`);
     assert.equal(answer.status, 200, answer.text);
     const buckets = answer.json<Bucket[]>();
+    assert.equal(api.history.reads.summaries, 3, 'the three past days from their summaries');
     assert.equal(buckets.length, 72, 'three days of hours');
     assert.ok(buckets.every((b) => b.samples === 6), 'six rows an hour, the torn one not among them');
     const foreign = buckets.slice(24, 48);
@@ -209,21 +206,24 @@ describe('before the first sample', () => {
 });
 
 describe('retention', () => {
-  it('deletes exactly the day files past api.retention_days at start, one log line each', async () => {
+  it('deletes exactly the day files past api.retention_days at start, their summaries with them, one log line each', async () => {
     const csvDir = join(dir, 'csv-retention');
     mkdirSync(csvDir, { recursive: true });
     const day = (back: number) => dayFileName(Date.now() - back * DAY_MS);
-    const names = [day(10), day(9), day(8), day(7), day(1), day(0), 'metrics-notes.csv', 'keep.txt'];
+    const names = [day(10), day(9), summaryFileName(day(9)), day(8), `${summaryFileName(day(8))}.tmp`, day(7), day(1), day(0), 'metrics-notes.csv', 'metrics-notes.summary', 'keep.txt'];
     for (const name of names) writeFileSync(join(csvDir, name), CSV_HEADER + '\r\n');
     const host = tempHostRoot('procfs/vm-6.18-2cpu');
     after(() => host.remove());
     const logs = logCapture();
     const api = await LocalApi.start(config(csvDir, { retention_days: 7, collect_interval: 3_600_000 }, host.root), { logger: logs.logger, clock: systemClock, env: {} });
     after(() => api.stop());
-    assert.deepEqual(readdirSync(csvDir).sort(), [day(7), day(1), day(0), 'metrics-notes.csv', 'keep.txt'].sort());
     const deleted = logs.lines().filter((l) => l.event === 'api.csv_deleted').map((l) => String(l.file));
-    assert.deepEqual(deleted.sort(), [day(10), day(9), day(8)].map((n) => join(csvDir, n)).sort());
+    assert.deepEqual(deleted.sort(), [day(10), day(9), summaryFileName(day(9)), day(8), `${summaryFileName(day(8))}.tmp`].map((n) => join(csvDir, n)).sort());
     assert.equal(existsSync(join(csvDir, day(8))), false);
+    // The past days kept get their summaries; today's file is still being written and has none.
+    await until('summaries written', () => (api.history.summarizing ? undefined : true));
+    const kept = [day(7), summaryFileName(day(7)), day(1), summaryFileName(day(1)), day(0), 'metrics-notes.csv', 'metrics-notes.summary', 'keep.txt'];
+    assert.deepEqual(readdirSync(csvDir).sort(), kept.sort());
   });
 
   it('runs again while the agent runs: a day file that expires later is deleted and logged', async () => {
