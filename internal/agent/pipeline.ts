@@ -164,7 +164,7 @@ export class Pipeline {
     );
 
     this.startCollectors(provider, host, series, direct);
-    await this.startReceivers(provider, received, { transport: logsTransportOf, timeoutMs, retry: retryPolicy, spill: spill?.buffer });
+    await this.startReceivers(provider, received, { transport: logsTransportOf, timeoutMs: config.exporter.otlp.logs.timeout || timeoutMs, retry: retryPolicy, spill: spill?.buffer });
     // A collection now gives every collector its first snapshot (and /ready its answer); the
     // forced flush a moment later is the first export.
     await reader.collect();

@@ -104,21 +104,35 @@ function readableFile(path: string, file: string, context: CheckContext): Buffer
  * certificate, or a cert and key that do not load together, would otherwise pass here and then
  * fail every export (HTTP) or the start (gRPC) with a bare OpenSSL message.
  */
-function checkTlsContent(tls: AgentConfig['telemetryflow']['tls'], ca: Buffer | undefined, cert: Buffer | undefined, key: Buffer | undefined, { problems }: CheckContext): void {
+function checkTlsContent(section: string, tls: TlsFiles, ca: Buffer | undefined, cert: Buffer | undefined, key: Buffer | undefined, { problems }: CheckContext): void {
   if (ca !== undefined) {
     try {
       new X509Certificate(ca);
     } catch (error) {
-      problems.push({ path: 'telemetryflow.tls.ca_file', value: tls.ca_file, message: `must hold a PEM certificate (${(error as Error).message})` });
+      problems.push({ path: `${section}.ca_file`, value: tls.ca_file, message: `must hold a PEM certificate (${(error as Error).message})` });
     }
   }
   if (cert !== undefined && key !== undefined) {
     try {
       createSecureContext({ cert, key });
     } catch (error) {
-      problems.push({ path: 'telemetryflow.tls.cert_file', value: tls.cert_file, message: `and key_file must hold a PEM certificate and its private key (${(error as Error).message})` });
+      problems.push({ path: `${section}.cert_file`, value: tls.cert_file, message: `and key_file must hold a PEM certificate and its private key (${(error as Error).message})` });
     }
   }
+}
+
+type TlsFiles = Pick<AgentConfig['telemetryflow']['tls'], 'ca_file' | 'cert_file' | 'key_file'>;
+
+/** The files of one `tls:` section: a client certificate with its key, each readable; their content when `used`. */
+function checkTlsFiles(section: string, tls: TlsFiles, used: boolean, context: CheckContext): void {
+  if ((tls.cert_file === '') !== (tls.key_file === '')) {
+    const missing = tls.cert_file === '' ? 'cert_file' : 'key_file';
+    context.problems.push({ path: `${section}.${missing}`, message: 'cert_file and key_file must be set together (client certificate for mTLS)' });
+  }
+  const ca = readableFile(`${section}.ca_file`, tls.ca_file, context);
+  const cert = readableFile(`${section}.cert_file`, tls.cert_file, context);
+  const key = readableFile(`${section}.key_file`, tls.key_file, context);
+  if (used) checkTlsContent(section, tls, ca, cert, key, context);
 }
 
 function checkEndpoints(config: AgentConfig, { problems }: CheckContext): void {
@@ -134,6 +148,13 @@ function checkEndpoints(config: AgentConfig, { problems }: CheckContext): void {
   if (metrics !== '' && !metrics.startsWith('/') && !isHttpUrl(metrics)) {
     problems.push({ path: 'exporter.otlp.metrics_endpoint', value: metrics, message: 'must be a path such as "/v1/metrics" or an http(s) URL' });
   }
+  const logs = config.exporter.otlp.logs;
+  const logsProtocol = logs.protocol || protocol;
+  const endpointForm = isHttpUrl(logs.endpoint) || parseHostPort(logs.endpoint) !== undefined || parseUnixEndpoint(logs.endpoint) !== undefined;
+  if (logs.endpoint !== '' && !endpointForm && !(logsProtocol === 'http' && logs.endpoint.startsWith('/'))) {
+    const forms = logsProtocol === 'http' ? 'a path such as "/v1/logs", an http(s) URL (used as is), host:port or unix:/path/to.sock' : 'host:port such as "localhost:4317", a URL or unix:/path/to.sock';
+    problems.push({ path: 'exporter.otlp.logs.endpoint', value: logs.endpoint, message: `must be ${forms} (protocol ${logsProtocol})` });
+  }
 }
 
 /**
@@ -141,26 +162,25 @@ function checkEndpoints(config: AgentConfig, { problems }: CheckContext): void {
  * start exits 2, rather than the exporter refusing them at start. Never quotes the value.
  */
 function checkExportHeaders(config: AgentConfig, { problems }: CheckContext): void {
-  for (const [name, value] of Object.entries(config.exporter.otlp.headers)) {
-    try {
-      checkHeaders({ [name]: value });
-    } catch (error) {
-      if (!(error instanceof HeaderError)) throw error;
-      problems.push({ path: `exporter.otlp.headers.${name}`, message: `cannot be sent: ${error.reason}` });
+  const sets = [['exporter.otlp.headers', config.exporter.otlp.headers], ['exporter.otlp.logs.headers', config.exporter.otlp.logs.headers]] as const;
+  for (const [section, headers] of sets) {
+    for (const [name, value] of Object.entries(headers)) {
+      try {
+        checkHeaders({ [name]: value });
+      } catch (error) {
+        if (!(error instanceof HeaderError)) throw error;
+        problems.push({ path: `${section}.${name}`, message: `cannot be sent: ${error.reason}` });
+      }
     }
   }
 }
 
 function checkTls(config: AgentConfig, context: CheckContext): void {
   const tls = config.telemetryflow.tls;
-  if ((tls.cert_file === '') !== (tls.key_file === '')) {
-    const missing = tls.cert_file === '' ? 'cert_file' : 'key_file';
-    context.problems.push({ path: `telemetryflow.tls.${missing}`, message: 'cert_file and key_file must be set together (client certificate for mTLS)' });
-  }
-  const ca = readableFile('telemetryflow.tls.ca_file', tls.ca_file, context);
-  const cert = readableFile('telemetryflow.tls.cert_file', tls.cert_file, context);
-  const key = readableFile('telemetryflow.tls.key_file', tls.key_file, context);
-  if (tls.enabled) checkTlsContent(tls, ca, cert, key, context);
+  checkTlsFiles('telemetryflow.tls', tls, tls.enabled, context);
+  // The logs' own files are used when their connection is TLS: by its scheme, else tls.enabled.
+  const logsTls = schemeTls(config.exporter.otlp.logs.endpoint) ?? tls.enabled;
+  checkTlsFiles('exporter.otlp.logs.tls', config.exporter.otlp.logs.tls, logsTls, context);
   if (tls.enabled && tls.skip_verify) {
     context.warnings.push({ path: 'telemetryflow.tls.skip_verify', message: 'the collector certificate is not verified; anyone on the path can read the credentials' });
   }

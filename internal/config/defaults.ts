@@ -110,6 +110,7 @@ export function defaultConfig(): AgentConfig {
         metrics_endpoint: '',
         headers: {},
         keepalive: { interval: 30 * SECOND, timeout: 10 * SECOND },
+        logs: { endpoint: '', protocol: '', headers: {}, timeout: 0, compression: '', tls: { ca_file: '', cert_file: '', key_file: '' } },
       },
     },
     buffer: {

@@ -79,21 +79,25 @@ export function applyEnvironment(tree: Tree, env: Env, origins: Origins, problem
     if (variable !== undefined) set(keys, read(env, variable), variable);
   };
 
-  // OpenTelemetry's generic variables first, so the TelemetryFlow ones override them.
-  const otlpProtocolVariable = ['OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'].find((n) => read(env, n) !== undefined);
-  if (otlpProtocolVariable !== undefined) {
-    const requested = read(env, otlpProtocolVariable) as string;
+  // The signal-specific variable wins over the generic one, as the specification has it. The
+  // metrics' settings are the shared keys the logs follow; a logs key is set by the _LOGS_
+  // variable, or by the generic one when a _METRICS_ one took the shared key.
+  const metricsFirst = (suffix: string): string[] => [`OTEL_EXPORTER_OTLP_METRICS_${suffix}`, `OTEL_EXPORTER_OTLP_${suffix}`];
+  const logsFirst = (suffix: string): string[] =>
+    read(env, `OTEL_EXPORTER_OTLP_METRICS_${suffix}`) === undefined ? [`OTEL_EXPORTER_OTLP_LOGS_${suffix}`] : [`OTEL_EXPORTER_OTLP_LOGS_${suffix}`, `OTEL_EXPORTER_OTLP_${suffix}`];
+  const LOGS = ['exporter', 'otlp', 'logs'];
+
+  const setProtocol = (keys: readonly string[], variables: readonly string[]): void => {
+    const variable = variables.find((n) => read(env, n) !== undefined);
+    if (variable === undefined) return;
+    const requested = read(env, variable) as string;
     const protocol = OTLP_PROTOCOLS[requested];
-    if (protocol === undefined) {
-      problems.push({
-        path: otlpProtocolVariable,
-        value: requested,
-        message: `is not supported; supported: ${Object.keys(OTLP_PROTOCOLS).join(', ')} (http/json is not implemented)`,
-      });
-    } else {
-      set(['telemetryflow', 'protocol'], protocol, otlpProtocolVariable);
-    }
-  }
+    if (protocol !== undefined) set(keys, protocol, variable);
+    else problems.push({ path: variable, value: requested, message: `is not supported; supported: ${Object.keys(OTLP_PROTOCOLS).join(', ')} (http/json is not implemented)` });
+  };
+  // OpenTelemetry's generic variables first, so the TelemetryFlow ones override them.
+  setProtocol(['telemetryflow', 'protocol'], metricsFirst('PROTOCOL'));
+  setProtocol([...LOGS, 'protocol'], logsFirst('PROTOCOL'));
   setFirst(['telemetryflow', 'endpoint'], ['OTEL_EXPORTER_OTLP_ENDPOINT']);
 
   const byKey = new Map<string, [string, readonly string[]][]>();
@@ -106,26 +110,41 @@ export function applyEnvironment(tree: Tree, env: Env, origins: Origins, problem
 
   // The signal-specific URL is used as is: the whole endpoint for gRPC, the metrics URL for HTTP.
   const metricsEndpoint = read(env, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT');
+  const httpMetrics = getAt(tree, ['telemetryflow', 'protocol']) === 'http';
   if (metricsEndpoint !== undefined) {
-    if (getAt(tree, ['telemetryflow', 'protocol']) === 'http') {
+    if (httpMetrics) {
       set(['exporter', 'otlp', 'metrics_endpoint'], metricsEndpoint, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT');
     } else if (read(env, 'TELEMETRYFLOW_ENDPOINT') === undefined) {
       set(['telemetryflow', 'endpoint'], metricsEndpoint, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT');
     }
   }
-
-  // The signal-specific variable wins over the generic one, as the specification has it.
-  const metricsFirst = (suffix: string): string[] => [`OTEL_EXPORTER_OTLP_METRICS_${suffix}`, `OTEL_EXPORTER_OTLP_${suffix}`];
-  const timeoutVariable = metricsFirst('TIMEOUT').find((name) => read(env, name) !== undefined);
-  if (timeoutVariable !== undefined) {
-    const text = read(env, timeoutVariable) as string;
-    if (/^\d+$/.test(text)) set(['telemetryflow', 'timeout'], `${text}ms`, timeoutVariable);
-    else problems.push({ path: timeoutVariable, value: text, message: 'must be a whole number of milliseconds, e.g. 10000' });
+  const logsEndpoint = read(env, 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT');
+  const genericEndpoint = read(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (logsEndpoint !== undefined) {
+    set([...LOGS, 'endpoint'], logsEndpoint, 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT');
+  } else if (metricsEndpoint !== undefined && genericEndpoint !== undefined && read(env, 'TELEMETRYFLOW_ENDPOINT') === undefined) {
+    // The generic endpoint is the logs' own; over HTTP it is a base URL the signal's path goes under.
+    const httpLogs = (getAt(tree, [...LOGS, 'protocol']) || getAt(tree, ['telemetryflow', 'protocol'])) === 'http';
+    const version = getAt(tree, ['exporter', 'otlp', 'endpoint_version']) ?? 'v2';
+    set([...LOGS, 'endpoint'], httpLogs ? `${genericEndpoint.replace(/\/+$/, '')}/${String(version)}/logs` : genericEndpoint, 'OTEL_EXPORTER_OTLP_ENDPOINT');
   }
+
+  const setMilliseconds = (keys: readonly string[], variables: readonly string[]): void => {
+    const variable = variables.find((name) => read(env, name) !== undefined);
+    if (variable === undefined) return;
+    const text = read(env, variable) as string;
+    if (/^\d+$/.test(text)) set(keys, `${text}ms`, variable);
+    else problems.push({ path: variable, value: text, message: 'must be a whole number of milliseconds, e.g. 10000' });
+  };
+  setMilliseconds(['telemetryflow', 'timeout'], metricsFirst('TIMEOUT'));
+  setMilliseconds([...LOGS, 'timeout'], logsFirst('TIMEOUT'));
+  const files = [['ca_file', 'CERTIFICATE'], ['cert_file', 'CLIENT_CERTIFICATE'], ['key_file', 'CLIENT_KEY']] as const;
   setFirst(['exporter', 'otlp', 'compression'], metricsFirst('COMPRESSION'));
-  setFirst(['telemetryflow', 'tls', 'ca_file'], metricsFirst('CERTIFICATE'));
-  setFirst(['telemetryflow', 'tls', 'cert_file'], metricsFirst('CLIENT_CERTIFICATE'));
-  setFirst(['telemetryflow', 'tls', 'key_file'], metricsFirst('CLIENT_KEY'));
+  setFirst([...LOGS, 'compression'], logsFirst('COMPRESSION'));
+  for (const [key, suffix] of files) {
+    setFirst(['telemetryflow', 'tls', key], metricsFirst(suffix));
+    setFirst([...LOGS, 'tls', key], logsFirst(suffix));
+  }
 
   const mergePairs = (keys: readonly string[], variable: string): void => {
     const text = read(env, variable);
@@ -134,6 +153,7 @@ export function applyEnvironment(tree: Tree, env: Env, origins: Origins, problem
   };
   mergePairs(['exporter', 'otlp', 'headers'], 'OTEL_EXPORTER_OTLP_HEADERS');
   mergePairs(['exporter', 'otlp', 'headers'], 'OTEL_EXPORTER_OTLP_METRICS_HEADERS');
+  mergePairs([...LOGS, 'headers'], 'OTEL_EXPORTER_OTLP_LOGS_HEADERS');
   mergePairs(['agent', 'resource_attributes'], 'OTEL_RESOURCE_ATTRIBUTES');
   // OpenTelemetry's rule: OTEL_SERVICE_NAME wins over service.name in OTEL_RESOURCE_ATTRIBUTES.
   setFirst(['agent', 'resource_attributes', 'service.name'], ['OTEL_SERVICE_NAME']);

@@ -421,21 +421,23 @@ function applyEndpointScheme(config: AgentConfig, tree: Tree, warnings: ConfigWa
  */
 function moveEndpointCredentials(config: AgentConfig, problems: ConfigProblem[]): void {
   const otlp = config.exporter.otlp;
+  // The logs endpoint's credentials go with the log requests only.
   const endpoints = [
-    ['telemetryflow.endpoint', () => config.telemetryflow.endpoint, (url: string) => (config.telemetryflow.endpoint = url)],
-    ['exporter.otlp.metrics_endpoint', () => otlp.metrics_endpoint, (url: string) => (otlp.metrics_endpoint = url)],
+    ['telemetryflow.endpoint', () => config.telemetryflow.endpoint, (url: string) => (config.telemetryflow.endpoint = url), 'exporter.otlp.headers', otlp.headers],
+    ['exporter.otlp.metrics_endpoint', () => otlp.metrics_endpoint, (url: string) => (otlp.metrics_endpoint = url), 'exporter.otlp.headers', otlp.headers],
+    ['exporter.otlp.logs.endpoint', () => otlp.logs.endpoint, (url: string) => (otlp.logs.endpoint = url), 'exporter.otlp.logs.headers', otlp.logs.headers],
   ] as const;
-  for (const [path, read, write] of endpoints) {
+  for (const [path, read, write, headersKey, headers] of endpoints) {
     const written = read();
     const split = splitUrlCredentials(written);
     if (split === undefined) continue;
     write(split.url);
-    const existing = Object.keys(otlp.headers).find((name) => name.toLowerCase() === 'authorization');
+    const existing = Object.keys(headers).find((name) => name.toLowerCase() === 'authorization');
     if (existing !== undefined) {
-      problems.push({ path, value: maskUrlPassword(written), message: `carries credentials and exporter.otlp.headers sets ${existing} too; keep one of them` });
+      problems.push({ path, value: maskUrlPassword(written), message: `carries credentials and ${headersKey} sets ${existing} too; keep one of them` });
       continue;
     }
-    otlp.headers.Authorization = `Basic ${Buffer.from(`${split.username}:${split.password}`).toString('base64')}`;
+    headers.Authorization = `Basic ${Buffer.from(`${split.username}:${split.password}`).toString('base64')}`;
   }
 }
 

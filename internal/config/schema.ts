@@ -141,6 +141,14 @@ export const CONFIG_SCHEMA: JsonSchema = section({
       metrics_endpoint: text,
       headers: stringMap,
       keepalive: section({ interval: duration, timeout: duration }),
+      logs: section({
+        endpoint: text,
+        protocol: oneOf('', 'grpc', 'http'),
+        headers: stringMap,
+        timeout: duration,
+        compression: oneOf('', 'gzip', 'none'),
+        tls: section({ ca_file: text, cert_file: text, key_file: text }),
+      }),
     }),
   }),
   buffer: section({

@@ -17,8 +17,9 @@ function masked(config: AgentConfig): AgentConfig {
     const keys = path.split('.');
     if (getAt(copy as unknown as Tree, keys)) setAt(copy as unknown as Tree, keys, MASK);
   }
-  const headers = copy.exporter.otlp.headers;
-  for (const name of Object.keys(headers)) if (isSecretHeaderName(name)) headers[name] = MASK;
+  for (const headers of [copy.exporter.otlp.headers, copy.exporter.otlp.logs.headers]) {
+    for (const name of Object.keys(headers)) if (isSecretHeaderName(name)) headers[name] = MASK;
+  }
   return maskUrlPasswords(copy as unknown as Tree) as unknown as AgentConfig;
 }
 

@@ -156,6 +156,21 @@ export interface OtlpExporterConfig {
   headers: Record<string, string>;
   /** gRPC: HTTP/2 pings on an idle session; interval 0 turns them off. */
   keepalive: { interval: number; timeout: number };
+  /** The logs service's own settings; each one left empty follows the metrics export's. */
+  logs: OtlpLogsConfig;
+}
+
+/** Where the log records (collectd notifications) go, when not beside the metrics. */
+export interface OtlpLogsConfig {
+  /** HTTP: a path under the metrics endpoint or a whole URL used as is; gRPC: host:port, a URL or unix:/path. */
+  endpoint: string;
+  protocol: Protocol | '';
+  /** Sent with log requests over exporter.otlp.headers. */
+  headers: Record<string, string>;
+  /** 0: telemetryflow.timeout. */
+  timeout: number;
+  compression: Compression | '';
+  tls: Pick<TlsConfig, 'ca_file' | 'cert_file' | 'key_file'>;
 }
 
 export interface BufferConfig {

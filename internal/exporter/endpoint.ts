@@ -67,10 +67,47 @@ function tcp(host: string, port: number): Destination {
  * (a path, or a whole URL) wins; otherwise `/{endpoint_version}/metrics` under the endpoint.
  */
 export function resolveExportTarget(config: AgentConfig, signal: Signal = 'metrics'): ExportTarget {
-  const target = resolveMetricsTarget(config);
-  if (signal === 'metrics' || target.protocol === 'grpc') return target;
-  // Logs go beside the metrics: the same URL with its last `metrics` segment as `logs`.
+  if (signal === 'metrics') return resolveMetricsTarget(config);
+  const view = logsExportConfig(config);
+  const target = resolveMetricsTarget(view);
+  // A logs path or URL of its own is used as is.
+  const own = view.exporter.otlp.metrics_endpoint !== '' && view.exporter.otlp.metrics_endpoint === config.exporter.otlp.logs.endpoint;
+  if (target.protocol === 'grpc' || own) return target;
+  // Otherwise logs go beside the metrics: the same URL with its last `metrics` segment as `logs`.
   return { ...target, url: target.url.replace(/\/metrics(\/?)$/, '/logs$1') };
+}
+
+/**
+ * What the logs service's transport is made from: the metrics export's settings, with each one
+ * exporter.otlp.logs sets in its place (its headers over the shared ones).
+ */
+export function logsExportConfig(config: AgentConfig): AgentConfig {
+  const { telemetryflow: tf, exporter } = config;
+  const { logs, ...otlp } = exporter.otlp;
+  const protocol = logs.protocol || tf.protocol;
+  let endpoint = tf.endpoint;
+  let metricsEndpoint = otlp.metrics_endpoint;
+  if (logs.endpoint !== '') {
+    // Over HTTP a path (under the endpoint) or a whole URL is the logs URL; anything else is the endpoint.
+    if (protocol === 'http' && (logs.endpoint.startsWith('/') || /^https?:\/\//i.test(logs.endpoint))) metricsEndpoint = logs.endpoint;
+    else [endpoint, metricsEndpoint] = [logs.endpoint, ''];
+  }
+  // A client certificate and its key go together: both the logs' own, or both the shared ones.
+  const pair = logs.tls.cert_file !== '' ? logs.tls : tf.tls;
+  return {
+    ...config,
+    telemetryflow: {
+      ...tf,
+      endpoint,
+      protocol,
+      timeout: logs.timeout || tf.timeout,
+      tls: { ...tf.tls, ca_file: logs.tls.ca_file || tf.tls.ca_file, cert_file: pair.cert_file, key_file: pair.key_file },
+    },
+    exporter: {
+      ...exporter,
+      otlp: { ...otlp, logs, metrics_endpoint: metricsEndpoint, compression: logs.compression || otlp.compression, headers: { ...otlp.headers, ...logs.headers } },
+    },
+  };
 }
 
 /** What an exporter sends: its HTTP path and gRPC service follow. */

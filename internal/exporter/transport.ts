@@ -1,6 +1,6 @@
 // Picks the transport for the configured protocol; live exports and buffer replays share it.
 import type { AgentConfig } from '../config/types';
-import { resolveExportTarget, type Signal } from './endpoint';
+import { logsExportConfig, resolveExportTarget, type Signal } from './endpoint';
 import { exportHeaders } from './headers';
 import { proxyFor } from './proxy';
 import { TlsSource } from './tls';
@@ -12,9 +12,11 @@ import type { OtlpTransport } from './types';
  */
 export function createTransport(config: AgentConfig, agentId: string, env: NodeJS.ProcessEnv = process.env, signal: Signal = 'metrics'): OtlpTransport {
   const target = resolveExportTarget(config, signal);
-  const headers = exportHeaders(config, agentId);
-  const tls = target.tls ? new TlsSource(config.telemetryflow.tls) : undefined;
-  const { compression, keepalive } = config.exporter.otlp;
+  // The logs service: the metrics' settings with exporter.otlp.logs over them.
+  const effective = signal === 'logs' ? logsExportConfig(config) : config;
+  const headers = exportHeaders(effective, agentId);
+  const tls = target.tls ? new TlsSource(effective.telemetryflow.tls) : undefined;
+  const { compression, keepalive } = effective.exporter.otlp;
   const { destination } = target;
   // A collector on a unix socket is on this host: no proxy in between.
   const proxy = destination.kind === 'tcp' ? proxyFor(target.protocol === 'grpc' ? 'grpc' : target.tls ? 'https' : 'http', destination.host, destination.port, env) : undefined;

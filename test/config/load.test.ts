@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { defaultConfig } from '../../internal/config/defaults';
 import { ConfigError, MAX_LISTED_PROBLEMS, type ConfigProblem } from '../../internal/config/errors';
 import { CONFIG_LIMITS, loadConfig, type LoadOptions } from '../../internal/config/load';
+import { renderConfigYaml } from '../../internal/config/show';
 import { FIXTURES } from '../support/paths';
 import { tempDir } from './temp';
 
@@ -638,6 +639,76 @@ describe('environment bindings', () => {
       [true, join(tls, 'ca.crt'), join(tls, 'client.crt'), join(tls, 'client.key')],
     );
     assert.equal(load('', { OTEL_EXPORTER_OTLP_TIMEOUT: '2500' }).config.telemetryflow.timeout, 2500);
+  });
+
+  it('maps the OTEL_EXPORTER_OTLP_LOGS_* variables onto exporter.otlp.logs, leaving the metrics export alone', () => {
+    const tls = join(FIXTURES, 'tls');
+    const { config } = load('', {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'metrics.example:4317',
+      OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'https://logs.example:4318/ingest/logs',
+      OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'http/protobuf',
+      OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'X-Logs-Tenant=t1,X-Logs-Token=s3cret',
+      OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: '7000',
+      OTEL_EXPORTER_OTLP_LOGS_COMPRESSION: 'none',
+      OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE: join(tls, 'ca.crt'),
+      OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE: join(tls, 'client.crt'),
+      OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY: join(tls, 'client.key'),
+    });
+    assert.deepEqual(config.exporter.otlp.logs, {
+      endpoint: 'https://logs.example:4318/ingest/logs',
+      protocol: 'http',
+      headers: { 'X-Logs-Tenant': 't1', 'X-Logs-Token': 's3cret' },
+      timeout: 7000,
+      compression: 'none',
+      tls: { ca_file: join(tls, 'ca.crt'), cert_file: join(tls, 'client.crt'), key_file: join(tls, 'client.key') },
+    });
+    assert.deepEqual(
+      [config.telemetryflow.endpoint, config.telemetryflow.protocol, config.telemetryflow.timeout, config.exporter.otlp.compression, config.exporter.otlp.headers, config.telemetryflow.tls.ca_file],
+      ['metrics.example:4317', 'grpc', defaultConfig().telemetryflow.timeout, 'gzip', {}, ''],
+    );
+    assert.doesNotMatch(renderConfigYaml(config), /s3cret/, 'a credential header of the logs is masked in config show');
+  });
+
+  it('a generic OTLP variable speaks for the logs where a _METRICS_ one took the metrics\' key', () => {
+    const { config } = load('', {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'generic:4317',
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'metrics:4317',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '2500',
+      OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '4000',
+      OTEL_EXPORTER_OTLP_COMPRESSION: 'none',
+      OTEL_EXPORTER_OTLP_METRICS_COMPRESSION: 'gzip',
+    });
+    assert.deepEqual([config.telemetryflow.endpoint, config.telemetryflow.timeout, config.exporter.otlp.compression], ['metrics:4317', 4000, 'gzip']);
+    assert.deepEqual([config.exporter.otlp.logs.endpoint, config.exporter.otlp.logs.timeout, config.exporter.otlp.logs.compression], ['generic:4317', 2500, 'none']);
+    const http = load('', {
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://generic:4318/',
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://metrics:4318/v1/metrics',
+    }).config;
+    assert.equal(http.exporter.otlp.logs.endpoint, 'http://generic:4318/v2/logs', 'over HTTP the generic endpoint is a base URL');
+    const plain = load('', { OTEL_EXPORTER_OTLP_ENDPOINT: 'generic:4317', OTEL_EXPORTER_OTLP_TIMEOUT: '2500' }).config;
+    assert.deepEqual(plain.exporter.otlp.logs, defaultConfig().exporter.otlp.logs, 'without _METRICS_ ones the logs follow the shared keys');
+  });
+
+  it('names the _LOGS_ variable or key that is wrong', () => {
+    assert.deepEqual(problemsOf(() => load('', { OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'http/json' })).problems, [
+      { path: 'OTEL_EXPORTER_OTLP_LOGS_PROTOCOL', value: 'http/json', message: 'is not supported; supported: grpc, http/protobuf (http/json is not implemented)' },
+    ]);
+    assert.deepEqual(problemsOf(() => load('', { OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: '5s' })).problems, [
+      { path: 'OTEL_EXPORTER_OTLP_LOGS_TIMEOUT', value: '5s', message: 'must be a whole number of milliseconds, e.g. 10000' },
+    ]);
+    assert.deepEqual(problemsOf(() => load('exporter: {otlp: {logs: {endpoint: "not an endpoint"}}}\n')).problems, [
+      { path: 'exporter.otlp.logs.endpoint', value: 'not an endpoint', message: 'must be host:port such as "localhost:4317", a URL or unix:/path/to.sock (protocol grpc)' },
+    ]);
+    const files = problemsOf(() => load('', { OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE: join(FIXTURES, 'tls', 'client.crt'), OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE: '/nonexistent/ca.crt' })).problems;
+    assert.deepEqual(files.map((p) => p.path).sort(), ['exporter.otlp.logs.tls.ca_file', 'exporter.otlp.logs.tls.key_file']);
+  });
+
+  it('moves the credentials of a logs endpoint URL into the logs headers only', () => {
+    const { config } = load('', { OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://logs:pw@127.0.0.1:4318/v1/logs', OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'http/protobuf' });
+    assert.equal(config.exporter.otlp.logs.endpoint, 'http://127.0.0.1:4318/v1/logs');
+    assert.equal(config.exporter.otlp.logs.headers.Authorization, `Basic ${Buffer.from('logs:pw').toString('base64')}`);
+    assert.deepEqual(config.exporter.otlp.headers, {});
   });
 
   it('names the OTLP variable whose timeout or compression is wrong', () => {
