@@ -34,6 +34,21 @@ describe('processes collector', () => {
     assert.equal(count.points.length, 4);
     assert.equal(c.value('system.process.created'), 98765);
     assert.equal(c.get('system.process.created').kind, 'counter');
+    // The fake host has no /proc/sys: no limit rather than a guess.
+    assert.equal(c.has('system.process.limit'), false);
+  });
+
+  it('semconv: system.process.limit, the smaller of threads-max and pid_max', async () => {
+    const host = processHost('RS');
+    after(() => host.remove());
+    host.write('/proc/sys/kernel/pid_max', '4194304\n');
+    host.write('/proc/sys/kernel/threads-max', '63224\n');
+    const c = await collectOnce(processesFactory, { hostRoot: host.root });
+    const limit = c.get('system.process.limit');
+    assert.deepEqual([limit.kind, limit.unit, c.value('system.process.limit')], ['updowncounter', '{thread}', 63224]);
+    host.write('/proc/sys/kernel/threads-max', '8000000\n');
+    assert.equal((await collectOnce(processesFactory, { hostRoot: host.root })).value('system.process.limit'), 4194304);
+    assert.equal((await collectOnce(processesFactory, { hostRoot: host.root, naming: 'hostmetrics' })).names.some((n) => n.endsWith('limit')), false, 'not a Collector metric');
   });
 
   it('hostmetrics: the Collector\'s states, running and blocked from /proc/stat', async () => {

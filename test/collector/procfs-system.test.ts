@@ -13,6 +13,7 @@ import { parsePressure, readPressure } from '../../internal/procfs/pressure';
 import { pidStateCode } from '../../internal/procfs/process-states';
 import { cpuTotal, parseStat, readStat } from '../../internal/procfs/stat';
 import { parseSwaps } from '../../internal/procfs/swaps';
+import { parseSysctlCount, readTaskLimit } from '../../internal/procfs/task-limit';
 import { parseUptime } from '../../internal/procfs/uptime';
 import { parseVmstat } from '../../internal/procfs/vmstat';
 import { tempHostRoot } from '../support/host-root';
@@ -166,6 +167,16 @@ describe('small files', () => {
   it('uptime', () => {
     assert.deepEqual(parseUptime('1359.88 2270.30\n'), { uptime: 1359.88, idle: 2270.3 });
     assertRejectsBroken(parseUptime, '1359.88 2270.30\n', '/proc/uptime');
+  });
+
+  it('pid_max and threads-max: the task limit is the smaller', () => {
+    assert.equal(parseSysctlCount(fixture('vm-6.18-2cpu', '/proc/sys/kernel/pid_max'), 'pid_max'), 32768);
+    assert.equal(parseSysctlCount(fixture('vm-6.18-2cpu', '/proc/sys/kernel/threads-max'), 'threads-max'), 192724);
+    assert.equal(readTaskLimit(new HostFs(join(FIXTURES, 'procfs/vm-6.18-2cpu'))), 32768);
+    assert.equal(readTaskLimit(new HostFs(join(FIXTURES, 'procfs/container-lxcfs-5.4'))), undefined, 'no /proc/sys: no limit');
+    for (const text of ['', ' \n', 'garbage\n', '-1\n', '4194304 12\n', '99999999999999999999\n']) {
+      assert.throws(() => parseSysctlCount(text, '/proc/sys/kernel/pid_max'), (err: unknown) => err instanceof ParseError && err.message.startsWith('/proc/sys/kernel/pid_max'), JSON.stringify(text));
+    }
   });
 
   it('file-nr and entropy', () => {

@@ -51,5 +51,4 @@ export const KNOWN_DIFFERENCES: KnownDifference[] = [
   { profile: 'semconv', difference: 'process.*: resource attribute process.executable.build_id.htlhash missing (one resource per process)' },
   { profile: 'semconv', difference: 'process.*: resource attribute process.pid missing (one resource per process)' },
   { profile: 'semconv', difference: 'system.network.connection.count: attribute network.interface.name missing' },
-  { profile: 'semconv', difference: 'system.process.limit: missing (sent by default in the reference)' },
 ];

@@ -7,6 +7,8 @@ export const metrics = {
     default: ON,
   },
   created: { semconv: 'system.process.created', hostmetrics: 'system.processes.created', kind: 'counter', unit: { semconv: '{process}', hostmetrics: '{processes}' }, value: 'int', description: 'Processes and threads created since boot.', default: ON },
+  // The Collector has no such metric.
+  limit: { semconv: 'system.process.limit', kind: 'updowncounter', unit: '{thread}', value: 'int', description: 'Tasks (processes and threads) the kernel allows at once: the smaller of kernel.threads-max and kernel.pid_max.', default: ON },
 } as const satisfies Metrics;
 
 export const family: Family<typeof metrics, undefined> = {
@@ -16,5 +18,5 @@ export const family: Family<typeof metrics, undefined> = {
   switch: 'collectors.system.processes',
   enabled: (config) => config.collectors.system.enabled && config.collectors.system.processes,
   settings: () => undefined,
-  sources: '/proc/<pid>/stat (state of each), /proc/stat',
+  sources: '/proc/<pid>/stat (state of each), /proc/stat, /proc/sys/kernel/{pid_max,threads-max}',
 };

@@ -9,7 +9,7 @@ import { processStateCounts } from './procfs';
 /**
  * Process counts by state through si.processes() (macOS: `ps`; Windows: PowerShell), mapped to
  * kernel state letters so the procfs family's vocabulary serves both backends. si counts
- * running, sleeping and blocked; processes created since boot has no portable source.
+ * running, sleeping and blocked; processes created since boot and the task limit have no portable source.
  */
 class PortableProcessesCollector implements Collector<typeof metrics> {
   readonly name = family.name;

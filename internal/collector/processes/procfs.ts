@@ -6,6 +6,7 @@ import type { MetricSink } from '../naming';
 import { family, metrics } from './declaration';
 import { readProcessStates } from '../../procfs/process-states';
 import { readStat } from '../../procfs/stat';
+import { readTaskLimit } from '../../procfs/task-limit';
 
 // Every state is reported each cycle, zero included, so a series never vanishes and reappears.
 const STATE = metrics.count.attributes['process.state'];
@@ -54,6 +55,10 @@ class ProcessesCollector implements Collector<typeof metrics> {
     }
     for (const [state, n] of counts) out.observe(result, 'count', int(n), { 'process.state': state });
     out.observe(result, 'created', int(stat.processesCreated));
+    if (out.has('limit')) {
+      const limit = readTaskLimit(this.ctx.host);
+      if (limit !== undefined) out.observe(result, 'limit', int(limit));
+    }
   }
 }
 
