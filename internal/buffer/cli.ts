@@ -102,6 +102,8 @@ export function bufferQuarantine(config: AgentConfig, options: { json: boolean; 
 export interface DrainOptions {
   /** The configured exporter's transport (same endpoint, TLS, headers, protocol). */
   transport: OtlpTransport;
+  /** The logs service's, for stored log records; made when the first one is replayed. */
+  logsTransport?: () => OtlpTransport;
   logger: Logger;
   out: Output;
   err: Output;
@@ -140,6 +142,7 @@ export async function bufferDrain(config: AgentConfig, options: DrainOptions): P
     const replayer = new Replayer({
       buffer,
       transport: options.transport,
+      logsTransport: options.logsTransport,
       logger: options.logger,
       timeoutMs: config.telemetryflow.timeout,
       retry: config.telemetryflow.retry,
@@ -171,17 +174,21 @@ export async function bufferDrain(config: AgentConfig, options: DrainOptions): P
  * Ctrl-C stops between requests and leaves the rest in the buffer.
  */
 export async function runBufferDrain(config: AgentConfig, logger: Logger, giveUpAfterMs: number): Promise<number> {
-  const transport = createTransport(config, resolveAgentId(config, new HostFs(config.host_root), logger).id);
+  const agentId = resolveAgentId(config, new HostFs(config.host_root), logger).id;
+  const transport = createTransport(config, agentId);
+  let logsTransport: OtlpTransport | undefined;
+  const logsTransportOf = (): OtlpTransport => (logsTransport ??= createTransport(config, agentId, undefined, 'logs'));
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    return await bufferDrain(config, { transport, logger, out: process.stdout, err: process.stderr, giveUpAfterMs, signal: abort.signal });
+    return await bufferDrain(config, { transport, logsTransport: logsTransportOf, logger, out: process.stdout, err: process.stderr, giveUpAfterMs, signal: abort.signal });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await transport.close();
+    await logsTransport?.close();
   }
 }
 

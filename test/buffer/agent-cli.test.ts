@@ -12,6 +12,7 @@ import { LOCK_FILE } from '../../internal/buffer/lock';
 import { DB_FILE } from '../../internal/buffer/store';
 import { ExportAccounting } from '../../internal/exporter/accounting';
 import { silentLogger } from '../../internal/log/logger';
+import { encodeLogs } from '../../internal/logs/records';
 import { CLI } from '../support/paths';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver';
 import { BatchFactory, keysOf, pointKey } from './batches';
@@ -190,6 +191,31 @@ describe('buffer with the agent CLI', () => {
       const again = await runCli(['buffer', 'drain', '-c', config]);
       assert.equal(again.status, 0);
       assert.match(again.stdout, /buffer is empty/);
+    } finally {
+      await factory.close();
+      cleanup();
+    }
+  });
+
+  test('buffer drain replays stored log records to the logs service, metrics to the metrics service', async () => {
+    const { dir, cleanup } = tempDir('cli');
+    const factory = new BatchFactory(25);
+    try {
+      const config = writeConfig(dir, receiver, 'http');
+      const buffer = SpillBuffer.open({ config: bufferConfig(join(dir, 'buffer')), accounting: new ExportAccounting(), logger: silentLogger() });
+      const [metrics] = await factory.many(1);
+      const time: [number, number] = [1_700_000_000, 0];
+      const records = ['disk full', 'disk almost full'].map((body) => ({ time, observedTime: time, severity: 'ERROR' as const, body, attributes: {}, resource: { 'host.name': 'web1' } }));
+      buffer.accept({ body: encodeLogs(records), points: 2, createdAt: Date.now(), signal: 'logs' });
+      buffer.accept(metrics);
+      buffer.close();
+      receiver.reset();
+      const drain = await runCli(['buffer', 'drain', '-c', config, '--give-up-after', '10s']);
+      assert.equal(drain.status, 0, drain.stdout + drain.stderr);
+      assert.match(drain.stdout, /replayed 27 points/);
+      assert.deepEqual(receiver.logRecords().map((r) => r.body), ['disk full', 'disk almost full']);
+      assert.deepEqual(receiver.requests.map((r) => r.path).sort(), ['/v1/logs', '/v1/metrics']);
+      assert.deepEqual(receiver.points().map(pointKey).sort(), keysOf(metrics).sort());
     } finally {
       await factory.close();
       cleanup();
