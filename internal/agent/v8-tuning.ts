@@ -1,7 +1,7 @@
 // V8 settings for a process that is small and runs for months, measured in docs/PERFORMANCE.md
-// (map point 7). They are set from code, not only in NODE_OPTIONS, so that every way of starting
-// the agent (npm start, npx, a global install, the image, the unit) runs with them, and so that the
-// benchmark's cycle worker measures what ships.
+// (map point 7 and "The whole process at a real cadence"). They are set from code, not only in
+// NODE_OPTIONS, so that every way of starting the agent (npm start, npx, a global install, the
+// image, the unit) runs with them, and so that the benchmark's cycle worker measures what ships.
 import { setFlagsFromString } from 'node:v8';
 
 export const LONG_RUN_V8_FLAGS = [
@@ -14,7 +14,16 @@ export const LONG_RUN_V8_FLAGS = [
   '--no-sparkplug',
 ];
 
+/** `--no-foo_bar=1` → `foo-bar`: V8 accepts both spellings and the negation of a boolean. */
+const flagName = (flag: string): string => flag.split('=')[0].replaceAll('_', '-').replace(/^--(no-)?/, '');
+
+/** The long-run flags that the node command line does not set itself: a flag given there wins. */
+export function longRunFlagsFor(execArgv: readonly string[]): string[] {
+  const given = new Set(execArgv.filter((arg) => arg.startsWith('--')).map(flagName));
+  return LONG_RUN_V8_FLAGS.filter((flag) => !given.has(flagName(flag)));
+}
+
 /** Call first thing in the process, before the agent's modules are compiled. */
 export function tuneV8ForLongRun(): void {
-  for (const flag of LONG_RUN_V8_FLAGS) setFlagsFromString(flag);
+  for (const flag of longRunFlagsFor(process.execArgv)) setFlagsFromString(flag);
 }

@@ -41,8 +41,10 @@ export interface AgentOptions {
   families?: readonly string[];
   /** api.enabled (the local API's 1 s sampler); default off, as in the built-in defaults. */
   api?: boolean;
-  /** Extra NODE_OPTIONS after the unit's, e.g. a V8 flag under test. */
+  /** Extra NODE_OPTIONS after the unit's. */
   extraNodeOptions?: string;
+  /** Node and V8 flags on the command line, e.g. a V8 flag under test that NODE_OPTIONS does not allow. */
+  nodeArgs?: readonly string[];
 }
 
 const SYSTEM_FAMILIES = ['cpu', 'memory', 'load', 'system', 'disk', 'network', 'paging', 'filesystem', 'processes', 'pressure'];
@@ -91,7 +93,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     '',
   ].join('\n'));
   const nodeOptions = [shippedNodeOptions(), options.extraNodeOptions ?? ''].join(' ').trim();
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'start', '--config', config], {
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, 'start', '--config', config], {
     env: { ...process.env, NODE_OPTIONS: nodeOptions },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

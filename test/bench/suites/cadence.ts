@@ -16,6 +16,8 @@ const INTERVALS = (process.env.BENCH_CADENCE_INTERVALS ?? '1,15').split(',').fil
 /** Measured cycles per interval: 120 at 1 s, 20 at 15 s (5 minutes) unless set. */
 const cyclesAt = (seconds: number): number => Number(process.env.BENCH_CADENCE_CYCLES ?? (seconds < 5 ? 120 : 20));
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 120);
+/** Node/V8 flags for one more agent with the default set, measured beside the shipped one (a flag under test). */
+const COMPARE_ARGS = (process.env.BENCH_CADENCE_COMPARE_ARGS ?? '').split(' ').filter((s) => s !== '');
 const SPINE = ['cpu', 'memory', 'load', 'system'];
 const COLLECTD_SPINE = ['cpu', 'memory', 'load', 'uptime'];
 const COLLECTD_FULL = [...COLLECTD_SPINE, 'disk', 'interface', 'df', 'processes', 'swap'];
@@ -70,6 +72,8 @@ async function atInterval(seconds: number, notes: string[]): Promise<BenchFigure
   try {
     processes.push(agentMeasured('agent, default set', await startAgent({ intervalSeconds: seconds })));
     processes.push(agentMeasured('agent, 4 families (cpu memory load system)', await startAgent({ intervalSeconds: seconds, families: SPINE })));
+    const compared = `agent, default set, node ${COMPARE_ARGS.join(' ')}`;
+    if (COMPARE_ARGS.length > 0) processes.push(agentMeasured(compared, await startAgent({ intervalSeconds: seconds, nodeArgs: COMPARE_ARGS })));
     if (havePeer(COLLECTD)) {
       processes.push(peerMeasured(`collectd (${COLLECTD_FULL.join(' ')})`, await startCollectd(COLLECTD_FULL, seconds), 'cycle'));
       processes.push(peerMeasured(`collectd (${COLLECTD_SPINE.join(' ')})`, await startCollectd(COLLECTD_SPINE, seconds), 'cycle'));
@@ -108,6 +112,7 @@ async function atInterval(seconds: number, notes: string[]): Promise<BenchFigure
     };
     ratio('agent default set / collectd full set', processes[0].name, `collectd (${COLLECTD_FULL.join(' ')})`, 'goal: at most 1.0x');
     ratio('agent default set / node_exporter per scrape', processes[0].name, 'node_exporter (default collectors)', 'goal: at most 0.6x');
+    if (COMPARE_ARGS.length > 0) ratio(`agent default set with ${COMPARE_ARGS.join(' ')} / as shipped`, compared, processes[0].name, 'the flag under test');
     ratio('agent 4 families / collectd same 4 plugins', processes[1].name, `collectd (${COLLECTD_SPINE.join(' ')})`, seconds === 1 ? 'goal: at most 3x' : 'goal at 1 s only');
     return figures;
   } finally {
@@ -145,7 +150,7 @@ export async function run(): Promise<BenchSection> {
   notes.push(
     'CPU of each whole process: every thread\'s run time from /proc/<pid>/task/*/schedstat (ns), the /proc/<pid>/stat figure (10 ms ticks) beside it; all processes of an interval run at once over the same minutes.',
     'Agents: the built CLI with the systemd unit\'s NODE_OPTIONS, gRPC to a loopback receiver each, buffer and health listener on, local API off; node_exporter is scraped by the bench at the interval.',
-    `BENCH_CADENCE_INTERVALS=${INTERVALS.join(',')}, BENCH_CADENCE_CYCLES (default 120 at 1 s, 20 at 15 s), BENCH_IDLE_SECONDS=${IDLE_SECONDS} (0 skips).`,
+    `BENCH_CADENCE_INTERVALS=${INTERVALS.join(',')}, BENCH_CADENCE_CYCLES (default 120 at 1 s, 20 at 15 s), BENCH_IDLE_SECONDS=${IDLE_SECONDS} (0 skips), BENCH_CADENCE_COMPARE_ARGS (node flags of one more agent, e.g. "--max-opt=4": a V8 flag on the command line wins over the agent's own).`,
   );
   return { title: 'Whole processes at a real cadence, beside collectd and node_exporter', figures, notes };
 }
