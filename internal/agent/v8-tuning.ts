@@ -9,9 +9,12 @@ export const LONG_RUN_V8_FLAGS = [
   // collection: a steady agent sat at 1.8x its 10 MB live heap (RSS 61 MB after start, 67.5 MB
   // from the second minute on). This lowers the step to 2 MB; 5-10% more CPU per cycle.
   '--optimize-for-size',
-  // Sparkplug's baseline code is a second copy of every warm function's code, about 1 MB here;
-  // without it warm code runs as bytecode until TurboFan optimizes it. About 5% more CPU per cycle.
-  '--no-sparkplug',
+  // Bytecode only: no Sparkplug, Maglev or TurboFan. A cycle runs each function a few times every
+  // 1-15 s, so the optimizing compilers never finish warming up: TurboFan kept V8's helper thread
+  // compiling 4.5 ms per cycle at 1 s and 6.7 ms at 15 s, more than its code saved on the main
+  // thread (whole process 21 -> 15.6 ms per cycle at 15 s, 14 -> 12 ms at 1 s), and its code
+  // and Sparkplug's second copy of warm code took 2-3 MB.
+  '--max-opt=0',
 ];
 
 /** `--no-foo_bar=1` → `foo-bar`: V8 accepts both spellings and the negation of a boolean. */

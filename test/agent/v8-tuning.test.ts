@@ -8,8 +8,8 @@ test('the long-run V8 flags are all set when the node command line gives none of
 });
 
 test('a V8 flag given on the node command line wins over the agent\'s own, in either spelling or negated', () => {
-  assert.deepEqual(longRunFlagsFor(['--sparkplug']), ['--optimize-for-size']);
-  assert.deepEqual(longRunFlagsFor(['--no_sparkplug']), ['--optimize-for-size']);
-  assert.deepEqual(longRunFlagsFor(['--no-optimize-for-size']), ['--no-sparkplug']);
-  assert.deepEqual(longRunFlagsFor(['--optimize_for_size', '--sparkplug']), []);
+  assert.deepEqual(longRunFlagsFor(['--max-opt=4']), ['--optimize-for-size']);
+  assert.deepEqual(longRunFlagsFor(['--max_opt=4']), ['--optimize-for-size']);
+  assert.deepEqual(longRunFlagsFor(['--no-optimize-for-size']), ['--max-opt=0']);
+  assert.deepEqual(longRunFlagsFor(['--no_optimize_for_size', '--max-opt=3']), []);
 });
