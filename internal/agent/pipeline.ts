@@ -5,6 +5,7 @@ import { MeterProvider, PeriodicExportingMetricReader, type ResourceMetrics } fr
 import { registerCollector, type CollectionResult } from '../collector/collector';
 import { HostFs, type Clock } from '../procfs/host';
 import { DirectProducer } from '../collector/direct';
+import { ProcessResources } from '../collector/process/resource';
 import { enabledFactories } from '../collector/registry';
 import { exportObservedOnly, ObservedSeries } from '../collector/series';
 import type { AgentConfig } from '../config/types';
@@ -120,6 +121,8 @@ export class Pipeline {
       });
     }
     this.exportTarget = { protocol: transport.protocol, target: transport.target };
+    // The process family's points go out one resource per process.
+    const processResources = config.collectors.process.enabled ? new ProcessResources() : undefined;
     const { retry } = config.telemetryflow;
     const retryPolicy = retry.enabled ? { maxAttempts: retry.max_attempts, initialMs: retry.initial_interval, maxMs: retry.max_interval } : undefined;
     const exporter = createMetricExporter({
@@ -130,6 +133,7 @@ export class Pipeline {
       spill: spill?.buffer,
       limits: { maxPoints: config.exporter.otlp.batch_size, maxBytes: config.exporter.otlp.max_request_bytes },
       retry: retryPolicy,
+      regroup: processResources === undefined ? undefined : (batch) => processResources.regroup(batch),
     });
     health.setExportSource(() => exporter.lastResult());
 

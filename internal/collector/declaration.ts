@@ -30,6 +30,11 @@ export interface AttributeDecl {
   readonly when?: string;
   /** With `when`: whether it is there while that key is unset, per profile (absent: off). */
   readonly default?: ProfileDefaults;
+  /**
+   * It identifies what the point is about (a process): the export moves it from the point to the
+   * point's resource, one resource per distinct set (host resource plus these attributes).
+   */
+  readonly resource?: boolean;
 }
 
 /**

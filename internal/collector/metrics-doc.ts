@@ -28,6 +28,7 @@ function attributeCell(profile: NamingProfile, key: string, decl: AttributeDecl)
     text += typeof sample === 'string' ? ` (${code(sample)}, …)` : ' (int)';
   }
   if (decl.when !== undefined) text += ` with ${code(decl.when)}${decl.default?.[profile] === true ? ' (default on)' : ''}`;
+  if (decl.resource === true) text += ' (resource)';
   return text;
 }
 

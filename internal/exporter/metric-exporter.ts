@@ -7,7 +7,7 @@ import { AggregationTemporality, type PushMetricExporter, type ResourceMetrics }
 import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
 import type { ExportAccounting } from './accounting';
-import { MetricsEncoder } from './encode';
+import { MetricsEncoder, type MetricsBatch } from './encode';
 import { RetryingSend, type RetryPolicy } from './retrying-send';
 import { countDataPoints, refusedAsTooLarge, RequestSplitter, type RequestLimits, type RequestPiece } from './requests';
 import type { EncodedBatch, ExportStatus, OtlpTransport, SendResult, SpillSink } from './types';
@@ -31,6 +31,8 @@ export interface MetricExporterOptions {
   clock?: () => number;
   /** Monotonic clock in ms (deadlines, the collector's requested wait). */
   monotonic?: () => number;
+  /** Regroups a batch's points into resources before it is encoded (one resource per process). */
+  regroup?: (batch: MetricsBatch) => MetricsBatch;
 }
 
 export type MetricExporter = PushMetricExporter & {
@@ -103,7 +105,8 @@ class OtlpMetricExporter implements MetricExporter {
     void done.finally(() => this.inFlight.delete(done));
   }
 
-  private async exportOnce(metrics: ResourceMetrics): Promise<ExportResult> {
+  private async exportOnce(collected: ResourceMetrics): Promise<ExportResult> {
+    const metrics = this.options.regroup?.(collected) ?? collected;
     const points = countDataPoints(metrics);
     if (points === 0) return { code: ExportResultCode.SUCCESS };
     this.options.accounting.recordProduced(points);

@@ -94,8 +94,12 @@ describe('process collector', () => {
     assert.deepEqual(pids(c), [100, 101, 200, 300], 'sshd and the kernel thread are not selected');
     const master = { 'process.pid': 100 };
     // The conventions' opt-in attributes (parent pid, executable path, command line) are off.
-    assert.deepEqual(c.point('process.memory.virtual', master).attributes, {
-      'process.pid': 100, 'process.executable.name': 'nginx', 'process.command': 'nginx: master process /usr/sbin/nginx -g daemon off;', 'process.owner': 'root',
+    const virtual = c.point('process.memory.virtual', master);
+    // No /proc/stat in this tree, so no boot time: the process started when first seen.
+    const [seconds, nanos] = virtual.startTime;
+    assert.deepEqual(virtual.attributes, {
+      'process.pid': 100, 'process.creation.time': new Date(seconds * 1000 + nanos / 1e6).toISOString(), 'process.executable.name': 'nginx',
+      'process.command': 'nginx: master process /usr/sbin/nginx -g daemon off;', 'process.owner': 'root',
     });
     assert.equal(c.value('process.cpu.time', { ...master, 'cpu.mode': 'user' }), 12.5);
     assert.equal(c.value('process.cpu.time', { ...master, 'cpu.mode': 'system' }), 3.25);
@@ -141,6 +145,19 @@ describe('process collector', () => {
     assert.deepEqual([more.get('process.context_switches').unit, more.get('process.paging.faults').unit], ['{count}', '{faults}']);
   });
 
+  it('takes a name cut at 15 bytes whole from argv[0] under hostmetrics (as the Collector), from the executable under semconv', async (t) => {
+    // Started through a symlink to a versioned release.
+    const linked: FakeProcess = { ...EXPORTER, args: ['/usr/local/bin/metrics-exporter-daemon'], exe: '/opt/app/releases/2.1/metrics-exporter-daemon-2.1' };
+    const host = fakeHost([linked]);
+    t.after(() => host.remove());
+    const name = async (naming: 'semconv' | 'hostmetrics'): Promise<unknown> => {
+      const c = await collectOnce(factory, { hostRoot: host.root, naming, config: processConfig({}) });
+      return c.point('process.memory.usage', { 'process.pid': 300 }).attributes['process.executable.name'];
+    };
+    assert.equal(await name('hostmetrics'), 'metrics-exporter-daemon');
+    assert.equal(await name('semconv'), 'metrics-exporter-daemon-2.1');
+  });
+
   it('adds each opt-in attribute with its own switch; hostmetrics sends them unless switched off', async (t) => {
     const host = fakeHost();
     t.after(() => host.remove());
@@ -149,10 +166,10 @@ describe('process collector', () => {
       return Object.keys(c.point('process.memory.usage', { 'process.pid': 101 }).attributes).sort();
     };
     const always = ['process.command', 'process.executable.name', 'process.owner', 'process.pid'];
-    assert.deepEqual(await keys('semconv', {}), always);
-    assert.deepEqual(await keys('semconv', { include_parent_pid: true }), [...always, 'process.parent_pid'].sort());
-    assert.deepEqual(await keys('semconv', { include_executable_path: true }), [...always, 'process.executable.path'].sort());
-    assert.deepEqual(await keys('semconv', { include_command_line: true }), [...always, 'process.command_line'].sort());
+    assert.deepEqual(await keys('semconv', {}), [...always, 'process.creation.time'].sort());
+    assert.deepEqual(await keys('semconv', { include_parent_pid: true }), [...always, 'process.creation.time', 'process.parent_pid'].sort());
+    assert.deepEqual(await keys('semconv', { include_executable_path: true }), [...always, 'process.creation.time', 'process.executable.path'].sort());
+    assert.deepEqual(await keys('semconv', { include_command_line: true }), [...always, 'process.creation.time', 'process.command_line'].sort());
     const all = [...always, 'process.command_line', 'process.executable.path', 'process.parent_pid'].sort();
     assert.deepEqual(await keys('hostmetrics', {}), all);
     assert.deepEqual(await keys('hostmetrics', { include_command_line: false }), all.filter((k) => k !== 'process.command_line'));
@@ -305,6 +322,7 @@ describe('process collector', () => {
     const btime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
     const startTicks = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[19]);
     assert.deepEqual(point.startTime, [btime + Math.floor(startTicks / 100), (startTicks % 100) * 10_000_000]);
+    assert.equal(point.attributes['process.creation.time'], new Date((btime + startTicks / 100) * 1000).toISOString(), 'ISO 8601, as the conventions ask');
     assert.equal(ownFds(), before + 3, 'stat, io and status (its context switches) of the one process stay open');
     const startedMs = (btime + startTicks / 100) * 1000;
     assert.equal(first.value('process.uptime', { 'process.pid': pid }), (clock.now() - startedMs) / 1000);

@@ -39,16 +39,7 @@ export const DEVIATIONS: Difference[] = [
 ];
 
 export const KNOWN_DIFFERENCES: KnownDifference[] = [
-  { profile: 'hostmetrics', difference: 'process.*: resource attribute process.command missing (one resource per process)' },
-  { profile: 'hostmetrics', difference: 'process.*: resource attribute process.command_line missing (one resource per process)' },
-  { profile: 'hostmetrics', difference: 'process.*: resource attribute process.executable.name missing (one resource per process)' },
-  { profile: 'hostmetrics', difference: 'process.*: resource attribute process.executable.path missing (one resource per process)' },
-  { profile: 'hostmetrics', difference: 'process.*: resource attribute process.owner missing (one resource per process)' },
-  { profile: 'hostmetrics', difference: 'process.*: resource attribute process.parent_pid missing (one resource per process)' },
-  { profile: 'hostmetrics', difference: 'process.*: resource attribute process.pid missing (one resource per process)' },
   { profile: 'hostmetrics', difference: 'system.*: cumulative sums do not start at boot time' },
-  { profile: 'semconv', difference: 'process.*: resource attribute process.creation.time missing (one resource per process)' },
   { profile: 'semconv', difference: 'process.*: resource attribute process.executable.build_id.htlhash missing (one resource per process)' },
-  { profile: 'semconv', difference: 'process.*: resource attribute process.pid missing (one resource per process)' },
   { profile: 'semconv', difference: 'system.network.connection.count: attribute network.interface.name missing' },
 ];

@@ -137,7 +137,9 @@ function checkProfile(run: Run, expected: Expectation, other: Expectation): void
     assert.ok(mine.length > 0, `${name}: no points`);
     assert.equal(mine[0].kind, kind, `${name}: kind`);
     if (unit !== undefined) assert.equal(mine[0].unit, unit, `${name}: unit`);
-    if (key !== undefined) assert.ok(mine.every((p) => key in p.attributes), `${name}: every point carries ${key}; got ${JSON.stringify(mine[0].attributes)}`);
+    // The process family's identity travels on its resource, one per process.
+    const carries = (p: ReceivedPoint, k: string): boolean => k in (name.startsWith('process.') && k.startsWith('process.') ? p.resource : p.attributes);
+    if (key !== undefined) assert.ok(mine.every((p) => carries(p, key)), `${name}: every point carries ${key}; got ${JSON.stringify(mine[0].attributes)}`);
   }
   // Names only the other profile has must not appear.
   const foreign = Object.keys(other).filter((name) => !(name in expected));

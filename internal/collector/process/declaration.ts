@@ -1,17 +1,20 @@
 import type { ProcessCollectorConfig } from '../../config/types';
 import { HOSTMETRICS_ONLY, ON, SEMCONV_ONLY, type AttributeDecl, type Family, type Metrics } from '../declaration';
 
-// Every point carries the identity of its process. The conventions make the parent pid, the
-// executable's path and the command line opt-in (a command line can hold secrets); the Collector
-// sends them by default.
+// The identity of the process, which the collector puts on every point and the export moves to
+// the resource: one resource per process, as both references have it. The conventions make the
+// parent pid, the executable's path and the command line opt-in (a command line can hold
+// secrets); the Collector sends them by default. process.creation.time, with the pid the
+// process's identity in the conventions, is not in the Collector's set.
 export const PROCESS = {
-  'process.pid': { int: true },
-  'process.parent_pid': { int: true, when: 'collectors.process.include_parent_pid', default: HOSTMETRICS_ONLY },
-  'process.executable.name': {},
-  'process.owner': {},
-  'process.executable.path': { when: 'collectors.process.include_executable_path', default: HOSTMETRICS_ONLY },
-  'process.command': {},
-  'process.command_line': { when: 'collectors.process.include_command_line', default: HOSTMETRICS_ONLY },
+  'process.pid': { int: true, resource: true },
+  'process.creation.time': { resource: true, profiles: ['semconv'] },
+  'process.parent_pid': { int: true, resource: true, when: 'collectors.process.include_parent_pid', default: HOSTMETRICS_ONLY },
+  'process.executable.name': { resource: true },
+  'process.owner': { resource: true },
+  'process.executable.path': { resource: true, when: 'collectors.process.include_executable_path', default: HOSTMETRICS_ONLY },
+  'process.command': { resource: true },
+  'process.command_line': { resource: true, when: 'collectors.process.include_command_line', default: HOSTMETRICS_ONLY },
 } as const satisfies Readonly<Record<string, AttributeDecl>>;
 
 export const metrics = {

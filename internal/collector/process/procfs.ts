@@ -325,9 +325,15 @@ export class ProcessCollector implements Collector<typeof metrics> {
       readExecutablePath(this.ctx.host, pid),
       readCmdline(this.ctx.host, pid).catch((): string[] => []),
     ]);
-    // comm is cut at 15 bytes; the executable's file name is the full one.
-    const base = executablePath === undefined ? undefined : path.basename(executablePath);
-    const executableName = comm.length >= TRUNCATED_COMM && base?.startsWith(comm) ? base : comm;
+    // comm (status Name) is cut at 15 bytes. The full name is then the file name of argv[0] under
+    // hostmetrics, as the Collector (gopsutil) takes it, and of the executable under semconv; each
+    // only when it starts with comm.
+    let executableName = comm;
+    if (comm.length >= TRUNCATED_COMM) {
+      const full = this.ctx.naming === 'hostmetrics' ? (args.length > 0 ? args[0] : undefined) : executablePath;
+      const base = full === undefined ? undefined : path.basename(full);
+      if (base?.startsWith(comm) === true) executableName = base;
+    }
     return {
       executableName,
       executablePath,
@@ -406,7 +412,7 @@ export class ProcessCollector implements Collector<typeof metrics> {
       involuntaryContextSwitches: switches ? status?.involuntaryContextSwitches : undefined,
     };
     if (known.attributes?.parentPid !== stat.ppid) {
-      known.attributes = { parentPid: stat.ppid, byExtra: new Map([[NO_EXTRA, this.attributes(pid, stat.ppid, known.details, known.owner ?? '')]]) };
+      known.attributes = { parentPid: stat.ppid, byExtra: new Map([[NO_EXTRA, this.attributes(pid, stat.ppid, known.started.ms, known.details, known.owner ?? '')]]) };
     }
     const { byExtra } = known.attributes;
     const own = byExtra.get(NO_EXTRA)!;
@@ -418,8 +424,9 @@ export class ProcessCollector implements Collector<typeof metrics> {
     return true;
   }
 
-  private attributes(pid: number, parentPid: number, d: ProcessDetails, owner: string): Attributes {
+  private attributes(pid: number, parentPid: number, startedMs: number, d: ProcessDetails, owner: string): Attributes {
     const attrs: Attributes = { 'process.pid': pid };
+    if (this.ctx.naming === 'semconv') attrs['process.creation.time'] = new Date(startedMs).toISOString();
     if (this.include.parentPid) attrs['process.parent_pid'] = parentPid;
     attrs['process.executable.name'] = d.executableName;
     attrs['process.owner'] = owner;
