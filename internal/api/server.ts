@@ -1,10 +1,11 @@
 // The local query API's one listener: HTTP, or HTTPS when api.tls names a certificate. Requests
 // are matched against a routes table; every route but the public ones asks for the bearer token.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { SecureContextOptions } from 'node:tls';
 import type { ApiConfig } from '../config/types';
+import { MIN_TLS_VERSION, TlsSource, type TlsMaterial } from '../exporter/tls';
 import { applyListenerLimits, limitedServerOptions, type ListenerLimits } from '../health/listener-limits';
 import { errorMessage, type Logger } from '../log/logger';
 
@@ -58,7 +59,7 @@ export class ApiListenError extends Error {
   }
 }
 
-/** A certificate or key that cannot be read or does not load; names the key. */
+/** A certificate and key that do not load together; names the key. (One that cannot be read: TlsFileError.) */
 export class ApiTlsError extends Error {
   constructor(readonly key: string, readonly path: string, reason: string) {
     super(`${key}: ${JSON.stringify(path)}: ${reason}`);
@@ -66,21 +67,7 @@ export class ApiTlsError extends Error {
   }
 }
 
-interface Certificate {
-  cert: Buffer;
-  key: Buffer;
-}
-
-function readCertificate(tls: ApiConfig['tls']): Certificate {
-  const read = (key: 'cert_file' | 'key_file'): Buffer => {
-    try {
-      return readFileSync(tls[key]);
-    } catch (err) {
-      throw new ApiTlsError(`api.tls.${key}`, tls[key], (err as NodeJS.ErrnoException).code ?? (err as Error).message);
-    }
-  };
-  return { cert: read('cert_file'), key: read('key_file') };
-}
+const listenerContext = (material: TlsMaterial): SecureContextOptions => ({ cert: material.cert, key: material.key, minVersion: MIN_TLS_VERSION });
 
 export interface ApiServer {
   /** The bound address, `host:port` (the real port when 0 was asked for). */
@@ -113,14 +100,19 @@ export async function startApiServer(config: ApiConfig, routes: readonly Route[]
       else res.destroy();
     });
   };
-  const tls = config.tls.cert_file !== '';
+  // The agent's one TLS loading: read now (TlsFileError names api.tls.cert_file or key_file), again on SIGHUP.
+  const tls = config.tls.cert_file !== '' ? new TlsSource(config.tls, 'api.tls') : undefined;
   let server: Server;
   if (tls) {
     const { createServer } = require('node:https') as typeof import('node:https');
     // A silent client never completes the handshake, so HTTP's header timeout never starts: the
     // handshake gets the same time (Node's default is two minutes).
     const options = { ...limitedServerOptions(), handshakeTimeout: limits.headersTimeoutMs };
-    server = createServer({ ...options, ...readCertificate(config.tls), minVersion: 'TLSv1.2' }, handler);
+    try {
+      server = createServer({ ...options, ...listenerContext(tls.current()) }, handler);
+    } catch (err) {
+      throw new ApiTlsError('api.tls.cert_file', config.tls.cert_file, `does not load with api.tls.key_file as a PEM certificate and its private key (${errorMessage(err)})`);
+    }
   } else {
     const { createServer } = require('node:http') as typeof import('node:http');
     server = createServer(limitedServerOptions(), handler);
@@ -149,7 +141,7 @@ export async function startApiServer(config: ApiConfig, routes: readonly Route[]
     reloadTls: () => {
       if (!tls) return;
       try {
-        (server as import('node:https').Server).setSecureContext({ ...readCertificate(config.tls), minVersion: 'TLSv1.2' });
+        (server as import('node:https').Server).setSecureContext(listenerContext(tls.reread()));
         logger.info({ event: 'api.tls_reloaded', cert_file: config.tls.cert_file }, 'API certificate re-read');
       } catch (err) {
         logger.error({ event: 'api.tls_reload_failed', err: errorMessage(err) }, 'API certificate not re-read; the previous one stays in use');

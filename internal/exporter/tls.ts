@@ -1,7 +1,7 @@
-// TLS material for the agent's outgoing connections (OTLP exporter and heartbeat): read once, so
-// a bad path fails at start (or reload) with the key's name, not at the first request; read
-// again when a file changes on disk (a rotated certificate) or on SIGHUP, so a renewed
-// certificate is picked up without a restart and without reading three files per request.
+// TLS material of the agent's connections (OTLP exporter and heartbeat out, the local API's
+// listener in): read once, so a bad path fails at start (or reload) with the key's name, not at
+// the first request; read again when a file changes on disk (a rotated certificate) or on SIGHUP,
+// so a renewed certificate is picked up without a restart and without reading files per request.
 import { readFileSync, statSync } from 'node:fs';
 import type { TlsConfig } from '../config/types';
 
@@ -20,20 +20,23 @@ export interface TlsMaterial {
 type TlsFileKey = 'ca_file' | 'cert_file' | 'key_file';
 const FILE_KEYS: readonly TlsFileKey[] = ['ca_file', 'cert_file', 'key_file'];
 
-/** A TLS file that cannot be read; names the config key and the path. */
+/** The files of one `tls:` section (a listener's has no CA and verifies nobody). */
+export type TlsFiles = Partial<TlsConfig>;
+
+/** A TLS file that cannot be read; names the config key (e.g. `api.tls.cert_file`) and the path. */
 export class TlsFileError extends Error {
   constructor(
     readonly key: string,
     readonly path: string,
     cause: Error,
   ) {
-    super(`telemetryflow.tls.${key}: cannot read ${JSON.stringify(path)}: ${cause.message}`, { cause });
+    super(`${key}: cannot read ${JSON.stringify(path)}: ${cause.message}`, { cause });
     this.name = 'TlsFileError';
   }
 }
 
-function readTlsFile(key: TlsFileKey, path: string): Buffer | undefined {
-  if (path === '') return undefined;
+function readTlsFile(key: string, path: string | undefined): Buffer | undefined {
+  if (path === undefined || path === '') return undefined;
   try {
     return readFileSync(path);
   } catch (error) {
@@ -41,12 +44,13 @@ function readTlsFile(key: TlsFileKey, path: string): Buffer | undefined {
   }
 }
 
-export function loadTlsMaterial(tls: TlsConfig): TlsMaterial {
+/** `section` names the files' keys in errors. */
+export function loadTlsMaterial(tls: TlsFiles, section = 'telemetryflow.tls'): TlsMaterial {
   return {
-    ca: readTlsFile('ca_file', tls.ca_file),
-    cert: readTlsFile('cert_file', tls.cert_file),
-    key: readTlsFile('key_file', tls.key_file),
-    skipVerify: tls.skip_verify,
+    ca: readTlsFile(`${section}.ca_file`, tls.ca_file),
+    cert: readTlsFile(`${section}.cert_file`, tls.cert_file),
+    key: readTlsFile(`${section}.key_file`, tls.key_file),
+    skipVerify: tls.skip_verify ?? false,
   };
 }
 
@@ -79,26 +83,35 @@ export class TlsSource {
   private stamps: string;
   private readGeneration = generation;
 
-  /** Throws TlsFileError when a file cannot be read now. */
-  constructor(private readonly config: TlsConfig) {
+  /** Throws TlsFileError (naming `section`'s key) when a file cannot be read now. */
+  constructor(
+    private readonly config: TlsFiles,
+    private readonly section = 'telemetryflow.tls',
+  ) {
     this.stamps = this.currentStamps();
-    this.material = loadTlsMaterial(config);
+    this.material = loadTlsMaterial(config, section);
   }
 
   current(): TlsMaterial {
-    const stamps = this.currentStamps();
-    if (stamps === this.stamps && this.readGeneration === generation) return this.material;
+    if (this.currentStamps() === this.stamps && this.readGeneration === generation) return this.material;
     try {
-      this.material = loadTlsMaterial(this.config);
-      this.stamps = stamps;
-      this.readGeneration = generation;
+      return this.reread();
     } catch {
       // Keep the material that worked; the stamps stay old so the next call reads again.
+      return this.material;
     }
+  }
+
+  /** Reads the files now; throws TlsFileError and keeps the previous material when one cannot be read. */
+  reread(): TlsMaterial {
+    const stamps = this.currentStamps();
+    this.material = loadTlsMaterial(this.config, this.section);
+    this.stamps = stamps;
+    this.readGeneration = generation;
     return this.material;
   }
 
   private currentStamps(): string {
-    return FILE_KEYS.map((key) => fileStamp(this.config[key])).join('|');
+    return FILE_KEYS.map((key) => fileStamp(this.config[key] ?? '')).join('|');
   }
 }

@@ -4,9 +4,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { API_LIMITS, ApiListenError, bearerMatches, sendJson, startApiServer, type ApiServer, type Route } from '../../internal/api/server';
+import { API_LIMITS, ApiListenError, ApiTlsError, bearerMatches, sendJson, startApiServer, type ApiServer, type Route } from '../../internal/api/server';
 import { defaultConfig } from '../../internal/config/defaults';
 import type { ApiConfig } from '../../internal/config/types';
+import { TlsFileError } from '../../internal/exporter/tls';
 import { createLogger } from '../../internal/log/logger';
 import { apiGet } from '../support/api-client';
 import { makeCertificate } from '../support/certs';
@@ -149,6 +150,31 @@ describe('certificate rotation', () => {
     server.reloadTls();
     assert.match(logs.text(), /api\.tls_reload_failed/);
     assert.equal((await apiGet(url, { ca: second.pem })).peerCommonName, 'second certificate', 'the previous pair stays in use');
+
+    rmSync(keyFile);
+    server.reloadTls();
+    assert.match(logs.text(), /api\.tls_reload_failed.*api\.tls\.key_file: cannot read/);
+    assert.equal((await apiGet(url, { ca: second.pem })).peerCommonName, 'second certificate', 'a key file gone mid-rotation keeps the pair in use');
+  });
+});
+
+describe('certificate files at start', () => {
+  it('a file that cannot be read, or a pair that does not load, fails naming its api.tls key', async () => {
+    const cert = makeCertificate(dir, 'start-files');
+    const missing = join(dir, 'no-such.key');
+    await assert.rejects(startApiServer(apiConfig({ tls: { cert_file: cert.certFile, key_file: missing } }), ROUTES, capture().logger), (err: unknown) => {
+      assert.ok(err instanceof TlsFileError);
+      assert.equal(err.message.split(': cannot read')[0], 'api.tls.key_file');
+      assert.match(err.message, /no-such\.key.*ENOENT/);
+      return true;
+    });
+    const notPem = join(dir, 'not-pem.crt');
+    writeFileSync(notPem, 'not a certificate');
+    await assert.rejects(startApiServer(apiConfig({ tls: { cert_file: notPem, key_file: cert.keyFile } }), ROUTES, capture().logger), (err: unknown) => {
+      assert.ok(err instanceof ApiTlsError);
+      assert.match(err.message, /^api\.tls\.cert_file: ".*not-pem\.crt": does not load with api\.tls\.key_file/);
+      return true;
+    });
   });
 });
 
