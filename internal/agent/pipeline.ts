@@ -8,6 +8,7 @@ import { DirectProducer } from '../collector/direct';
 import { ProcessResources } from '../collector/process/resource';
 import { enabledFactories } from '../collector/registry';
 import { exportObservedOnly, ObservedSeries } from '../collector/series';
+import { BootStartTimes, hostBootTimeMs } from '../collector/start-time';
 import type { AgentConfig } from '../config/types';
 import type { LatestExport } from '../api/prometheus';
 import type { ExportTargetView } from '../api/status';
@@ -146,8 +147,10 @@ export class Pipeline {
       this.deps.latestExport.record(metrics);
       collectdOut?.send(metrics);
     };
+    // The system families' sums start at boot time, as the Collector's do.
+    const starts = new BootStartTimes(await hostBootTimeMs(host, this.deps.clock));
     const reader = new PeriodicExportingMetricReader({
-      exporter: exportWithReceived(exportObservedOnly(exporter, series, onExport), received), exportIntervalMillis: interval, exportTimeoutMillis: interval, metricProducers: [direct],
+      exporter: exportWithReceived(exportObservedOnly(exporter, series, onExport, starts), received), exportIntervalMillis: interval, exportTimeoutMillis: interval, metricProducers: [direct],
     });
     const provider = new MeterProvider({ resource, readers: [reader] });
     this.unregister.push(registerSelfMetrics(provider.getMeter('tfo-agent', VERSION), { accounting, backlog: spill ? () => spill.buffer.stats() : undefined }));
@@ -167,7 +170,7 @@ export class Pipeline {
       `exporting to ${transport.target} over ${transport.protocol} every ${interval} ms`,
     );
 
-    this.startCollectors(provider, host, series, direct);
+    this.startCollectors(provider, host, series, direct, starts);
     await this.startReceivers(provider, received, { transport: logsTransportOf, timeoutMs: config.exporter.otlp.logs.timeout || timeoutMs, retry: retryPolicy, spill: spill?.buffer });
     // A collection now gives every collector its first snapshot (and /ready its answer); the
     // forced flush a moment later is the first export.
@@ -177,7 +180,7 @@ export class Pipeline {
     }
   }
 
-  private startCollectors(provider: MeterProvider, host: HostFs, series: ObservedSeries, direct: DirectProducer): void {
+  private startCollectors(provider: MeterProvider, host: HostFs, series: ObservedSeries, direct: DirectProducer, starts: BootStartTimes): void {
     const { logger, clock, health } = this.deps;
     const naming = this.config.collectors.system.naming;
     const meter = provider.getMeter('tfo-agent', VERSION);
@@ -194,6 +197,7 @@ export class Pipeline {
           logger.debug({ event: 'collection', ...measured, err }, 'collection');
         };
         this.unregister.push(registerCollector(meter, collector, naming, clock, onResult, series, direct));
+        if (factory.family.section === 'system') starts.track(factory.family, naming);
         names.push(factory.name);
       } catch (err) {
         // One family that cannot start must not take the others down with it.

@@ -1,6 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { ExportResult } from '@opentelemetry/core';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { BootStartTimes } from './start-time';
 
 /**
  * A key for one attribute set. Insertion order is kept rather than sorted (sorting was half the
@@ -62,13 +63,15 @@ export class ObservedSeries {
 }
 
 /**
- * The exporter, seeing only the series the collectors last observed. `onExport` sees each batch
- * as it is exported: local readers (the API's Prometheus exposition) serve the same collection.
+ * The exporter, seeing only the series the collectors last observed, with the start times of
+ * `starts` when given. `onExport` sees each batch as it is exported: local readers (the API's
+ * Prometheus exposition) serve the same collection.
  */
-export function exportObservedOnly<E extends PushMetricExporter>(exporter: E, series: ObservedSeries, onExport?: (metrics: ResourceMetrics) => void): PushMetricExporter {
+export function exportObservedOnly<E extends PushMetricExporter>(exporter: E, series: ObservedSeries, onExport?: (metrics: ResourceMetrics) => void, starts?: BootStartTimes): PushMetricExporter {
   return {
     export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
       series.retainObserved(metrics);
+      starts?.apply(metrics);
       onExport?.(metrics);
       exporter.export(metrics, resultCallback);
     },

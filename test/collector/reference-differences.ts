@@ -39,7 +39,6 @@ export const DEVIATIONS: Difference[] = [
 ];
 
 export const KNOWN_DIFFERENCES: KnownDifference[] = [
-  { profile: 'hostmetrics', difference: 'system.*: cumulative sums do not start at boot time' },
   { profile: 'semconv', difference: 'process.*: resource attribute process.executable.build_id.htlhash missing (one resource per process)' },
   { profile: 'semconv', difference: 'system.network.connection.count: attribute network.interface.name missing' },
 ];
