@@ -27,7 +27,7 @@ class OnDemandReader extends MetricReader {
   protected override async onForceFlush(): Promise<void> {}
 }
 
-const IDENTITY = ['process.pid', 'process.creation.time', 'process.parent_pid', 'process.executable.name', 'process.owner', 'process.executable.path', 'process.command', 'process.command_line'];
+const IDENTITY = ['process.pid', 'process.creation.time', 'process.executable.build_id.htlhash', 'process.parent_pid', 'process.executable.name', 'process.owner', 'process.executable.path', 'process.command', 'process.command_line'];
 
 const resourcesOf = (batch: MetricsBatch): ResourceMetrics[] => [batch, ...(batch.others ?? [])];
 const pointsOf = (metrics: ResourceMetrics): Array<DataPoint<number>> =>

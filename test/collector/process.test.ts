@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -323,6 +323,13 @@ describe('process collector', () => {
     const startTicks = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[19]);
     assert.deepEqual(point.startTime, [btime + Math.floor(startTicks / 100), (startTicks % 100) * 10_000_000]);
     assert.equal(point.attributes['process.creation.time'], new Date((btime + startTicks / 100) * 1000).toISOString(), 'ISO 8601, as the conventions ask');
+    // The executable's head, tail and length (the profiling specification's htlhash), by sha256sum.
+    const exe = readFileSync(`/proc/${pid}/exe`);
+    const length = Buffer.alloc(8);
+    length.writeUInt32BE(exe.length, 4);
+    const input = Buffer.concat([exe.subarray(0, 4096), exe.subarray(Math.max(0, exe.length - 4096)), length]);
+    const digest = execFileSync('sha256sum', { input, encoding: 'utf8' }).slice(0, 32);
+    assert.equal(point.attributes['process.executable.build_id.htlhash'], digest);
     assert.equal(ownFds(), before + 3, 'stat, io and status (its context switches) of the one process stay open');
     const startedMs = (btime + startTicks / 100) * 1000;
     assert.equal(first.value('process.uptime', { 'process.pid': pid }), (clock.now() - startedMs) / 1000);

@@ -39,6 +39,5 @@ export const DEVIATIONS: Difference[] = [
 ];
 
 export const KNOWN_DIFFERENCES: KnownDifference[] = [
-  { profile: 'semconv', difference: 'process.*: resource attribute process.executable.build_id.htlhash missing (one resource per process)' },
   { profile: 'semconv', difference: 'system.network.connection.count: attribute network.interface.name missing' },
 ];

@@ -9,6 +9,7 @@ import { HOSTMETRICS_ONLY, ON, SEMCONV_ONLY, type AttributeDecl, type Family, ty
 export const PROCESS = {
   'process.pid': { int: true, resource: true },
   'process.creation.time': { resource: true, profiles: ['semconv'] },
+  'process.executable.build_id.htlhash': { resource: true, profiles: ['semconv'] },
   'process.parent_pid': { int: true, resource: true, when: 'collectors.process.include_parent_pid', default: HOSTMETRICS_ONLY },
   'process.executable.name': { resource: true },
   'process.owner': { resource: true },
@@ -42,5 +43,5 @@ export const family: Family<typeof metrics, ProcessSettings> = {
   enabled: (config) => config.collectors.process.enabled,
   settingsKey: 'collectors.process',
   settings: (config) => ({ ...config.collectors.process, system_interval: config.collectors.system.interval }),
-  sources: '/proc/<pid>/{stat,status,io,fd,exe,cmdline}, /proc/stat (boot time), /etc/passwd',
+  sources: '/proc/<pid>/{stat,status,io,fd,exe,cmdline}, the executable (head and tail, once per file), /proc/stat (boot time), /etc/passwd',
 };

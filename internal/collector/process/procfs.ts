@@ -13,6 +13,7 @@ import {
 } from '../../procfs/pid';
 import { FailureStreak } from '../../log/streak';
 import { family, metrics, PROCESS, type ProcessSettings } from './declaration';
+import { ExecutableHashes } from './htlhash';
 
 /** One sample of a process, from whichever backend read it. */
 export interface ProcessSample {
@@ -73,6 +74,8 @@ export function processPoints(s: ProcessSample): Array<Observation<typeof metric
 interface ProcessDetails {
   executableName: string;
   executablePath?: string;
+  /** process.executable.build_id.htlhash, under semconv. */
+  buildId?: string;
   command?: string;
   commandLine?: string;
 }
@@ -157,6 +160,7 @@ export class ProcessCollector implements Collector<typeof metrics> {
   private procfs: boolean | undefined;
   /** Boot time, epoch seconds, that process start times count from; null when /proc/stat cannot be read. */
   private bootTime: number | null | undefined;
+  private readonly hashes = new ExecutableHashes();
   /** The opt-in attributes reported, by the settings or else the profile. */
   private readonly include: { parentPid: boolean; executablePath: boolean; commandLine: boolean };
 
@@ -337,6 +341,8 @@ export class ProcessCollector implements Collector<typeof metrics> {
     return {
       executableName,
       executablePath,
+      // Only through the kernel's exe link: in a captured tree it is a plain symlink to a path of this machine.
+      buildId: this.ctx.naming === 'semconv' && this.procfs === true ? this.hashes.of(this.ctx.host.resolve(`/proc/${pid}/exe`)) : undefined,
       command: args.length > 0 ? args[0] : undefined,
       commandLine: args.length > 0 ? args.join(' ') : undefined,
     };
@@ -431,6 +437,7 @@ export class ProcessCollector implements Collector<typeof metrics> {
     attrs['process.executable.name'] = d.executableName;
     attrs['process.owner'] = owner;
     if (d.executablePath !== undefined && this.include.executablePath) attrs['process.executable.path'] = d.executablePath;
+    if (d.buildId !== undefined) attrs['process.executable.build_id.htlhash'] = d.buildId;
     if (d.command !== undefined) attrs['process.command'] = d.command;
     if (d.commandLine !== undefined && this.include.commandLine) attrs['process.command_line'] = d.commandLine;
     return attrs;
