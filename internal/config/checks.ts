@@ -123,11 +123,11 @@ function checkTlsContent(section: string, tls: TlsFiles, ca: Buffer | undefined,
 
 type TlsFiles = Pick<AgentConfig['telemetryflow']['tls'], 'ca_file' | 'cert_file' | 'key_file'>;
 
-/** The files of one `tls:` section: a client certificate with its key, each readable; their content when `used`. */
-function checkTlsFiles(section: string, tls: TlsFiles, used: boolean, context: CheckContext): void {
+/** The files of one `tls:` section: a certificate with its key (`what` it is), each readable; their content when `used`. */
+function checkTlsFiles(section: string, tls: TlsFiles, used: boolean, context: CheckContext, what = 'client certificate for mTLS'): void {
   if ((tls.cert_file === '') !== (tls.key_file === '')) {
     const missing = tls.cert_file === '' ? 'cert_file' : 'key_file';
-    context.problems.push({ path: `${section}.${missing}`, message: 'cert_file and key_file must be set together (client certificate for mTLS)' });
+    context.problems.push({ path: `${section}.${missing}`, message: `cert_file and key_file must be set together (${what})` });
   }
   const ca = readableFile(`${section}.ca_file`, tls.ca_file, context);
   const cert = readableFile(`${section}.cert_file`, tls.cert_file, context);
@@ -302,19 +302,7 @@ function checkApi(config: AgentConfig, context: CheckContext): void {
       warnings.push({ path: 'api.tls', message: `api.address ${api.address} is not loopback and TLS is off: the token and the answers cross the network in plain text; set api.tls.cert_file and api.tls.key_file` });
     }
   }
-  if ((api.tls.cert_file === '') !== (api.tls.key_file === '')) {
-    const missing = api.tls.cert_file === '' ? 'cert_file' : 'key_file';
-    problems.push({ path: `api.tls.${missing}`, message: 'api.tls.cert_file and api.tls.key_file must be set together' });
-  }
-  const cert = readableFile('api.tls.cert_file', api.tls.cert_file, context);
-  const key = readableFile('api.tls.key_file', api.tls.key_file, context);
-  if (cert !== undefined && key !== undefined) {
-    try {
-      createSecureContext({ cert, key });
-    } catch (error) {
-      problems.push({ path: 'api.tls.cert_file', value: api.tls.cert_file, message: `and api.tls.key_file must hold a PEM certificate and its private key (${(error as Error).message})` });
-    }
-  }
+  checkTlsFiles('api.tls', { ca_file: '', ...api.tls }, true, context, "the listener's certificate");
   if (api.collect_interval < MIN_API_COLLECT_INTERVAL_MS) {
     problems.push({ path: 'api.collect_interval', value: formatDuration(api.collect_interval), message: `must be at least "${formatDuration(MIN_API_COLLECT_INTERVAL_MS)}"` });
   }

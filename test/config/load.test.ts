@@ -369,6 +369,21 @@ describe('TLS settings', () => {
     assert.deepEqual(problems, [{ path: 'telemetryflow.tls.key_file', message: 'cert_file and key_file must be set together (client certificate for mTLS)' }]);
   });
 
+  it('checks the local API\'s certificate files as it checks the exporter\'s: together, readable, a pair that loads', () => {
+    const tlsDir = join(FIXTURES, 'tls');
+    const api = (files: string) => `api: {enabled: true, address: "127.0.0.1:0", csv_dir: "${join(temp.dir, 'api-csv')}", tls: {${files}}}\n`;
+    const good = load(api(`cert_file: ${join(tlsDir, 'server.crt')}, key_file: ${join(tlsDir, 'server.key')}`));
+    assert.equal(good.config.api.tls.cert_file, join(tlsDir, 'server.crt'));
+    assert.deepEqual(problemsOf(() => load(api(`cert_file: ${join(tlsDir, 'server.crt')}`))).problems, [
+      { path: 'api.tls.key_file', message: "cert_file and key_file must be set together (the listener's certificate)" },
+    ]);
+    const mismatched = problemsOf(() => load(api(`cert_file: ${join(tlsDir, 'server.crt')}, key_file: ${join(tlsDir, 'client.key')}`))).problems;
+    assert.deepEqual(mismatched.map((p) => p.path), ['api.tls.cert_file']);
+    assert.match(mismatched[0].message, /and key_file must hold a PEM certificate and its private key/);
+    const missing = problemsOf(() => load(api(`cert_file: ${join(tlsDir, 'server.crt')}, key_file: /nonexistent/api.key`))).problems;
+    assert.deepEqual(missing.map((p) => [p.path, p.message]), [['api.tls.key_file', 'must be a readable file (ENOENT)']]);
+  });
+
   it('lets an http:// or https:// endpoint decide tls.enabled, warning on a contradiction', () => {
     const plain = load('telemetryflow:\n  protocol: http\n  endpoint: http://127.0.0.1:4318\n');
     assert.equal(plain.config.telemetryflow.tls.enabled, false);
