@@ -38,7 +38,10 @@ interface FakeProcess {
   kernelThread?: boolean;
 }
 
-/** Writes /proc/<pid>/{stat,status,io,cmdline,exe,fd/} in the kernel's formats. */
+/**
+ * Writes /proc/<pid>/{stat,statm,status,io,cmdline,exe,fd/} in the kernel's formats. stat's
+ * resident set is lower than statm's and VmRSS, as Linux 6.2+ gives it (per-CPU parts unsummed).
+ */
 function writeProcess(host: TempHostRoot, p: FakeProcess): void {
   const dir = join(host.root, 'proc', String(p.pid));
   rmSync(dir, { recursive: true, force: true });
@@ -47,7 +50,8 @@ function writeProcess(host: TempHostRoot, p: FakeProcess): void {
   const ticks = (s = 0): number => Math.round(s * 100);
   writeFileSync(join(dir, 'stat'),
     `${p.pid} (${p.comm}) S ${p.ppid ?? 1} ${p.pid} ${p.pid} 0 -1 ${flags} ${p.faults?.[0] ?? 1520} 0 ${p.faults?.[1] ?? 3} 0 ${ticks(p.user)} ${ticks(p.system)} 0 0 20 0 ${p.threads ?? 1} 0 ` +
-    `${p.startTicks ?? 1000} ${p.vsize ?? 0} ${p.rssPages ?? 0} 18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 ${ticks(p.blkioWait)} 0 0\n`);
+    `${p.startTicks ?? 1000} ${p.vsize ?? 0} ${Math.floor((p.rssPages ?? 0) * 0.92)} 18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 ${ticks(p.blkioWait)} 0 0\n`);
+  writeFileSync(join(dir, 'statm'), `${Math.floor((p.vsize ?? 0) / 4096)} ${p.rssPages ?? 0} 0 0 0 0 0\n`);
   const uid = p.uid ?? 0;
   writeFileSync(join(dir, 'status'),
     `Name:\t${p.comm}\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t${p.pid}\nNgid:\t0\nPid:\t${p.pid}\nPPid:\t${p.ppid ?? 1}\nTracerPid:\t0\n` +
@@ -104,7 +108,7 @@ describe('process collector', () => {
     assert.equal(c.value('process.cpu.time', { ...master, 'cpu.mode': 'user' }), 12.5);
     assert.equal(c.value('process.cpu.time', { ...master, 'cpu.mode': 'system' }), 3.25);
     assert.equal(c.value('process.cpu.time', { ...master, 'cpu.mode': 'wait' }), 1.5, 'field 42 of stat, delayacct_blkio_ticks');
-    assert.equal(c.value('process.memory.usage', master), 6000 * 1024);
+    assert.equal(c.value('process.memory.usage', master), 6000 * 1024, 'statm\'s exact resident set, as VmRSS says it');
     assert.equal(c.value('process.memory.virtual', master), 58_000_000);
     assert.equal(c.value('process.disk.io', { ...master, 'disk.io.direction': 'read' }), 4096);
     assert.equal(c.value('process.disk.io', { ...master, 'disk.io.direction': 'write' }), 81920);
@@ -316,7 +320,8 @@ describe('process collector', () => {
     const point = first.point('process.memory.usage', { 'process.pid': pid });
     assert.equal(point.attributes['process.parent_pid'], process.pid);
     assert.equal(point.attributes['process.command_line'], `sleep ${seconds}`);
-    assert.ok(point.value > 0);
+    const vmRss = Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+    assert.equal(point.value, vmRss * 1024, 'the resident set of statm, as VmRSS gives it');
     assert.equal(first.value('process.unix.file_descriptor.count', { 'process.pid': pid }), readdirSync(`/proc/${pid}/fd`).length);
     // The series start when the process did: boot time plus its start in clock ticks.
     const btime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
@@ -330,7 +335,7 @@ describe('process collector', () => {
     const input = Buffer.concat([exe.subarray(0, 4096), exe.subarray(Math.max(0, exe.length - 4096)), length]);
     const digest = execFileSync('sha256sum', { input, encoding: 'utf8' }).slice(0, 32);
     assert.equal(point.attributes['process.executable.build_id.htlhash'], digest);
-    assert.equal(ownFds(), before + 3, 'stat, io and status (its context switches) of the one process stay open');
+    assert.equal(ownFds(), before + 4, 'stat, statm, io and status (its context switches) of the one process stay open');
     const startedMs = (btime + startTicks / 100) * 1000;
     assert.equal(first.value('process.uptime', { 'process.pid': pid }), (clock.now() - startedMs) / 1000);
     const switches = first.value('process.context_switches', { 'process.pid': pid, 'process.context_switch.type': 'voluntary' });
@@ -341,7 +346,7 @@ describe('process collector', () => {
     clock.advance(1_000);
     const second = await session.collect();
     assert.deepEqual(second.point('process.memory.usage', { 'process.pid': pid }).startTime, point.startTime);
-    assert.equal(ownFds(), before + 3, 'read again through the same three files');
+    assert.equal(ownFds(), before + 4, 'read again through the same four files');
     assert.equal(second.value('process.uptime', { 'process.pid': pid }), (clock.now() - startedMs) / 1000);
 
     child.kill();
@@ -362,7 +367,7 @@ describe('process collector', () => {
     const session = startCollecting(factory, { config: processConfig({ processes: [`/^sleep ${seconds.replace('.', '\\.')}$/`] }) });
     const c = await session.collect();
     assert.equal(c.points('process.memory.usage').length, 1);
-    assert.equal(readdirSync('/proc/self/fd').length, before + 3);
+    assert.equal(readdirSync('/proc/self/fd').length, before + 4);
     await session.shutdown();
     assert.equal(readdirSync('/proc/self/fd').length, before);
   });

@@ -43,5 +43,5 @@ export const family: Family<typeof metrics, ProcessSettings> = {
   enabled: (config) => config.collectors.process.enabled,
   settingsKey: 'collectors.process',
   settings: (config) => ({ ...config.collectors.process, system_interval: config.collectors.system.interval }),
-  sources: '/proc/<pid>/{stat,status,io,fd,exe,cmdline}, the executable (head and tail, once per file), /proc/stat (boot time), /etc/passwd',
+  sources: '/proc/<pid>/{stat,statm,status,io,fd,exe,cmdline}, the executable (head and tail, once per file), /proc/stat (boot time), /etc/passwd',
 };

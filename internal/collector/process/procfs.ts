@@ -8,8 +8,8 @@ import type { MetricSink } from '../naming';
 import { readPasswd } from '../../procfs/passwd';
 import { readStat, USER_HZ } from '../../procfs/stat';
 import {
-  countPidFds, isProcfs, listPids, pageSizeFrom, parsePidIo, parsePidStat, parsePidStatus, PidFile, readCmdline, readExecutablePath, readPidIo, readPidStat,
-  readPidStatus, type PidIo, type PidStat, type PidStatus,
+  countPidFds, isProcfs, listPids, pageSizeFrom, parsePidIo, parsePidStat, parsePidStatm, parsePidStatus, PidFile, readCmdline, readExecutablePath,
+  readPidIo, readPidStat, readPidStatm, readPidStatus, type PidIo, type PidStat, type PidStatm, type PidStatus,
 } from '../../procfs/pid';
 import { FailureStreak } from '../../log/streak';
 import { family, metrics, PROCESS, type ProcessSettings } from './declaration';
@@ -102,6 +102,8 @@ interface Known {
 
 interface KeptFiles {
   stat: PidFile;
+  /** The exact resident set (stat's is an approximation since Linux 6.2). */
+  statm: PidFile;
   /** Absent when io could not be opened (another user's process): then it is read by path. */
   io?: PidFile;
   /** Kept when it is read every cycle (its context switches). */
@@ -125,7 +127,7 @@ const TRUNCATED_COMM = 15;
 // reused by a matching program is found.
 const RECHECK_EVERY_CYCLES = 10;
 const PASSWD_RELOAD_MS = 60_000;
-// Reported processes whose files stay open (up to three descriptors each); more are read by path.
+// Reported processes whose files stay open (up to four descriptors each); more are read by path.
 const MAX_KEPT_PROCESSES = 256;
 
 function isGone(err: unknown): boolean {
@@ -153,7 +155,7 @@ export class ProcessCollector implements Collector<typeof metrics> {
   private usersLoadedAt = Number.NEGATIVE_INFINITY;
   private lastRunAt = Number.NEGATIVE_INFINITY;
   private cycles = 0;
-  // Learnt once, so that a known process costs no status read per cycle: stat gives its RSS in pages.
+  // Learnt once, so that a known process costs no status read per cycle: statm gives its RSS in pages.
   private pageSize: number | undefined;
   private keptProcesses = 0;
   /** Whether /proc is the kernel's: only then are files kept open and fds counted by stat. */
@@ -274,6 +276,11 @@ export class ProcessCollector implements Collector<typeof metrics> {
     return readPidStat(this.ctx.host, pid);
   }
 
+  private readStatm(pid: number, known: Known): PidStatm {
+    const statm = known.files?.statm;
+    return statm === undefined ? readPidStatm(this.ctx.host, pid) : parsePidStatm(statm.read(), `/proc/${pid}/statm`);
+  }
+
   private readStatus(pid: number, known: Known): PidStatus {
     const status = known.files?.status;
     return status === undefined ? readPidStatus(this.ctx.host, pid) : parsePidStatus(status.read(), `/proc/${pid}/status`);
@@ -287,9 +294,16 @@ export class ProcessCollector implements Collector<typeof metrics> {
   private keepFiles(pid: number, withIo: boolean, withStatus: boolean): KeptFiles | undefined {
     if (this.procfs !== true || this.keptProcesses >= MAX_KEPT_PROCESSES) return undefined;
     let stat: PidFile;
+    let statm: PidFile;
     try {
       stat = new PidFile(this.ctx.host.resolve(`/proc/${pid}/stat`));
     } catch {
+      return undefined;
+    }
+    try {
+      statm = new PidFile(this.ctx.host.resolve(`/proc/${pid}/statm`));
+    } catch {
+      stat.close();
       return undefined;
     }
     let io: PidFile | undefined;
@@ -305,12 +319,13 @@ export class ProcessCollector implements Collector<typeof metrics> {
       // Read by path.
     }
     this.keptProcesses += 1;
-    return { stat, io, status };
+    return { stat, statm, io, status };
   }
 
   private closeFiles(known: Known): void {
     if (known.files === undefined) return;
     known.files.stat.close();
+    known.files.statm.close();
     known.files.io?.close();
     known.files.status?.close();
     known.files = undefined;
@@ -374,6 +389,16 @@ export class ProcessCollector implements Collector<typeof metrics> {
     // known, and every cycle while its context switches are reported.
     const switches = out.has('contextSwitches');
     known.files ??= this.keepFiles(pid, out.has('diskIo'), switches);
+    // The resident set as the Collector and node_exporter read it: statm's exact count.
+    let statm: PidStatm | undefined;
+    if (out.has('memoryUsage')) {
+      try {
+        statm = this.readStatm(pid, known);
+      } catch (err) {
+        this.countFailure(err, 'statm', unreadableKinds);
+        return false;
+      }
+    }
     let status: PidStatus | undefined;
     if (known.owner === undefined || this.pageSize === undefined || switches) {
       try {
@@ -382,7 +407,7 @@ export class ProcessCollector implements Collector<typeof metrics> {
         this.countFailure(err, 'status', unreadableKinds);
         return false;
       }
-      this.pageSize ??= pageSizeFrom(stat.rssPages, status.vmRssBytes ?? 0);
+      if (statm !== undefined) this.pageSize ??= pageSizeFrom(statm.residentPages, status.vmRssBytes ?? 0);
     }
     let io: PidIo | undefined;
     let fds: number | undefined;
@@ -406,7 +431,7 @@ export class ProcessCollector implements Collector<typeof metrics> {
       userSeconds: stat.userSeconds,
       systemSeconds: stat.systemSeconds,
       waitSeconds: stat.blkioDelaySeconds,
-      rssBytes: this.pageSize !== undefined ? stat.rssPages * this.pageSize : status?.vmRssBytes ?? 0,
+      rssBytes: statm !== undefined && this.pageSize !== undefined ? statm.residentPages * this.pageSize : status?.vmRssBytes ?? 0,
       virtualBytes: stat.vsizeBytes,
       threads: stat.numThreads,
       minorFaults: stat.minorFaults,
