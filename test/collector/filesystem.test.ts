@@ -45,6 +45,12 @@ describe('filesystem collector', () => {
     assert.deepEqual(mountpoints(hostmetrics, 'mountpoint'), mountpoints(c));
   });
 
+  it('a file system without a device that the config names (disk_paths, include_types) is reported', async () => {
+    const only = (system: Record<string, unknown>) => collectOnce(withStatfs(fakeStatfs(NFS)), { hostRoot: NFS, config: { collectors: { system } } });
+    assert.deepEqual(mountpoints(await only({ disk_paths: ['/mnt/nfs/home', '/run', '/data'] })), ['/data', '/mnt/nfs/home', '/run']);
+    assert.deepEqual(mountpoints(await only({ filesystem_options: { include_types: ['nfs4', 'xfs'] } })), ['/data', '/mnt/nfs/home']);
+  });
+
   it('a FUSE subtype counts as its base type; zfs, nodev in the list, lives on disks and is kept', async (t) => {
     const host = tempHostRoot();
     t.after(() => host.remove());

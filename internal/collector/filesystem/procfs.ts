@@ -72,13 +72,15 @@ export function isVirtualFs(fstype: string, virtualTypes: ReadonlySet<string>): 
  */
 export class MountSelector {
   private readonly types: NameFilter;
+  private readonly includeTypes: PatternList;
   private readonly devices: NameFilter;
   private readonly mountpoints: NameFilter;
   private readonly diskPaths: Set<string>;
 
   constructor(options: SystemCollectorsConfig['filesystem_options'], diskPaths: readonly string[]) {
     const key = 'collectors.system.filesystem_options';
-    this.types = new NameFilter(new PatternList(`${key}.include_types`, options.include_types), new PatternList(`${key}.exclude_types`, options.exclude_types));
+    this.includeTypes = new PatternList(`${key}.include_types`, options.include_types);
+    this.types = new NameFilter(this.includeTypes, new PatternList(`${key}.exclude_types`, options.exclude_types));
     this.devices = new NameFilter(new PatternList(`${key}.include_devices`, options.include_devices), new PatternList(`${key}.exclude_devices`, options.exclude_devices));
     this.mountpoints = new NameFilter(
       new PatternList(`${key}.include_mountpoints`, options.include_mountpoints, 'regex'),
@@ -87,11 +89,18 @@ export class MountSelector {
     this.diskPaths = new Set(diskPaths);
   }
 
-  /** `virtualTypes`: the nodev types to leave out; undefined keeps every type. */
+  /**
+   * `virtualTypes`: the nodev types to leave out, unless the config names the mount (disk_paths)
+   * or its type (include_types); undefined keeps every type.
+   */
   accepts(m: MountInfo, virtualTypes?: ReadonlySet<string>): boolean {
     if (this.diskPaths.size > 0 && !this.diskPaths.has(m.mountpoint)) return false;
-    if (virtualTypes !== undefined && isVirtualFs(m.fstype, virtualTypes)) return false;
+    if (virtualTypes !== undefined && isVirtualFs(m.fstype, virtualTypes) && !this.named(m)) return false;
     return this.types.accepts(m.fstype) && this.devices.accepts(m.source) && this.mountpoints.accepts(m.mountpoint);
+  }
+
+  private named(m: MountInfo): boolean {
+    return this.diskPaths.has(m.mountpoint) || (!this.includeTypes.empty && this.includeTypes.matches(m.fstype));
   }
 
   /**
