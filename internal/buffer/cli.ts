@@ -28,11 +28,23 @@ export interface StatusReport extends BacklogStats {
   newest?: string;
 }
 
+/** The buffer file opened read-only; undefined while it holds nothing yet (absent, or no tables). */
+function openForReading(file: string): SqliteStore | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return new SqliteStore(file, { readonly: true });
+  } catch (err) {
+    // The agent creates the file, then its tables: a read in between finds a file without them.
+    if (/no such table: batches/.test(errorMessage(err))) return undefined;
+    throw err;
+  }
+}
+
 /** Reads the backlog; read-only, so it works while the agent runs (WAL readers never block it). */
 export function readBufferStatus(config: AgentConfig): StatusReport {
   const file = join(config.buffer.path, DB_FILE);
-  if (!existsSync(file)) return { file, fileBytes: 0, batches: 0, points: 0, bytes: 0, quarantine: { batches: 0, points: 0, bytes: 0 } };
-  const store = new SqliteStore(file, { readonly: true });
+  const store = openForReading(file);
+  if (store === undefined) return { file, fileBytes: 0, batches: 0, points: 0, bytes: 0, quarantine: { batches: 0, points: 0, bytes: 0 } };
   try {
     const stats = store.stats();
     const fileBytes = ['', '-wal'].reduce((sum, suffix) => sum + (existsSync(file + suffix) ? statSync(file + suffix).size : 0), 0);
@@ -73,8 +85,8 @@ export function bufferQuarantine(config: AgentConfig, options: { json: boolean; 
   const file = join(config.buffer.path, DB_FILE);
   let batches: QuarantinedBatch[] = [];
   try {
-    if (existsSync(file)) {
-      const store = new SqliteStore(file, { readonly: true });
+    const store = openForReading(file);
+    if (store !== undefined) {
       try {
         batches = store.quarantined();
       } finally {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -218,6 +218,18 @@ describe('buffer with the agent CLI', () => {
       assert.deepEqual(receiver.points().map(pointKey).sort(), keysOf(metrics).sort());
     } finally {
       await factory.close();
+      cleanup();
+    }
+  });
+
+  test('buffer status of a file the agent is creating this moment (no tables yet) reports an empty backlog, exit 0', async () => {
+    const { dir, cleanup } = tempDir('cli');
+    try {
+      const config = writeConfig(dir, receiver, 'grpc');
+      mkdirSync(join(dir, 'buffer'), { recursive: true });
+      new Database(join(dir, 'buffer', DB_FILE)).close();
+      assert.deepEqual(await status(config), { file: join(dir, 'buffer', DB_FILE), fileBytes: 0, batches: 0, points: 0, bytes: 0, quarantine: { batches: 0, points: 0, bytes: 0 } });
+    } finally {
       cleanup();
     }
   });
