@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { familyContext, type CollectorContext } from '../../internal/collector/collector';
 import { family } from '../../internal/collector/process/declaration';
 import { ProcessCollector, factory } from '../../internal/collector/process/procfs';
+import { parsePrivilege, Unreadable } from '../../internal/collector/process/unreadable';
 import type { ProcessCollectorConfig } from '../../internal/config/types';
 import { createLogger } from '../../internal/log/logger';
 import { ManualClock, collectOnce, startCollecting, type Collection, type ConfigOverrides } from '../support/collect';
@@ -147,6 +148,23 @@ describe('process collector', () => {
     assert.equal(more.value('process.context_switches', { 'process.pid': 100, type: 'involuntary' }), 87);
     assert.equal(more.value('process.paging.faults', { 'process.pid': 100, type: 'major' }), 12);
     assert.deepEqual([more.get('process.context_switches').unit, more.get('process.paging.faults').unit], ['{count}', '{faults}']);
+  });
+
+  it('says which file of which processes was refused, the error and the kernel\'s reason for this agent\'s privilege', () => {
+    const unreadable = new Unreadable();
+    for (const pid of [977, 1, 412, 3050]) unreadable.add('io', 'EACCES', pid);
+    unreadable.add('fd', 'EACCES', 1);
+    unreadable.add('status', 'EIO', 88);
+    const root = unreadable.describe({ uid: 0, ptrace: false });
+    assert.equal(root.split('; ')[0], 'cannot read /proc/<pid>/fd/ of pid 1 (EACCES): reading it takes ptrace read access (PTRACE_MODE_READ_FSCREDS)');
+    assert.match(root, /cannot read \/proc\/<pid>\/io of pids 1, 412, 977, … \(EACCES\): reading it takes ptrace read access \(PTRACE_MODE_READ_FSCREDS\); without CAP_SYS_PTRACE this agent \(root\) reads only its own user's processes, and not non-dumpable ones \(setuid programs, whatever called prctl\(PR_SET_DUMPABLE, 0\)\) even as root; grant CAP_SYS_PTRACE to read them/);
+    assert.match(root, /cannot read \/proc\/<pid>\/status of pid 88 \(EIO\)$/, 'no reason guessed for another error');
+    assert.match(unreadable.describe({ uid: 1000, ptrace: false }), /this agent \(uid 1000\) reads only its own user's processes/);
+    assert.match(unreadable.describe({ uid: 0, ptrace: true }), /which CAP_SYS_PTRACE grants this agent, so a security module \(AppArmor, SELinux, a Landlock sandbox\) or a user namespace above the agent's refused it/);
+    // This machine's status: Uid and CapEff (bit 19 is CAP_SYS_PTRACE).
+    assert.deepEqual(parsePrivilege('Name:\tnode\nUid:\t0\t0\t0\t0\nCapEff:\t000001fffeffffff\n'), { uid: 0, ptrace: true });
+    assert.deepEqual(parsePrivilege('Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000000000\n'), { uid: 1000, ptrace: false });
+    assert.equal(parsePrivilege('Name:\tx\n'), undefined);
   });
 
   it('takes a name cut at 15 bytes whole from argv[0] under hostmetrics (as the Collector), from the executable under semconv', async (t) => {
@@ -294,7 +312,8 @@ describe('process collector', () => {
     assert.deepEqual(collector.skipped, { exited: 6, unreadable: 0, ioUnreadable: 3, fdsUnreadable: 0 });
     const failing = lines.filter((l) => l.event === 'collector.process.read.failing');
     assert.equal(failing.length, 1, 'one line for the streak, not one per cycle');
-    assert.match(String(failing[0].reason), /cannot read io/);
+    // The file, the process and the error (the fake io is a directory).
+    assert.equal(failing[0].reason, 'cannot read /proc/<pid>/io of pid 101 (EISDIR)');
     assert.ok(!lines.some((l) => JSON.stringify(l).includes('short-lived')), 'exits are not logged');
   });
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { posix as path } from 'node:path';
 import type { Attributes, BatchObservableResult, HrTime } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
@@ -14,6 +15,7 @@ import {
 import { FailureStreak } from '../../log/streak';
 import { family, metrics, PROCESS, type ProcessSettings } from './declaration';
 import { ExecutableHashes } from './htlhash';
+import { parsePrivilege, Unreadable, type Privilege } from './unreadable';
 
 /** One sample of a process, from whichever backend read it. */
 export interface ProcessSample {
@@ -130,6 +132,14 @@ const PASSWD_RELOAD_MS = 60_000;
 // Reported processes whose files stay open (up to four descriptors each); more are read by path.
 const MAX_KEPT_PROCESSES = 256;
 
+function ownPrivilege(): Privilege | undefined {
+  try {
+    return parsePrivilege(readFileSync('/proc/self/status', 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 function isGone(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ESRCH';
@@ -163,6 +173,8 @@ export class ProcessCollector implements Collector<typeof metrics> {
   /** Boot time, epoch seconds, that process start times count from; null when /proc/stat cannot be read. */
   private bootTime: number | null | undefined;
   private readonly hashes = new ExecutableHashes();
+  /** This agent's own uid and CAP_SYS_PTRACE, for the reason a file was refused. */
+  private readonly privilege = ownPrivilege();
   /** The opt-in attributes reported, by the settings or else the profile. */
   private readonly include: { parentPid: boolean; executablePath: boolean; commandLine: boolean };
 
@@ -199,22 +211,21 @@ export class ProcessCollector implements Collector<typeof metrics> {
     if (this.bootTime === undefined) this.bootTime = await readStat(this.ctx.host).then((stat) => stat.bootTime, () => null);
     this.lastRunAt = this.ctx.clock.monotonic();
     this.cycles += 1;
-    const unreadableKinds = new Set<string>();
+    const unreadable = new Unreadable();
     const reported: number[] = [];
-    for (const [pid, stat, known] of await this.select(unreadableKinds)) {
-      if (await this.report(result, out, pid, stat, known, unreadableKinds)) reported.push(pid);
+    for (const [pid, stat, known] of await this.select(unreadable)) {
+      if (await this.report(result, out, pid, stat, known, unreadable)) reported.push(pid);
     }
     this.reported = reported;
-    if (unreadableKinds.size > 0) {
-      const kinds = [...unreadableKinds].sort().join(', ');
-      this.streak.failure(`cannot read ${kinds} of some processes (needs root or CAP_SYS_PTRACE)`, { skipped: { ...this.skipped } });
+    if (!unreadable.empty) {
+      this.streak.failure(unreadable.describe(this.privilege), { skipped: { ...this.skipped } });
     } else {
       this.streak.success();
     }
   }
 
   /** The processes to report this cycle, with their stat. */
-  private async select(unreadableKinds: Set<string>): Promise<Array<[number, PidStat, Known]>> {
+  private async select(unreadable: Unreadable): Promise<Array<[number, PidStat, Known]>> {
     const { top_n: topN, processes } = this.options;
     const everyProcess = processes.length === 0 && topN === 0;
     const readAll = everyProcess || topN > 0 || this.cycles % RECHECK_EVERY_CYCLES === 0;
@@ -230,7 +241,7 @@ export class ProcessCollector implements Collector<typeof metrics> {
       try {
         stat = this.readStat(pid, known);
       } catch (err) {
-        this.countFailure(err, 'stat', unreadableKinds);
+        this.countFailure(err, 'stat', pid, unreadable);
         this.forget(pid);
         continue;
       }
@@ -372,7 +383,7 @@ export class ProcessCollector implements Collector<typeof metrics> {
     return this.users.get(uid) ?? String(uid);
   }
 
-  private countFailure(err: unknown, what: string, unreadableKinds: Set<string>): void {
+  private countFailure(err: unknown, what: string, pid: number, unreadable: Unreadable): void {
     if (isGone(err)) {
       this.skipped.exited += 1;
       return;
@@ -380,11 +391,12 @@ export class ProcessCollector implements Collector<typeof metrics> {
     if (what === 'io') this.skipped.ioUnreadable += 1;
     else if (what === 'fd') this.skipped.fdsUnreadable += 1;
     else this.skipped.unreadable += 1;
-    unreadableKinds.add(what);
+    unreadable.add(what, (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.name : 'error'), pid);
   }
 
+
   /** Observes one process; false when it could not be read (exited, or no access). */
-  private async report(result: BatchObservableResult | undefined, out: MetricSink<typeof metrics>, pid: number, stat: PidStat, known: Known, unreadableKinds: Set<string>): Promise<boolean> {
+  private async report(result: BatchObservableResult | undefined, out: MetricSink<typeof metrics>, pid: number, stat: PidStat, known: Known, unreadable: Unreadable): Promise<boolean> {
     // status is read the first time a process is reported (its owner), until the page size is
     // known, and every cycle while its context switches are reported.
     const switches = out.has('contextSwitches');
@@ -395,7 +407,7 @@ export class ProcessCollector implements Collector<typeof metrics> {
       try {
         statm = this.readStatm(pid, known);
       } catch (err) {
-        this.countFailure(err, 'statm', unreadableKinds);
+        this.countFailure(err, 'statm', pid, unreadable);
         return false;
       }
     }
@@ -404,7 +416,7 @@ export class ProcessCollector implements Collector<typeof metrics> {
       try {
         status = this.readStatus(pid, known);
       } catch (err) {
-        this.countFailure(err, 'status', unreadableKinds);
+        this.countFailure(err, 'status', pid, unreadable);
         return false;
       }
       if (statm !== undefined) this.pageSize ??= pageSizeFrom(statm.residentPages, status.vmRssBytes ?? 0);
@@ -414,12 +426,12 @@ export class ProcessCollector implements Collector<typeof metrics> {
     try {
       io = out.has('diskIo') ? this.readIo(pid, known) : undefined;
     } catch (err) {
-      this.countFailure(err, 'io', unreadableKinds);
+      this.countFailure(err, 'io', pid, unreadable);
     }
     try {
       fds = out.has('fds') ? countPidFds(this.ctx.host, pid, this.procfs === true) : undefined;
     } catch (err) {
-      this.countFailure(err, 'fd', unreadableKinds);
+      this.countFailure(err, 'fd', pid, unreadable);
     }
     known.details ??= await this.describe(pid, stat.comm);
     if (status !== undefined) known.owner ??= await this.ownerName(status.uid);
