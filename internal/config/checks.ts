@@ -201,6 +201,12 @@ function checkCredentials(config: AgentConfig, { warnings }: CheckContext): void
   if (secret !== '' && !tls.enabled && host !== undefined && !isLoopbackHost(host)) {
     warnings.push({ path: 'telemetryflow.tls.enabled', message: `credentials are sent in plain text to ${host}; enable TLS` });
   }
+  // Log records carry the same credentials, to their own endpoint when one is set.
+  const logs = config.exporter.otlp.logs.endpoint;
+  const logsHost = endpointHost(logs);
+  if (secret !== '' && !(schemeTls(logs) ?? tls.enabled) && logsHost !== undefined && !isLoopbackHost(logsHost)) {
+    warnings.push({ path: 'exporter.otlp.logs.endpoint', message: `credentials are sent in plain text to ${logsHost}; use https:// or enable TLS` });
+  }
 }
 
 function checkTimings(config: AgentConfig, { problems, warnings }: CheckContext): void {

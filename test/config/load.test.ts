@@ -719,6 +719,18 @@ describe('environment bindings', () => {
     assert.deepEqual(files.map((p) => p.path).sort(), ['exporter.otlp.logs.tls.ca_file', 'exporter.otlp.logs.tls.key_file']);
   });
 
+  it('warns when the log records would carry the credentials in plain text to another host', () => {
+    const env = { TELEMETRYFLOW_API_KEY_ID: 'tfk_x', TELEMETRYFLOW_API_KEY_SECRET: 'tfs_y', OTEL_EXPORTER_OTLP_ENDPOINT: 'https://metrics.example:4317' };
+    const plain = load('', { ...env, OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://logs.example:4317' }).warnings;
+    assert.deepEqual(withoutLines(plain).filter((w) => w.path.startsWith('exporter.otlp.logs')), [
+      { path: 'exporter.otlp.logs.endpoint', message: 'credentials are sent in plain text to logs.example; use https:// or enable TLS' },
+    ]);
+    for (const logs of ['https://logs.example:4317', 'http://127.0.0.1:4317', 'logs.example:4317']) {
+      const warnings = load('', { ...env, OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: logs }).warnings;
+      assert.deepEqual(warnings.filter((w) => w.path.startsWith('exporter.otlp.logs')), [], logs);
+    }
+  });
+
   it('moves the credentials of a logs endpoint URL into the logs headers only', () => {
     const { config } = load('', { OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://logs:pw@127.0.0.1:4318/v1/logs', OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'http/protobuf' });
     assert.equal(config.exporter.otlp.logs.endpoint, 'http://127.0.0.1:4318/v1/logs');
