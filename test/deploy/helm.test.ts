@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { ConfigMap, Secret, ServiceAccount } from 'kubernetes-models/v1';
 import { DaemonSet } from 'kubernetes-models/apps/v1';
 import { CLI, REPO_ROOT } from '../support/paths';
@@ -191,4 +191,11 @@ test("the ConfigMap's config passes `tfo-agent config validate`", { skip }, () =
     const r = spawnSync(process.execPath, [CLI, 'config', 'validate', '--config', file], { encoding: 'utf8' });
     assert.equal(r.status, 0, `${name}: ${r.stdout}${r.stderr}`);
   }
+});
+
+test('per-CPU series follow the naming unless collectors.perCpu says', { skip }, () => {
+  const cpuOptions = (sets: string[]): unknown => (parse(configFromConfigMap(render(sets))) as any).collectors.system.cpu_options;
+  assert.deepEqual(cpuOptions(['collectors.naming=hostmetrics']), {}, 'unset: the agent resolves per CPU under hostmetrics');
+  assert.deepEqual(cpuOptions([]), {});
+  assert.deepEqual(cpuOptions(['collectors.naming=hostmetrics', 'collectors.perCpu=false']), { per_cpu: false });
 });

@@ -75,7 +75,7 @@ reach the agent as TELEMETRYFLOW_API_KEY_ID/SECRET from the Secret (env wins ove
       "enabled" true
       "interval" $v.collectors.interval
       "naming" $v.collectors.naming
-      "cpu_options" (dict "per_cpu" $v.collectors.perCpu))
+      "cpu_options" (ternary (dict "per_cpu" $v.collectors.perCpu) (dict) (hasKey $v.collectors "perCpu")))
     "process" (dict
       "enabled" $v.collectors.process.enabled
       "interval" $v.collectors.process.interval
