@@ -120,7 +120,10 @@ export class SqliteStore {
   private readonly deleteRow: Database.Statement;
   private readonly selectSize: Database.Statement;
   private readonly bumpAttempts: Database.Statement;
-  /** Statements on the quarantine table, prepared at first use (a read-only open of an older file has no such table). */
+  /**
+   * Statements prepared at first use: those on the quarantine table (a read-only open of an older
+   * file has no such table), and those /health and the status page run on every request.
+   */
   private readonly prepared = new Map<string, Database.Statement>();
   private readonly selectBefore: Database.Statement;
   private readonly totals: BacklogStats;
@@ -227,7 +230,7 @@ export class SqliteStore {
   stats(): BacklogStats {
     if (this.totals.batches === 0) return { batches: 0, points: 0, bytes: 0 };
     if (this.removed.size > 0) return { ...this.totals, ...this.endsSkippingRemoved() };
-    const ends = this.db.prepare('SELECT min(created_at) AS oldest, max(created_at) AS newest FROM batches').get() as { oldest: number | null; newest: number | null };
+    const ends = this.statement('SELECT min(created_at) AS oldest, max(created_at) AS newest FROM batches').get() as { oldest: number | null; newest: number | null };
     return { ...this.totals, oldestAt: ends.oldest ?? undefined, newestAt: ends.newest ?? undefined };
   }
 
@@ -351,7 +354,7 @@ export class SqliteStore {
 
   quarantineStats(): QuarantineStats {
     if (!this.hasQuarantine()) return { batches: 0, points: 0, bytes: 0 };
-    return this.db.prepare('SELECT count(*) AS batches, coalesce(sum(points), 0) AS points, coalesce(sum(length(body)), 0) AS bytes FROM quarantine').get() as QuarantineStats;
+    return this.statement('SELECT count(*) AS batches, coalesce(sum(points), 0) AS points, coalesce(sum(length(body)), 0) AS bytes FROM quarantine').get() as QuarantineStats;
   }
 
   /** The quarantined batches, oldest first, without their bodies. */
@@ -374,7 +377,7 @@ export class SqliteStore {
 
   /** A file written by an agent before the quarantine existed, opened read-only, has no table. */
   private hasQuarantine(): boolean {
-    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'quarantine'").get() !== undefined;
+    return this.statement("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'quarantine'").get() !== undefined;
   }
 
   /** Deletes the rows taken out of the backlog; returns the error when the file cannot take it. */
