@@ -7,6 +7,7 @@
 // - phase 2: a Prometheus-style scrape of /metrics once a second against an agent that exports
 //   every second (each scrape serializes a new batch: the worst case), beside the same agent not
 //   scraped and node_exporter scraped at the same pace.
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
@@ -49,6 +50,35 @@ function writeHistory(csvDir: string, end: number): number {
   return rows;
 }
 
+interface BareServer {
+  url: string;
+  pid: number;
+  bodyBytes: number;
+  stop(): void;
+}
+
+// Answers `/` with a page that polls status?since= as the status page does (the next request a
+// second after the last answer), and every other path with the fixed body; nothing else.
+const BARE_SERVER = `
+const body = process.env.BARE_BODY;
+const page = '<!doctype html><title>floor</title><script>var n = 0; function poll() { fetch("status?since=" + n++, { cache: "no-store" }).then(function (r) { return r.json(); }).then(function () { setTimeout(poll, 1000); }); } poll();</script>';
+require('node:http').createServer((req, res) => {
+  const text = req.url === '/' ? page : body;
+  res.writeHead(200, { 'content-type': req.url === '/' ? 'text/html' : 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}).listen(0, '127.0.0.1', function () { process.stdout.write(this.address().port + '\\n'); });
+`;
+
+/** A bare node:http server (same Node options as the agent) answering the status page's poll with a fixed body. */
+async function startBareServer(body: string, nodeOptions: string): Promise<BareServer> {
+  const child = spawn(process.execPath, ['-e', BARE_SERVER], { env: { ...process.env, NODE_OPTIONS: nodeOptions, BARE_BODY: body }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+  });
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, bodyBytes: Buffer.byteLength(body), stop: () => void child.kill() };
+}
+
 interface Running {
   name: string;
   agent: AgentProcess;
@@ -65,6 +95,7 @@ export async function run(): Promise<BenchSection> {
   const notes: string[] = [];
   const figures: BenchFigure[] = [];
   let browser: Browser | undefined;
+  let bare: BareServer | undefined;
 
   /** The shipped config, exporting to the receiver, with its own state and loopback ports. */
   const start = async (name: string, api: boolean, interval?: string): Promise<Running> => {
@@ -112,6 +143,7 @@ export async function run(): Promise<BenchSection> {
     const onStarted = Date.now();
     const tab = await start('api-tab', true);
     let pageRequests = 0;
+    let bareRequests = 0;
     if (existsSync(CHROMIUM)) {
       const puppeteer = await import('puppeteer-core');
       browser = await puppeteer.launch({
@@ -123,11 +155,19 @@ export async function run(): Promise<BenchSection> {
       await page.setViewport({ width: 1366, height: 900 });
       await page.goto(`${tab.api}/`, { waitUntil: 'load' });
       page.on('request', () => (pageRequests += 1));
+      // The floor: what node:http itself costs for the same poll, from a second tab.
+      const sampleBody = await (await fetch(`${tab.api}/status?since=${Date.now() / 1000 - 1.5}`)).text();
+      bare = await startBareServer(sampleBody, nodeOptions);
+      const barePage = await browser.newPage();
+      await barePage.goto(`${bare.url}/`, { waitUntil: 'load' });
+      barePage.on('request', () => (bareRequests += 1));
     } else notes.push(`${CHROMIUM} not found: no figure for an open status page tab`);
     await sleep(WARMUP_MS);
     const requestsBefore = pageRequests;
+    const bareBefore = { requests: bareRequests, cpuMs: bare ? processCpuMs(bare.pid) : 0 };
     const [offFig, onFig, tabFig] = await measure([off, on, tab], SECONDS);
     const requestsPerSecond = (pageRequests - requestsBefore) / SECONDS;
+    const bareFig = bare ? { cpuPerSecond: (processCpuMs(bare.pid) - bareBefore.cpuMs) / SECONDS, requestsPerSecond: (bareRequests - bareBefore.requests) / SECONDS } : undefined;
     figures.push(
       { name: 'API off: CPU per second, whole agent', value: round(offFig!.cpuPerSecond, 2), unit: 'ms', detail: 'shipped config, api.enabled false' },
       { name: 'API on: CPU per second, whole agent', value: round(onFig!.cpuPerSecond, 2), unit: 'ms', detail: '1 s sampler, ring, CSV, listener idle' },
@@ -141,11 +181,13 @@ export async function run(): Promise<BenchSection> {
         { name: 'one status page tab: CPU per second, whole agent', value: round(tabFig!.cpuPerSecond, 2), unit: 'ms', detail: `${round(requestsPerSecond, 2)} requests/s from the tab` },
         { name: 'tab − no tab: CPU per second', value: round(tabFig!.cpuPerSecond - onFig!.cpuPerSecond, 2), unit: 'ms', detail: 'goal: at most +0.3 ms' },
       );
+      if (bareFig) figures.push({ name: 'floor: bare node:http, same poll: CPU per second', value: round(bareFig.cpuPerSecond, 2), unit: 'ms', detail: `${round(bareFig.requestsPerSecond, 2)} requests/s from a second tab; a server that only answers a fixed /status body of ${bare!.bodyBytes} bytes` });
       await browser.close();
       browser = undefined;
     }
     await off.agent.kill();
     await tab.agent.kill();
+    bare?.stop();
 
     if (PARTS.has('range')) {
       // /metrics/range on the quiet API-on agent: 7 days of CSV with a step, then the ring alone.
@@ -207,11 +249,12 @@ export async function run(): Promise<BenchSection> {
         await exporter?.stop();
       }
     }
-    notes.push(`BENCH_API_SECONDS=${SECONDS}, BENCH_API_PARTS=${[...PARTS].join(",")} (phase 1; phase 2 scrapes half as many seconds, at least 30). CPU from /proc/<pid>/stat (10 ms ticks), RSS from VmRSS every 5 s; the agents run at once, so they see the same host.`);
+    notes.push(`BENCH_API_SECONDS=${SECONDS}, BENCH_API_PARTS=${[...PARTS].join(',')} (phase 1; phase 2 scrapes half as many seconds, at least 30). CPU from /proc/<pid>/stat (10 ms ticks), RSS from VmRSS every 5 s; the agents run at once, so they see the same host.`);
     notes.push(`NODE_OPTIONS ${nodeOptions}, as the systemd unit and the image set them.`);
     return { title: 'Local API and status page (real agents, shipped config)', figures, notes };
   } finally {
     await browser?.close();
+    bare?.stop();
     await Promise.all(running.map((r) => r.agent.kill()));
     await receiver.close();
     workspace.cleanup();
