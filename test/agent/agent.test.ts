@@ -1,7 +1,7 @@
 // The Agent in-process against a real OTLP receiver: what a reload returns and what it changes.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -12,7 +12,7 @@ import type { AgentConfig } from '../../internal/config/types';
 import { loadConfig, type LoadOptions } from '../../internal/config/load';
 import { createLogger } from '../../internal/log/logger';
 import { apiGet } from '../support/api-client';
-import { makeCertificate } from '../support/certs';
+import { rotatingCertificate } from '../support/certs';
 import { startOtlpReceiver } from '../support/otlp-receiver';
 import { agentConfig, AgentProcess, cleanEnv } from '../e2e/agent-process';
 
@@ -182,20 +182,14 @@ test('reload: when the previous pipeline cannot start again either, the agent sa
 
 test('reload (SIGHUP) re-reads the local API certificate in place: a renewed one is served without a restart', async () => {
   const receiver = await startOtlpReceiver();
-  const first = makeCertificate(dir, 'api-first', 'api first');
-  const second = makeCertificate(dir, 'api-second', 'api second');
-  const certFile = join(dir, 'api-live.crt');
-  const keyFile = join(dir, 'api-live.key');
-  copyFileSync(first.certFile, certFile);
-  copyFileSync(first.keyFile, keyFile);
+  const { certFile, keyFile, first, second, rotate } = rotatingCertificate(dir, 'api');
   const base = agentConfig({ protocol: 'grpc', endpoint: receiver.grpcAddress, dataDir: join(dir, 'api-tls-agent'), interval: '60s' });
   const { agent, events } = agentOnFile(join(dir, 'api-tls.yaml'), { ...base, api: { enabled: true, address: '127.0.0.1:0', tls: { cert_file: certFile, key_file: keyFile }, csv_dir: join(dir, 'api-tls-csv') } });
   try {
     await agent.start();
     const url = `${agent.apiUrl}/health`;
     assert.equal((await apiGet(url, { ca: first.pem })).peerCommonName, 'api first');
-    copyFileSync(second.certFile, certFile);
-    copyFileSync(second.keyFile, keyFile);
+    rotate();
     assert.equal(await agent.reload(), 'unchanged', 'the file names did not change: no rebuild');
     assert.equal(agent.apiUrl, url.replace(/\/health$/, ''), 'the same listener');
     assert.equal((await apiGet(url, { ca: second.pem })).peerCommonName, 'api second');

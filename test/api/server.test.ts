@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import type { ApiConfig } from '../../internal/config/types';
 import { TlsFileError } from '../../internal/exporter/tls';
 import { createLogger } from '../../internal/log/logger';
 import { apiGet } from '../support/api-client';
-import { makeCertificate } from '../support/certs';
+import { makeCertificate, rotatingCertificate } from '../support/certs';
 import { idleSockets } from '../support/sockets';
 import { until } from '../support/wait';
 import { createHash } from 'node:crypto';
@@ -128,33 +128,27 @@ describe('without a token', () => {
 
 describe('certificate rotation', () => {
   it('reloadTls serves the new certificate to new connections; a broken one keeps the old', async () => {
-    const first = makeCertificate(dir, 'rotate-first', 'first certificate');
-    const second = makeCertificate(dir, 'rotate-second', 'second certificate');
-    const certFile = join(dir, 'live.crt');
-    const keyFile = join(dir, 'live.key');
-    copyFileSync(first.certFile, certFile);
-    copyFileSync(first.keyFile, keyFile);
+    const { certFile, keyFile, first, second, rotate } = rotatingCertificate(dir, 'rotate');
     const logs = capture();
     const server = await startApiServer(apiConfig({ tls: { cert_file: certFile, key_file: keyFile } }), ROUTES, logs.logger);
     after(() => server.close());
     const url = `https://${server.address}/open`;
-    assert.equal((await apiGet(url, { ca: first.pem })).peerCommonName, 'first certificate');
+    assert.equal((await apiGet(url, { ca: first.pem })).peerCommonName, 'rotate first');
 
-    copyFileSync(second.certFile, certFile);
-    copyFileSync(second.keyFile, keyFile);
+    rotate();
     server.reloadTls();
-    assert.equal((await apiGet(url, { ca: second.pem })).peerCommonName, 'second certificate');
+    assert.equal((await apiGet(url, { ca: second.pem })).peerCommonName, 'rotate second');
     await assert.rejects(apiGet(url, { ca: first.pem }), /self.signed|unable to verify|certificate/i, 'the old one is gone');
 
     writeFileSync(certFile, 'not a certificate');
     server.reloadTls();
     assert.match(logs.text(), /api\.tls_reload_failed/);
-    assert.equal((await apiGet(url, { ca: second.pem })).peerCommonName, 'second certificate', 'the previous pair stays in use');
+    assert.equal((await apiGet(url, { ca: second.pem })).peerCommonName, 'rotate second', 'the previous pair stays in use');
 
     rmSync(keyFile);
     server.reloadTls();
     assert.match(logs.text(), /api\.tls_reload_failed.*api\.tls\.key_file: cannot read/);
-    assert.equal((await apiGet(url, { ca: second.pem })).peerCommonName, 'second certificate', 'a key file gone mid-rotation keeps the pair in use');
+    assert.equal((await apiGet(url, { ca: second.pem })).peerCommonName, 'rotate second', 'a key file gone mid-rotation keeps the pair in use');
   });
 });
 

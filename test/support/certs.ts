@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface TestCertificate {
@@ -19,4 +19,27 @@ export function makeCertificate(dir: string, name: string, commonName = 'tfo-age
     '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-addext', 'basicConstraints=critical,CA:TRUE',
   ], { stdio: 'ignore' });
   return { certFile, keyFile, pem: readFileSync(certFile) };
+}
+
+/**
+ * Two certificates (CNs `NAME first`, `NAME second`) and one pair of live files holding the first;
+ * `rotate()` copies the second over them, as a certificate renewal does.
+ */
+export function rotatingCertificate(dir: string, name: string): { certFile: string; keyFile: string; first: TestCertificate; second: TestCertificate; rotate(): void } {
+  const first = makeCertificate(dir, `${name}-first`, `${name} first`);
+  const second = makeCertificate(dir, `${name}-second`, `${name} second`);
+  const certFile = join(dir, `${name}-live.crt`);
+  const keyFile = join(dir, `${name}-live.key`);
+  copyFileSync(first.certFile, certFile);
+  copyFileSync(first.keyFile, keyFile);
+  return {
+    certFile,
+    keyFile,
+    first,
+    second,
+    rotate: () => {
+      copyFileSync(second.certFile, certFile);
+      copyFileSync(second.keyFile, keyFile);
+    },
+  };
 }
