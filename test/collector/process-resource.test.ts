@@ -98,7 +98,7 @@ describe('one resource per process', () => {
     });
   }
 
-  it('keeps a receiver\'s resources after the processes, leaves a batch without processes alone, and lets an exited process go', () => {
+  it('keeps a receiver\'s resources after the processes, leaves a batch without processes alone, and follows the host resource', () => {
     const host = resourceFromAttributes({ 'host.name': 'node-1' });
     const scope = { name: 'tfo-agent', version: '0.1.0' };
     const T: [number, number] = [1_795_000_000, 0];
@@ -130,8 +130,10 @@ describe('one resource per process', () => {
     const second = regrouping.regroup({ resource: host, scopeMetrics: [{ scope, metrics: [sum('process.cpu.time', [[nginxUser, 3]])] }] });
     assert.equal(second.others!.length, 1);
     assert.equal(second.others![0].resource, first.others![0].resource);
-    const third = regrouping.regroup({ resource: host, scopeMetrics: [{ scope, metrics: [sum('process.cpu.time', [[nginxUser, 4], [postgresUser, 1]])] }] });
-    assert.notEqual(third.others![1].resource, first.others![1].resource, 'a process seen again after an export without it gets a new resource object');
+    // Another pipeline's host resource (a reload): every process resource follows it.
+    const reloaded = resourceFromAttributes({ 'host.name': 'node-1', 'service.version': '2' });
+    const third = regrouping.regroup({ resource: reloaded, scopeMetrics: [{ scope, metrics: [sum('process.cpu.time', [[nginxUser, 4], [postgresUser, 1]])] }] });
+    assert.deepEqual(third.others!.map((rm) => rm.resource.attributes), [{ ...reloaded.attributes, ...nginx }, { ...reloaded.attributes, ...postgres }]);
   });
 
   it('leaves the Prometheus exposition of the collected batch with the process labels on each series', async (t) => {

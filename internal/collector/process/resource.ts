@@ -18,28 +18,35 @@ const PROCESS_METRICS: ReadonlySet<string> = new Set(
   Object.values(metrics).flatMap((decl) => [nameIn('semconv', decl), nameIn('hostmetrics', decl)]).filter((name): name is string => name !== undefined),
 );
 
-/** A point's attributes as its process's identity (and a key for it) and the rest. */
+/** One process's identity, one object however many attribute sets carry it. */
+interface Identity {
+  attributes: Attributes;
+  /** Its resource, made once for the host resource it extends. */
+  resource?: Resource;
+  host?: Resource;
+}
+
+/** A point's attributes as its process's identity and the rest. */
 interface Split {
-  key: string;
-  identity: Attributes;
+  identity: Identity;
   rest: Attributes;
 }
 
-/** One process's share of a batch: its resource and, per scope, its metrics. */
-interface ProcessPart {
-  resource: Resource;
-  scopes: Map<ScopeMetrics['scope'], MetricData[]>;
-}
+/** One process's share of a batch, per scope its metrics. */
+type ProcessPart = Map<ScopeMetrics['scope'], MetricData[]>;
 
 /**
  * Regroups the process family's points into one ResourceMetrics per process. What it builds is
- * kept by object between exports (a series hands over the same attribute object every cycle, and
- * a process keeps its resource object), so the encoder's per-object bytes serve every cycle.
+ * kept by object between exports, as long as the collector keeps the attribute sets it came from
+ * (a series hands over the same attribute object every cycle): a process keeps its identity and
+ * resource objects, so lookups go by object and the encoder's per-object bytes serve every cycle.
  */
 export class ProcessResources {
   private readonly splits = new WeakMap<Attributes, Split | null>();
-  private host: Resource | undefined;
-  private resources = new Map<string, Resource>();
+  /** The identities of the processes in the last export, by their attributes' key. */
+  private identities = new Map<string, Identity>();
+  /** Identities first met during this export. */
+  private readonly met = new Map<string, Identity>();
 
   /**
    * The batch with each process's points under a resource of its own, after the host's and
@@ -47,12 +54,7 @@ export class ProcessResources {
    * points is returned as it is.
    */
   regroup(batch: MetricsBatch): MetricsBatch {
-    if (batch.resource !== this.host) {
-      this.host = batch.resource;
-      this.resources = new Map();
-    }
-    const parts = new Map<string, ProcessPart>();
-    const resources = new Map<string, Resource>();
+    const parts = new Map<Identity, ProcessPart>();
     const hostScopes: ScopeMetrics[] = [];
     for (const scopeMetrics of batch.scopeMetrics) {
       const kept: MetricData[] = [];
@@ -61,42 +63,42 @@ export class ProcessResources {
           kept.push(metric);
           continue;
         }
-        const byProcess = new Map<string, DataPoint<number>[]>();
-        const unidentified: DataPoint<number>[] = [];
+        const byProcess = new Map<Identity, Array<DataPoint<number>>>();
+        const unidentified: Array<DataPoint<number>> = [];
         for (const point of metric.dataPoints as Array<DataPoint<number>>) {
           const split = this.split(point.attributes);
           if (split === null) {
             unidentified.push(point);
             continue;
           }
-          let points = byProcess.get(split.key);
-          if (points === undefined) {
-            byProcess.set(split.key, (points = []));
-            if (!parts.has(split.key)) {
-              const resource = this.resources.get(split.key) ?? resourceFromAttributes({ ...batch.resource.attributes, ...split.identity });
-              resources.set(split.key, resource);
-              parts.set(split.key, { resource, scopes: new Map() });
-            }
-          }
-          points.push({ ...point, attributes: split.rest });
+          let points = byProcess.get(split.identity);
+          if (points === undefined) byProcess.set(split.identity, (points = []));
+          points.push({ startTime: point.startTime, endTime: point.endTime, attributes: split.rest, value: point.value });
         }
         if (unidentified.length > 0) kept.push({ ...metric, dataPoints: unidentified } as MetricData);
-        for (const [key, dataPoints] of byProcess) {
-          const { scopes } = parts.get(key)!;
-          const list = scopes.get(scopeMetrics.scope) ?? [];
+        for (const [identity, dataPoints] of byProcess) {
+          let part = parts.get(identity);
+          if (part === undefined) parts.set(identity, (part = new Map()));
+          const list = part.get(scopeMetrics.scope) ?? [];
           list.push({ ...metric, dataPoints } as MetricData);
-          scopes.set(scopeMetrics.scope, list);
+          part.set(scopeMetrics.scope, list);
         }
       }
       hostScopes.push(kept.length === scopeMetrics.metrics.length ? scopeMetrics : { scope: scopeMetrics.scope, metrics: kept });
     }
+    // Only the processes of this export are remembered: an exited one's identity is let go.
+    const identities = new Map<string, Identity>();
+    for (const [key, identity] of [...this.identities, ...this.met]) if (parts.has(identity)) identities.set(key, identity);
+    this.identities = identities;
+    this.met.clear();
     if (parts.size === 0) return batch;
-    // Only the processes of this export keep their resource: an exited one's is let go.
-    this.resources = resources;
-    const processes: ResourceMetrics[] = [...parts.values()].map(({ resource, scopes }) => ({
-      resource,
-      scopeMetrics: [...scopes].map(([scope, list]) => ({ scope, metrics: list })),
-    }));
+    const processes: ResourceMetrics[] = [...parts].map(([identity, scopes]) => {
+      if (identity.resource === undefined || identity.host !== batch.resource) {
+        identity.host = batch.resource;
+        identity.resource = resourceFromAttributes({ ...batch.resource.attributes, ...identity.attributes });
+      }
+      return { resource: identity.resource, scopeMetrics: [...scopes].map(([scope, list]) => ({ scope, metrics: list })) };
+    });
     return { resource: batch.resource, scopeMetrics: hostScopes.filter((s) => s.metrics.length > 0), others: [...processes, ...(batch.others ?? [])] };
   }
 
@@ -115,7 +117,12 @@ export class ProcessResources {
           rest[name] = attributes[name];
         }
       }
-      split = 'process.pid' in identity ? { key, identity, rest } : null;
+      split = null;
+      if ('process.pid' in identity) {
+        let known = this.identities.get(key) ?? this.met.get(key);
+        if (known === undefined) this.met.set(key, (known = { attributes: identity }));
+        split = { identity: known, rest };
+      }
       this.splits.set(attributes, split);
     }
     return split;
