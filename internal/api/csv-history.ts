@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
 import { CSV_EOL, CSV_HEADER, DAY_MS, dayFileName, dayOfFileName, expiredDayFiles, formatRow, scanCsv, summaryFileName, type RowView } from './csv';
-import { columnsAt, decodeSummary, encodeSummary, summarizeCsv, SummaryError, type CsvSummary } from './csv-summary';
-import { SUMMARY_SLOT_SECONDS, type Slot, type StepBuckets } from './range';
+import { columnsAt, decodeSummary, encodeSummary, GrowingSummary, SummaryError, type CsvSummary } from './csv-summary';
+import { SUMMARY_SLOT_SECONDS, type SlotRecords, type StepBuckets } from './range';
 import type { Sample } from './sample';
 
 interface OpenDay {
@@ -20,13 +20,30 @@ interface DayFile {
   path: string;
   size: number;
   mtimeMs: number;
+  ino: number;
   /** Over, and not the file being written. */
   closed: boolean;
 }
 
-/** Whether a slot holds rows of from ≤ ts_unix ≤ to and ts_unix < before. */
-function overlaps(slot: Slot, from: number, to: number, before: number): boolean {
-  return slot.maxTs >= from && slot.minTs <= to && slot.minTs < before;
+// Files are summarised a piece at a time: a day is about 13 MB, and only the slots stay.
+const READ_CHUNK = 1 << 20;
+
+/** Adds the rows of an open file after the ones `growing` has, up to `size` bytes. */
+function readOn(fd: number, growing: GrowingSummary, size: number): void {
+  let chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, Math.max(0, size - growing.scanned)));
+  while (growing.scanned < size) {
+    const got = readSync(fd, chunk, 0, Math.min(chunk.length, size - growing.scanned), growing.scanned);
+    if (got === 0) return;
+    if (growing.extend(chunk.subarray(0, got)) > 0) continue;
+    // No line end in a whole chunk: a longer line, or a torn last row without one.
+    if (got < chunk.length) return;
+    chunk = Buffer.allocUnsafe(chunk.length * 2);
+  }
+}
+
+/** Whether slot `i` holds rows of from ≤ ts_unix ≤ to and ts_unix < before. */
+function overlaps(slots: SlotRecords, i: number, from: number, to: number, before: number): boolean {
+  return slots.maxTs(i) >= from && slots.minTs(i) <= to && slots.minTs(i) < before;
 }
 
 function errorCode(err: unknown): string {
@@ -66,6 +83,8 @@ export class CsvHistory {
   summariesRejected = 0;
   /** How ranges were read since start: past days from their summary, files scanned whole, spans scanned. */
   readonly reads = { summaries: 0, scanned: 0, spans: 0 };
+  /** Today's file in slots as far as ranges have read it (at most a day of minutes, about 1 MB). */
+  private growing: { name: string; ino: number; summary: GrowingSummary } | undefined;
 
   constructor(
     readonly dir: string,
@@ -155,12 +174,13 @@ export class CsvHistory {
         skipped += this.scanFile(day, wanted);
         continue;
       }
+      const { slots } = summary;
       let first = Infinity;
       let end = 0;
-      for (const slot of summary.slots) {
-        if (!overlaps(slot, from, to, before)) continue;
-        first = Math.min(first, slot.firstByte);
-        end = Math.max(end, slot.endByte);
+      for (let i = 0; i < slots.count; i += 1) {
+        if (!overlaps(slots, i, from, to, before)) continue;
+        first = Math.min(first, slots.firstByte(i));
+        end = Math.max(end, slots.endByte(i));
       }
       if (end > first) skipped += this.scanSpan(day, summary, first, end, wanted);
     }
@@ -184,16 +204,20 @@ export class CsvHistory {
         this.scanFile(day, wanted);
         continue;
       }
-      for (const slot of summary.slots) {
-        if (!overlaps(slot, from, to, before)) continue;
-        if (slot.minTs >= from && slot.maxTs <= to && slot.maxTs < before) {
-          buckets.addSlot(slot);
+      const { slots } = summary;
+      const whole: number[] = [];
+      for (let i = 0; i < slots.count; i += 1) {
+        if (!overlaps(slots, i, from, to, before)) continue;
+        if (slots.minTs(i) >= from && slots.maxTs(i) <= to && slots.maxTs(i) < before) {
+          whole.push(i);
           continue;
         }
-        this.scanSpan(day, summary, slot.firstByte, slot.endByte, (row) => {
-          if (buckets.slotStart(row.values[0]!) === slot.start) wanted(row);
+        const start = slots.start(i);
+        this.scanSpan(day, summary, slots.firstByte(i), slots.endByte(i), (row) => {
+          if (buckets.slotStart(row.values[0]!) === start) wanted(row);
         });
       }
+      buckets.addRecords(slots, whole);
     }
   }
 
@@ -204,14 +228,14 @@ export class CsvHistory {
     for (let day = Math.floor((from * 1000) / DAY_MS); day <= lastDay; day += 1) {
       const name = dayFileName(day * DAY_MS);
       const path = join(this.dir, name);
-      let stats: { size: number; mtimeMs: number };
+      let stats: { size: number; mtimeMs: number; ino: number };
       try {
         stats = statSync(path);
       } catch (err) {
         if (errorCode(err) !== 'ENOENT') this.logger.warn({ event: 'api.csv_read_failed', file: path, err: errorCode(err) }, `cannot read ${path}`);
         continue;
       }
-      yield { name, path, size: stats.size, mtimeMs: stats.mtimeMs, closed: this.isClosed(name, day * DAY_MS) };
+      yield { name, path, size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino, closed: this.isClosed(name, day * DAY_MS) };
     }
   }
 
@@ -255,7 +279,7 @@ export class CsvHistory {
    * an unusable one is counted and logged once).
    */
   private summaryOf(day: DayFile): CsvSummary | undefined {
-    if (!day.closed) return undefined;
+    if (!day.closed) return this.growingSummary(day);
     const path = join(this.dir, summaryFileName(day.name));
     let problem: string;
     try {
@@ -280,6 +304,32 @@ export class CsvHistory {
     }
     this.queueSummary(day.name);
     return undefined;
+  }
+
+  /**
+   * Today's file (or any not yet over) in slots: the rows appended since the last range are read
+   * and added; the file started again (another inode, or shorter) is read from the start.
+   */
+  private growingSummary(day: DayFile): CsvSummary | undefined {
+    let growing = this.growing;
+    if (growing === undefined || growing.name !== day.name || growing.ino !== day.ino || growing.summary.scanned > day.size) {
+      growing = this.growing = { name: day.name, ino: day.ino, summary: new GrowingSummary() };
+    }
+    const { summary } = growing;
+    if (day.size > summary.scanned) {
+      let fd: number | undefined;
+      try {
+        fd = openSync(day.path, 'r');
+        readOn(fd, summary, day.size);
+      } catch (err) {
+        this.logger.warn({ event: 'api.csv_read_failed', file: day.path, err: errorCode(err) }, `cannot read ${day.path}`);
+        this.growing = undefined;
+        return undefined;
+      } finally {
+        if (fd !== undefined) closeSync(fd);
+      }
+    }
+    return summary.summary(day.mtimeMs);
   }
 
   /** Queues a summary for every past day file without a usable one; at start. */
@@ -326,7 +376,7 @@ export class CsvHistory {
     let day: DayFile;
     try {
       const stats = statSync(path);
-      day = { name, path, size: stats.size, mtimeMs: stats.mtimeMs, closed: dayMs !== undefined && this.isClosed(name, dayMs) };
+      day = { name, path, size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino, closed: dayMs !== undefined && this.isClosed(name, dayMs) };
     } catch {
       return;
     }
@@ -345,15 +395,16 @@ export class CsvHistory {
     try {
       fd = openSync(path, 'r');
       const stats = fstatSync(fd);
-      const bytes = Buffer.alloc(stats.size);
-      const got = readSync(fd, bytes, 0, bytes.length, 0);
-      const summary = summarizeCsv(bytes.subarray(0, got), stats.mtimeMs);
+      const growing = new GrowingSummary();
+      readOn(fd, growing, stats.size);
+      // A last row without its line end is torn: left out, as a scan of the whole file leaves it.
+      const summary = { ...growing.summary(stats.mtimeMs), csvBytes: stats.size };
       // Written aside and renamed: a crash leaves the old summary or the new one, never half of one.
       writeFileSync(temporary, encodeSummary(summary));
       renameSync(temporary, target);
       this.unwritable.delete(name);
       this.summaryStreak.success({ file: target });
-      this.logger.info({ event: 'api.csv_summarized', file: target, slots: summary.slots.length }, `wrote ${summaryFileName(name)}`);
+      this.logger.info({ event: 'api.csv_summarized', file: target, slots: summary.slots.count }, `wrote ${summaryFileName(name)}`);
     } catch (err) {
       this.unwritable.set(name, attempt);
       this.summaryStreak.failure(errorCode(err), { file: target });

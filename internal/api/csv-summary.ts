@@ -5,14 +5,12 @@
 import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
 import { scanCsv } from './csv';
-import { Slot, SlotTable, SUMMARY_SLOT_SECONDS } from './range';
+import { SlotRecords, SlotTable, SUMMARY_SLOT_SECONDS } from './range';
 import { NUMERIC_FIELDS } from './sample';
 
 export const SUMMARY_FORMAT = 'tfo-agent-csv-summary';
 export const SUMMARY_VERSION = 1;
 const HASH_BYTES = 32;
-/** start, rows, host, cpu_total_max, min_ts, max_ts, first_byte, end_byte */
-const FIXED_VALUES = 8;
 
 export interface HeaderLine {
   offset: number;
@@ -26,18 +24,38 @@ export interface CsvSummary {
   /** The file's header lines: a scan from the middle of the file starts under the one in effect there. */
   headers: HeaderLine[];
   /** In time order, one per slot holding rows. */
-  slots: Slot[];
+  slots: SlotRecords;
 }
 
 /** A summary that cannot be used, and why. */
 export class SummaryError extends Error {}
 
-/** The summary of a day file's bytes. */
-export function summarizeCsv(bytes: Uint8Array, csvMtimeMs: number): CsvSummary {
-  const table = new SlotTable(SUMMARY_SLOT_SECONDS);
-  const headers: HeaderLine[] = [];
-  scanCsv(bytes, (row) => table.add(row), { onHeader: (line, offset) => headers.push({ offset, line }) });
-  return { csvBytes: bytes.length, csvMtimeMs, headers, slots: table.slots.slice().sort((a, b) => a.start - b.start) };
+/**
+ * A day file's rows in slots, read a part at a time: the file being written is read on from where
+ * the last range stopped, so that its rows are parsed once, not on every range.
+ */
+export class GrowingSummary {
+  readonly table = new SlotTable(SUMMARY_SLOT_SECONDS);
+  readonly headers: HeaderLine[] = [];
+  /** Bytes read: up to the last line end seen (a row still being written is read next time). */
+  scanned = 0;
+
+  /** Adds the bytes that follow the ones scanned; returns how many it took. */
+  extend(bytes: Uint8Array): number {
+    const lineEnd = bytes.lastIndexOf(0x0a);
+    if (lineEnd === -1) return 0;
+    scanCsv(bytes.subarray(0, lineEnd + 1), (row) => this.table.add(row), {
+      columns: this.headers.at(-1)?.line,
+      offset: this.scanned,
+      onHeader: (line, offset) => this.headers.push({ offset, line }),
+    });
+    this.scanned += lineEnd + 1;
+    return lineEnd + 1;
+  }
+
+  summary(csvMtimeMs: number): CsvSummary {
+    return { csvBytes: this.scanned, csvMtimeMs, headers: this.headers, slots: SlotRecords.of(this.table.slots) };
+  }
 }
 
 /** The header line in effect at `offset` of the file, if any. */
@@ -63,45 +81,32 @@ interface SummaryHead {
   headers: Array<[number, string]>;
 }
 
-/** A JSON line, the slots as little-endian float64 records, then the SHA-256 of all that. */
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+/** A JSON line, the slot records as little-endian float64s, then the SHA-256 of all that. */
 export function encodeSummary(summary: CsvSummary): Buffer {
-  const hosts: string[] = [];
-  const hostIndex = new Map<string, number>();
-  for (const slot of summary.slots) {
-    if (!hostIndex.has(slot.host)) {
-      hostIndex.set(slot.host, hosts.length);
-      hosts.push(slot.host);
-    }
-  }
-  const cores = Math.max(0, ...summary.slots.map((slot) => slot.coreSums.length));
+  const { slots } = summary;
   const head: SummaryHead = {
     format: SUMMARY_FORMAT, version: SUMMARY_VERSION, slot_seconds: SUMMARY_SLOT_SECONDS,
-    csv_bytes: summary.csvBytes, csv_mtime_ms: summary.csvMtimeMs, fields: [...NUMERIC_FIELDS], cores,
-    slots: summary.slots.length, hosts, headers: summary.headers.map((h) => [h.offset, h.line]),
+    csv_bytes: summary.csvBytes, csv_mtime_ms: summary.csvMtimeMs, fields: [...NUMERIC_FIELDS], cores: slots.cores,
+    slots: slots.count, hosts: [...slots.hosts], headers: summary.headers.map((h) => [h.offset, h.line]),
   };
-  const headBytes = Buffer.from(JSON.stringify(head) + '\n', 'utf8');
-  const fields = NUMERIC_FIELDS.length;
-  const record = (FIXED_VALUES + 2 * fields + 2 * cores) * 8;
-  const body = Buffer.alloc(summary.slots.length * record);
-  let at = 0;
-  const put = (value: number): void => {
-    at = body.writeDoubleLE(value, at);
-  };
-  for (const slot of summary.slots) {
-    for (const value of [slot.start, slot.rows, hostIndex.get(slot.host)!, slot.cpuMax, slot.minTs, slot.maxTs, slot.firstByte, slot.endByte]) put(value);
-    for (let i = 0; i < fields; i += 1) put(slot.sums[i]!);
-    for (let i = 0; i < fields; i += 1) put(slot.counts[i]!);
-    for (let core = 0; core < cores; core += 1) put(slot.coreSums[core] ?? 0);
-    for (let core = 0; core < cores; core += 1) put(slot.coreCounts[core] ?? 0);
+  // Padded so that the records start on a multiple of 8 bytes: read back without a copy.
+  const json = Buffer.from(JSON.stringify(head), 'utf8');
+  const headBytes = Buffer.concat([json, Buffer.from(' '.repeat(7 - (json.length % 8)) + '\n')]);
+  let body: Buffer;
+  if (LITTLE_ENDIAN) body = Buffer.from(slots.values.buffer, slots.values.byteOffset, slots.values.byteLength);
+  else {
+    body = Buffer.alloc(slots.values.byteLength);
+    slots.values.forEach((value, i) => body.writeDoubleLE(value, i * 8));
   }
   const hash = createHash('sha256').update(headBytes).update(body).digest();
   return Buffer.concat([headBytes, body, hash]);
 }
 
-const LITTLE_ENDIAN = endianness() === 'LE';
-
-/** Little-endian float64s as numbers: one copy into an aligned array, rather than one call per value. */
+/** Little-endian float64s as numbers: the bytes themselves when aligned, else one copy. */
 function float64s(bytes: Buffer): Float64Array {
+  if (LITTLE_ENDIAN && bytes.byteOffset % 8 === 0) return new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8);
   const values = new Float64Array(bytes.length / 8);
   if (LITTLE_ENDIAN) new Uint8Array(values.buffer).set(bytes);
   else for (let i = 0; i < values.length; i += 1) values[i] = bytes.readDoubleLE(i * 8);
@@ -123,36 +128,10 @@ export function decodeSummary(bytes: Buffer): CsvSummary {
   }
   if (head.format !== SUMMARY_FORMAT || head.version !== SUMMARY_VERSION) throw new SummaryError(`format ${String(head.format)} version ${String(head.version)}, expected ${SUMMARY_FORMAT} version ${SUMMARY_VERSION}`);
   if (head.slot_seconds !== SUMMARY_SLOT_SECONDS) throw new SummaryError(`slot_seconds ${head.slot_seconds}, expected ${SUMMARY_SLOT_SECONDS}`);
-  if (head.fields.join(',') !== NUMERIC_FIELDS.join(',')) throw new SummaryError('fields differ from this version\'s');
-  const fields = NUMERIC_FIELDS.length;
-  const record = (FIXED_VALUES + 2 * fields + 2 * head.cores) * 8;
+  if (head.fields.join(',') !== NUMERIC_FIELDS.join(',')) throw new SummaryError("fields differ from this version's");
   const body = content.subarray(lineEnd + 1);
-  if (body.length !== head.slots * record) throw new SummaryError(`${body.length} bytes of slots, expected ${head.slots} × ${record}`);
-  const values = float64s(body);
-  let at = 0;
-  const get = (): number => values[at++]!;
-  const slots: Slot[] = [];
-  for (let n = 0; n < head.slots; n += 1) {
-    const slot = new Slot(get());
-    slot.rows = get();
-    const host = head.hosts[get()];
-    if (host === undefined) throw new SummaryError(`slot ${n}: no such host`);
-    slot.host = host;
-    slot.cpuMax = get();
-    slot.minTs = get();
-    slot.maxTs = get();
-    slot.firstByte = get();
-    slot.endByte = get();
-    for (let i = 0; i < fields; i += 1) slot.sums[i] = get();
-    for (let i = 0; i < fields; i += 1) slot.counts[i] = get();
-    const coreSums = Array.from({ length: head.cores }, get);
-    const coreCounts = Array.from({ length: head.cores }, get);
-    // A slot had as many CPUs as its widest row: the trailing ones no row of it had are dropped.
-    let width = head.cores;
-    while (width > 0 && coreCounts[width - 1] === 0) width -= 1;
-    slot.coreSums = coreSums.slice(0, width);
-    slot.coreCounts = coreCounts.slice(0, width);
-    slots.push(slot);
-  }
+  const slots = new SlotRecords(float64s(body.subarray(0, body.length - (body.length % 8))), head.cores, head.hosts);
+  if (body.length % 8 !== 0 || slots.count !== head.slots) throw new SummaryError(`${body.length} bytes of slots, expected ${head.slots} of ${slots.width} float64s`);
+  for (let i = 0; i < slots.count; i += 1) if (slots.host(i) === undefined) throw new SummaryError(`slot ${i}: no such host`);
   return { csvBytes: head.csv_bytes, csvMtimeMs: head.csv_mtime_ms, headers: head.headers.map(([offset, line]) => ({ offset, line })), slots };
 }

@@ -72,6 +72,8 @@ export interface RowView {
 export interface ScanOptions {
   /** The header line in effect before the first byte (a scan from the middle of a file). */
   columns?: string;
+  /** Where the bytes start in their file: row and header offsets are the file's. */
+  offset?: number;
   /** Each header line met, with the offset it starts at. */
   onHeader?: (line: string, offset: number) => void;
 }
@@ -186,6 +188,7 @@ export function scanCsv(bytes: Uint8Array, onRow: (row: RowView) => void, option
     host: () => (hostQuoted ? text(bytes, hostStart, hostEnd).replace(/""/g, '"') : text(bytes, hostStart, hostEnd)),
   };
   let roles = options.columns === undefined ? undefined : parseHeader(options.columns);
+  const base = options.offset ?? 0;
   let skipped = 0;
   let at = 0;
   const length = bytes.length;
@@ -201,7 +204,7 @@ export function scanCsv(bytes: Uint8Array, onRow: (row: RowView) => void, option
       const end = lineEnd === -1 ? length : lineEnd;
       const line = text(bytes, lineStart, end > at && bytes[end - 1] === CR ? end - 1 : end);
       roles = parseHeader(line);
-      options.onHeader?.(line, lineStart);
+      options.onHeader?.(line, base + lineStart);
       at = end + 1;
       continue;
     }
@@ -292,8 +295,8 @@ export function scanCsv(bytes: Uint8Array, onRow: (row: RowView) => void, option
       skipped += 1;
       continue;
     }
-    row.start = lineStart;
-    row.end = at;
+    row.start = base + lineStart;
+    row.end = base + at;
     onRow(row);
   }
   return skipped;

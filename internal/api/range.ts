@@ -77,16 +77,15 @@ export const SUMMARY_SLOT_SECONDS = 60;
 const round2 = (value: number): number => Math.round(value * 100) / 100;
 
 /**
- * The rows of one source (a day file, the ring) that fall in one time slot, added up: what step
- * buckets are merged from, and what a day's summary stores. Sums rather than means, so that
- * merging slots gives the same bucket whichever slots it is merged from.
+ * The rows of one source (a day file, the ring) that fall in one time slot, added up while the
+ * rows are read. Sums rather than means, so that merging slots gives the same bucket whichever
+ * slots it is merged from.
  */
 export class Slot {
   rows = 0;
   /** The first row's host. */
   host = '';
   /** Per NUMERIC_FIELDS: the sum of the values present, and how many were. */
-  // Plain arrays: a week's query makes ten thousand slots, and a typed array costs far more to create.
   readonly sums: number[] = NUMERIC_FIELDS.map(() => 0);
   readonly counts: number[] = NUMERIC_FIELDS.map(() => 0);
   cpuMax = -Infinity;
@@ -126,24 +125,111 @@ export class Slot {
 }
 
 const CPU_SLOT = NUMERIC_FIELDS.indexOf('cpu_total') + 1;
+const FIELDS = NUMERIC_FIELDS.length;
+
+// A record's values, in this order (the summary file's layout, docs/API.md).
+const START = 0;
+const ROWS = 1;
+const HOST = 2;
+const CPU_MAX = 3;
+const MIN_TS = 4;
+const MAX_TS = 5;
+const FIRST_BYTE = 6;
+const END_BYTE = 7;
+const SUMS = 8;
+const COUNTS = SUMS + FIELDS;
+const CORES = COUNTS + FIELDS;
+
+/**
+ * Slots as fixed-width records of float64 values in one array: how a day's summary holds them,
+ * and what buckets are merged from, with no object per slot (a week is 10,000 slots).
+ * A record: start, rows, host (index into `hosts`), cpu_total max, min and max ts_unix, first
+ * and end byte, then per field the sum and (after all sums) the count, then per CPU the sum of
+ * its shares and (after those) how many rows had it.
+ */
+export class SlotRecords {
+  /** Values per record. */
+  readonly width: number;
+  readonly count: number;
+
+  constructor(
+    readonly values: Float64Array,
+    /** CPUs per record: the most any slot had; a slot with fewer has counts of 0 for the rest. */
+    readonly cores: number,
+    readonly hosts: readonly string[],
+  ) {
+    this.width = CORES + 2 * cores;
+    this.count = values.length / this.width;
+  }
+
+  /** The records of `slots`, in time order. */
+  static of(slots: readonly Slot[]): SlotRecords {
+    const ordered = slots.slice().sort((a, b) => a.start - b.start);
+    const hosts: string[] = [];
+    let cores = 0;
+    for (const slot of ordered) cores = Math.max(cores, slot.coreSums.length);
+    const width = CORES + 2 * cores;
+    const values = new Float64Array(ordered.length * width);
+    ordered.forEach((slot, n) => {
+      const at = n * width;
+      let host = hosts.indexOf(slot.host);
+      if (host === -1) host = hosts.push(slot.host) - 1;
+      values[at + START] = slot.start;
+      values[at + ROWS] = slot.rows;
+      values[at + HOST] = host;
+      values[at + CPU_MAX] = slot.cpuMax;
+      values[at + MIN_TS] = slot.minTs;
+      values[at + MAX_TS] = slot.maxTs;
+      values[at + FIRST_BYTE] = slot.firstByte;
+      values[at + END_BYTE] = slot.endByte;
+      values.set(slot.sums, at + SUMS);
+      values.set(slot.counts, at + COUNTS);
+      values.set(slot.coreSums, at + CORES);
+      values.set(slot.coreCounts, at + CORES + cores);
+    });
+    return new SlotRecords(values, cores, hosts);
+  }
+
+  start(i: number): number {
+    return this.values[i * this.width + START]!;
+  }
+
+  rows(i: number): number {
+    return this.values[i * this.width + ROWS]!;
+  }
+
+  host(i: number): string | undefined {
+    return this.hosts[this.values[i * this.width + HOST]!];
+  }
+
+  minTs(i: number): number {
+    return this.values[i * this.width + MIN_TS]!;
+  }
+
+  maxTs(i: number): number {
+    return this.values[i * this.width + MAX_TS]!;
+  }
+
+  firstByte(i: number): number {
+    return this.values[i * this.width + FIRST_BYTE]!;
+  }
+
+  endByte(i: number): number {
+    return this.values[i * this.width + END_BYTE]!;
+  }
+}
 
 /**
  * Rows into slots of `width` seconds aligned on multiples of it since the epoch, one source at a
  * time: a slot holds the rows of one source only, in the order the source gives them.
  */
 export class SlotTable {
-  /** Oldest source first; within a source, in the order their first rows came. */
+  /** In the order their first rows came. */
   readonly slots: Slot[] = [];
-  private bySourceStart = new Map<number, Slot>();
+  private readonly byStart = new Map<number, Slot>();
   private current: Slot | undefined;
 
   constructor(readonly width: number) {}
-
-  /** The rows and slots added from now on come from another source (the next file, the ring). */
-  beginSource(): void {
-    this.bySourceStart = new Map();
-    this.current = undefined;
-  }
 
   /** The start of the slot holding `ts`. */
   slotStart(ts: number): number {
@@ -154,38 +240,67 @@ export class SlotTable {
     const start = this.slotStart(row.values[0]!);
     let slot = this.current;
     if (slot === undefined || slot.start !== start) {
-      slot = this.bySourceStart.get(start);
+      slot = this.byStart.get(start);
       if (slot === undefined) {
         slot = new Slot(start);
-        this.bySourceStart.set(start, slot);
+        this.byStart.set(start, slot);
         this.slots.push(slot);
       }
       this.current = slot;
     }
     slot.add(row);
   }
+}
 
-  /** A slot added up elsewhere (a day's summary), as the current source's. */
-  addSlot(slot: Slot): void {
-    this.bySourceStart.set(slot.start, slot);
-    this.slots.push(slot);
-  }
+/** Records of one source to merge: which ones, in time order. */
+interface Run {
+  records: SlotRecords;
+  picked: readonly number[];
+  source: number;
 }
 
 /**
  * Groups samples into buckets aligned on multiples of `step` seconds since the epoch: rows go
  * into slots (SUMMARY_SLOT_SECONDS wide when the step is a multiple of that, else a step wide),
- * slots are merged into buckets in time order, sources in the order they were given. A day's
+ * and slots are merged into buckets in time order, sources in the order they were given. A day's
  * summary holds the same slots, so a bucket is the same whether its slots came from the summary
  * or from the rows. Missing values are left out of a mean; a field missing in every sample of a
  * bucket is null.
  */
-export class StepBuckets extends SlotTable {
+export class StepBuckets {
+  readonly width: number;
+  private readonly runs: Run[] = [];
+  private table: SlotTable;
+  private source = 0;
   /** A ring sample's values laid out as a scanned row's. */
-  private readonly scratch = { values: new Float64Array(NUMERIC_FIELDS.length + 1), cores: [] as number[], start: 0, end: 0, host: () => '' };
+  private readonly scratch = { values: new Float64Array(FIELDS + 1), cores: [] as number[], start: 0, end: 0, host: () => '' };
 
   constructor(readonly step: number) {
-    super(step % SUMMARY_SLOT_SECONDS === 0 ? SUMMARY_SLOT_SECONDS : step);
+    this.width = step % SUMMARY_SLOT_SECONDS === 0 ? SUMMARY_SLOT_SECONDS : step;
+    this.table = new SlotTable(this.width);
+  }
+
+  /** The rows and records added from now on come from another source (the next file, the ring). */
+  beginSource(): void {
+    this.endSource();
+    this.source += 1;
+  }
+
+  private endSource(): void {
+    if (this.table.slots.length > 0) {
+      const records = SlotRecords.of(this.table.slots);
+      this.runs.push({ records, picked: Array.from({ length: records.count }, (_, i) => i), source: this.source });
+    }
+    this.table = new SlotTable(this.width);
+  }
+
+  slotStart(ts: number): number {
+    return this.table.slotStart(ts);
+  }
+
+  /** A row: ts_unix, then NUMERIC_FIELDS (NaN when missing), as the CSV scanner hands it. */
+  add(row: RowView): void {
+    this.table.add(row);
   }
 
   addSample(sample: Sample): void {
@@ -196,49 +311,93 @@ export class StepBuckets extends SlotTable {
     });
     this.scratch.cores = sample.cpu_per_core;
     this.scratch.host = () => sample.host;
-    this.add(this.scratch);
+    this.table.add(this.scratch);
+  }
+
+  /** Records added up elsewhere (a day's summary), `picked` ones only, as the current source's. */
+  addRecords(records: SlotRecords, picked: readonly number[]): void {
+    if (picked.length > 0) this.runs.push({ records, picked, source: this.source });
   }
 
   /** The buckets, oldest first. */
   finish(): Bucket[] {
-    // Stable: slots of the same start keep their sources' order.
-    const slots = this.slots.slice().sort((a, b) => a.start - b.start);
+    this.endSource();
+    const { runs } = this;
     const buckets: Bucket[] = [];
-    let merged: Slot | undefined;
-    for (const slot of slots) {
-      const start = Math.floor(slot.start / this.step) * this.step;
-      if (merged === undefined || merged.start !== start) {
-        if (merged !== undefined) buckets.push(bucketOf(merged));
-        merged = new Slot(start);
-        merged.host = slot.host;
+    const next = runs.map(() => 0);
+    // Each run's next record's start; Infinity once it is used up.
+    const heads = runs.map((run) => run.records.start(run.picked[0]!));
+    const bucket = new Accumulator();
+    for (;;) {
+      // The run whose next record starts first; on a tie, the earlier source.
+      let chosen = -1;
+      for (let r = 0; r < runs.length; r += 1) {
+        if (heads[r] === Infinity) continue;
+        if (chosen === -1 || heads[r]! < heads[chosen]! || (heads[r] === heads[chosen] && runs[r]!.source < runs[chosen]!.source)) chosen = r;
       }
-      mergeSlot(merged, slot);
+      if (chosen === -1) break;
+      const run = runs[chosen]!;
+      const i = run.picked[next[chosen]!]!;
+      next[chosen] += 1;
+      heads[chosen] = next[chosen]! < run.picked.length ? run.records.start(run.picked[next[chosen]!]!) : Infinity;
+      const start = Math.floor(run.records.start(i) / this.step) * this.step;
+      if (bucket.rows === 0 || bucket.start !== start) {
+        if (bucket.rows > 0) buckets.push(bucket.bucket());
+        bucket.reset(start, run.records.host(i) ?? '');
+      }
+      bucket.merge(run.records, i);
     }
-    if (merged !== undefined) buckets.push(bucketOf(merged));
+    if (bucket.rows > 0) buckets.push(bucket.bucket());
     return buckets;
   }
 }
 
-function mergeSlot(into: Slot, slot: Slot): void {
-  into.rows += slot.rows;
-  for (let i = 0; i < NUMERIC_FIELDS.length; i += 1) {
-    into.sums[i] += slot.sums[i]!;
-    into.counts[i] += slot.counts[i]!;
-  }
-  if (slot.cpuMax > into.cpuMax) into.cpuMax = slot.cpuMax;
-  for (let core = 0; core < slot.coreSums.length; core += 1) {
-    into.coreSums[core] = (into.coreSums[core] ?? 0) + slot.coreSums[core]!;
-    into.coreCounts[core] = (into.coreCounts[core] ?? 0) + slot.coreCounts[core]!;
-  }
-}
+/** One bucket's records merged; reused from bucket to bucket. */
+class Accumulator {
+  start = 0;
+  rows = 0;
+  private host = '';
+  private readonly sums = new Float64Array(FIELDS);
+  private readonly counts = new Float64Array(FIELDS);
+  private cpuMax = -Infinity;
+  private coreSums: number[] = [];
+  private coreCounts: number[] = [];
 
-function bucketOf(slot: Slot): Bucket {
-  const bucket = { ts_unix: slot.start, ts_iso: new Date(slot.start * 1000).toISOString(), host: slot.host } as Bucket;
-  NUMERIC_FIELDS.forEach((field, i) => {
-    (bucket as unknown as Record<string, number | null>)[field] = slot.counts[i]! > 0 ? round2(slot.sums[i]! / slot.counts[i]!) : null;
-  });
-  bucket.cpu_per_core = slot.coreSums.map((sum, core) => round2(sum / slot.coreCounts[core]!));
-  bucket.cpu_total_max = slot.cpuMax === -Infinity ? null : slot.cpuMax;
-  bucket.samples = slot.rows;
-  return bucket;
+  reset(start: number, host: string): void {
+    this.start = start;
+    this.host = host;
+    this.rows = 0;
+    this.sums.fill(0);
+    this.counts.fill(0);
+    this.cpuMax = -Infinity;
+    this.coreSums = [];
+    this.coreCounts = [];
+  }
+
+  merge(records: SlotRecords, i: number): void {
+    const { values, cores } = records;
+    const at = i * records.width;
+    this.rows += values[at + ROWS]!;
+    for (let f = 0; f < FIELDS; f += 1) {
+      this.sums[f] += values[at + SUMS + f]!;
+      this.counts[f] += values[at + COUNTS + f]!;
+    }
+    const cpuMax = values[at + CPU_MAX]!;
+    if (cpuMax > this.cpuMax) this.cpuMax = cpuMax;
+    for (let core = 0; core < cores; core += 1) {
+      const count = values[at + CORES + cores + core]!;
+      if (count === 0) continue;
+      this.coreSums[core] = (this.coreSums[core] ?? 0) + values[at + CORES + core]!;
+      this.coreCounts[core] = (this.coreCounts[core] ?? 0) + count;
+    }
+  }
+
+  bucket(): Bucket {
+    const bucket = { ts_unix: this.start, ts_iso: new Date(this.start * 1000).toISOString(), host: this.host } as Record<string, unknown>;
+    for (let f = 0; f < FIELDS; f += 1) bucket[NUMERIC_FIELDS[f]!] = this.counts[f]! > 0 ? round2(this.sums[f]! / this.counts[f]!) : null;
+    bucket.cpu_per_core = this.coreSums.map((sum, core) => round2(sum / this.coreCounts[core]!));
+    bucket.cpu_total_max = this.cpuMax === -Infinity ? null : this.cpuMax;
+    bucket.samples = this.rows;
+    return bucket as unknown as Bucket;
+  }
 }

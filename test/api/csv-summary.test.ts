@@ -6,9 +6,9 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CSV_HEADER, DAY_MS, dayFileName, formatRow, sampleOfRow, summaryFileName } from '../../internal/api/csv';
+import { CSV_HEADER, dayFileName, formatRow, sampleOfRow, scanCsv, summaryFileName, type RowView } from '../../internal/api/csv';
 import { CsvHistory } from '../../internal/api/csv-history';
-import { decodeSummary, encodeSummary, summarizeCsv } from '../../internal/api/csv-summary';
+import { decodeSummary, encodeSummary, GrowingSummary } from '../../internal/api/csv-summary';
 import { StepBuckets } from '../../internal/api/range';
 import { logCapture } from '../support/log-capture';
 import { sampleAt } from '../support/samples';
@@ -115,15 +115,29 @@ function answer(history: CsvHistory, query: Query): string {
   return JSON.stringify(buckets.finish());
 }
 
-function rawAnswers(): string[] {
-  const history = new CsvHistory(copyOfRows('rows'), 7, logCapture().logger, clock);
-  const answers = QUERIES.map((query) => answer(history, query));
-  assert.equal(history.reads.summaries, 0);
-  history.close();
-  return answers;
+/**
+ * The answers read from the rows alone: every day file of the directory scanned whole, oldest
+ * first, its rows in the range into the buckets, one source per file.
+ */
+function rawAnswers(dir: string): string[] {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.csv')).sort().map((f) => readFileSync(join(dir, f)));
+  return QUERIES.map((query) => {
+    const wanted = (row: RowView): boolean => row.values[0]! >= query.from && row.values[0]! <= query.to && row.values[0]! < query.before;
+    if (query.step === undefined) {
+      const rows: unknown[] = [];
+      for (const bytes of files) scanCsv(bytes, (row) => wanted(row) && rows.push(sampleOfRow(row)));
+      return JSON.stringify(rows);
+    }
+    const buckets = new StepBuckets(query.step);
+    for (const bytes of files) {
+      buckets.beginSource();
+      scanCsv(bytes, (row) => wanted(row) && buckets.add(row));
+    }
+    return JSON.stringify(buckets.finish());
+  });
 }
 
-const raw = rawAnswers();
+const raw = rawAnswers(sourceDir);
 
 async function summarized(history: CsvHistory): Promise<void> {
   history.summarizePastDays();
@@ -221,6 +235,29 @@ describe('daily summaries', () => {
     history.close();
   });
 
+  it("today's file is read on from where the last range stopped, with the same answers as from all its rows", async () => {
+    const dir = copyOfRows('today');
+    const history = new CsvHistory(dir, 7, logCapture().logger, clock);
+    await summarized(history);
+    const today = join(dir, dayFileName(NOW_MS));
+    const check = (what: string): void => {
+      const expected = rawAnswers(dir);
+      for (const [i, query] of QUERIES.entries()) assert.equal(answer(history, query), expected[i], `${what}: ${JSON.stringify(query)}`);
+    };
+    check('as written');
+    // The agent goes on writing; a crash leaves a torn row that a restart closes; a row half written.
+    for (let n = 0; n < 30; n += 1) history.append(sampleAt(DAY0 + 3 * 86_400 + 43_050 + n * 7.5, { cpu_total: n }));
+    check('appended');
+    history.close();
+    appendFileSync(today, formatRow(sampleAt(DAY0 + 3 * 86_400 + 43_300)).slice(0, 30));
+    check('a torn tail');
+    for (let n = 0; n < 30; n += 1) history.append(sampleAt(DAY0 + 3 * 86_400 + 43_400 + n * 3.1, { cpu_total: 100 - n }));
+    check('after the torn row');
+    const tail = JSON.parse(answer(history, { from: DAY0 + 3 * 86_400 + 43_000, to: DAY0 + 4 * 86_400, before: Infinity, step: 60 })) as Array<{ samples: number }>;
+    assert.equal(tail.reduce((sum, b) => sum + b.samples, 0), 60, 'the rows the agent wrote, none twice, the torn one left out');
+    history.close();
+  });
+
   it('midnight: the day just ended is summarised, the new one is not', async () => {
     const dir = join(root, 'midnight');
     let now = (DAY0 + 86_400 - 2) * 1000;
@@ -231,16 +268,19 @@ describe('daily summaries', () => {
     history.append(sampleAt(DAY0 + 86_400));
     await until('summarised', () => (history.summarizing ? undefined : true));
     const summary = decodeSummary(readFileSync(join(dir, summaryFileName(dayFileName(DAY0 * 1000)))));
-    assert.deepEqual(summary.slots.map((s) => [s.start, s.rows]), [[DAY0 + 86_400 - 60, 2]]);
+    assert.deepEqual([summary.slots.count, summary.slots.start(0), summary.slots.rows(0)], [1, DAY0 + 86_400 - 60, 2]);
     assert.equal(existsSync(join(dir, summaryFileName(dayFileName((DAY0 + 86_400) * 1000)))), false);
     history.close();
   });
 
   it('encodes and decodes every slot value exactly', () => {
     const bytes = readFileSync(join(sourceDir, dayFileName((DAY0 + 86_400) * 1000)));
-    const summary = summarizeCsv(bytes, 1_764_000_000_123.456);
+    const growing = new GrowingSummary();
+    growing.extend(bytes);
+    const summary = growing.summary(1_764_000_000_123.456);
     const decoded = decodeSummary(encodeSummary(summary));
     assert.deepEqual(decoded, summary);
-    assert.ok(summary.headers.length === 3 && summary.slots.some((s) => s.coreSums.length === 3) && summary.slots.some((s) => s.coreSums.length === 0));
+    assert.deepEqual([summary.headers.length, summary.slots.cores, summary.slots.hosts], [3, 3, ['web-1', 'older']]);
+    assert.ok(summary.slots.count > 1400);
   });
 });
