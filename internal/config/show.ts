@@ -2,6 +2,7 @@
 // layout with secrets masked, and a one-screen summary.
 
 import { stringify } from 'yaml';
+import { logsExportConfig, resolveExportTarget } from '../exporter/endpoint';
 import { formatDuration } from './duration';
 import { formatWarning } from './errors';
 import type { LoadedConfig } from './load';
@@ -52,6 +53,15 @@ function describeExport(config: AgentConfig): string {
   return `${maskUrlPassword(tf.endpoint)} (${tf.protocol}, ${tls}, ${exporter.otlp.compression}${http})`;
 }
 
+/** Where log records go (the collectd receiver's notifications); undefined while nothing makes any. */
+function describeLogs(config: AgentConfig): string | undefined {
+  if (!config.receivers.collectd.enabled || !config.exporter.otlp.enabled) return undefined;
+  const view = logsExportConfig(config);
+  const target = resolveExportTarget(config, 'logs');
+  const where = target.protocol === 'grpc' ? maskUrlPassword(target.address) : maskUrlPassword(target.url);
+  return `${where} (${target.protocol}, ${target.tls ? 'TLS' : 'plaintext'}, ${view.exporter.otlp.compression})`;
+}
+
 function describeCredentials(config: AgentConfig): string {
   const { api_key_id: id, api_key_secret: secret } = config.telemetryflow;
   if (id === '' && secret === '') return 'none';
@@ -83,6 +93,7 @@ export function summarizeConfig(loaded: LoadedConfig): string {
   const lines = [
     `config file:  ${file ?? 'none found (defaults and environment)'}`,
     `export:       ${describeExport(config)}`,
+    ...[describeLogs(config)].filter((line) => line !== undefined).map((line) => `logs:         ${line}`),
     `credentials:  ${describeCredentials(config)}`,
     `agent:        ${agent.name}, id ${agent.id || 'derived per host at start'}`,
     `collectors:   ${collectors[0]}`,

@@ -93,6 +93,15 @@ describe('summarizeConfig', () => {
     assert.ok(summary.split('\n').length <= 24, 'fits on one screen');
   });
 
+  it('shows where the collectd receiver\'s log records go: beside the metrics, or their own target', () => {
+    const receiver = 'receivers: {collectd: {enabled: true, listen: ["127.0.0.1:0"]}}\n';
+    assert.doesNotMatch(summarizeConfig(loadText('')), /logs: /, 'nothing makes log records');
+    const beside = summarizeConfig(loadText(`telemetryflow: {endpoint: "http://127.0.0.1:4318", protocol: http}\n${receiver}`));
+    assert.match(beside, /logs: +http:\/\/127\.0\.0\.1:4318\/v2\/logs \(http, plaintext, gzip\)/);
+    const own = summarizeConfig(loadText(`exporter: {otlp: {logs: {endpoint: "https://logs.example:4318/ingest/logs", protocol: http, compression: none}}}\n${receiver}`));
+    assert.match(own, /logs: +https:\/\/logs\.example:4318\/ingest\/logs \(http, TLS, none\)/);
+  });
+
   it('says when the heartbeat is off and no file was found', () => {
     const summary = summarizeConfig({ ...loadText(''), file: undefined });
     assert.match(summary, /config file: +none found/);
