@@ -257,7 +257,8 @@ describe('process collector', () => {
     writeProcess(host, { pid: 400, comm: 'python3', startTicks: 999_000, user: 2, uid: 33, args: ['python3', 'job.py'], exe: '/usr/bin/python3.11', rssKb: 100 });
     clock.advance(30_000);
     const c = await session.collect();
-    const current = c.points('process.cpu.time', { 'process.pid': 400, 'cpu.mode': 'user', 'process.executable.name': 'python3' });
+    // Selected by comm ("python3"); named, as the conventions say, by the executable's file name.
+    const current = c.points('process.cpu.time', { 'process.pid': 400, 'cpu.mode': 'user', 'process.executable.name': 'python3.11' });
     assert.equal(current.length, 1);
     assert.equal(current[0].value, 2);
     // No /proc/stat in this tree, so no boot time: a series starts when the process was first seen.

@@ -75,6 +75,8 @@ export function processPoints(s: ProcessSample): Array<Observation<typeof metric
 /** What a process is, read once per process (pid and start time), not every cycle. */
 interface ProcessDetails {
   executableName: string;
+  /** Every name it goes by, for collectors.process.processes: the reported one, comm, comm completed. */
+  names: string[];
   executablePath?: string;
   /** process.executable.build_id.htlhash, under semconv. */
   buildId?: string;
@@ -254,8 +256,8 @@ export class ProcessCollector implements Collector<typeof metrics> {
         current = { startTicks: stat.startTicks, comm: stat.comm, kernelThread: stat.kernelThread, byName: false };
         if (!stat.kernelThread && !this.patterns.empty) {
           current.details = await this.describe(pid, stat.comm);
-          const { executableName, executablePath, commandLine } = current.details;
-          current.byName = this.patterns.matches(executableName, executablePath ?? '', commandLine ?? '');
+          const { names, executablePath, commandLine } = current.details;
+          current.byName = this.patterns.matches(...names, executablePath ?? '', commandLine ?? '');
         }
         this.known.set(pid, current);
       }
@@ -355,17 +357,16 @@ export class ProcessCollector implements Collector<typeof metrics> {
       readExecutablePath(this.ctx.host, pid),
       readCmdline(this.ctx.host, pid).catch((): string[] => []),
     ]);
-    // comm (status Name) is cut at 15 bytes. The full name is then the file name of argv[0] under
-    // hostmetrics, as the Collector (gopsutil) takes it, and of the executable under semconv; each
-    // only when it starts with comm.
-    let executableName = comm;
-    if (comm.length >= TRUNCATED_COMM) {
-      const full = this.ctx.naming === 'hostmetrics' ? (args.length > 0 ? args[0] : undefined) : executablePath;
-      const base = full === undefined ? undefined : path.basename(full);
-      if (base?.startsWith(comm) === true) executableName = base;
-    }
+    const exeName = executablePath === undefined ? undefined : path.basename(executablePath);
+    const argName = args.length > 0 ? path.basename(args[0]) : undefined;
+    // comm (status Name) is cut at 15 bytes: a name that starts with it may be the whole of it.
+    const completes = (name: string | undefined): name is string => comm.length >= TRUNCATED_COMM && name?.startsWith(comm) === true;
+    // hostmetrics: comm, completed from argv[0] as the Collector (gopsutil) does; semconv: the
+    // executable's file name, as the conventions say for Linux, else (no access to exe) comm.
+    const executableName = this.ctx.naming === 'hostmetrics' ? (completes(argName) ? argName : comm) : (exeName ?? comm);
     return {
       executableName,
+      names: [...new Set([executableName, comm, completes(exeName) ? exeName : comm])],
       executablePath,
       // Only through the kernel's exe link: in a captured tree it is a plain symlink to a path of this machine.
       buildId: this.ctx.naming === 'semconv' && this.procfs === true ? this.hashes.of(this.ctx.host.resolve(`/proc/${pid}/exe`)) : undefined,
