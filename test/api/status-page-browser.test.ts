@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import { stringify } from 'yaml';
 import { CSV_EOL, CSV_HEADER, dayFileName, formatRow } from '../../internal/api/csv';
 import type { Sample } from '../../internal/api/sample';
@@ -16,87 +16,11 @@ import { makeCertificate } from '../support/certs';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver';
 import { REPO_ROOT } from '../support/paths';
 import { sampleAt } from '../support/samples';
+import { assertChartsShow, chartsAt, EXPECTED, openPage, pathOf, signIn, updates } from '../support/status-page';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(REPO_ROOT, 'tmp', 'artifacts');
 const TOKEN = 'page-browser-token-0123456789';
-
-/** What each chart of the page must draw, per series, from one sample. */
-const EXPECTED: Record<string, (s: Sample) => Array<number | null>> = {
-  cpu: (s) => [s.cpu_total],
-  cores: (s) => s.cpu_per_core,
-  memory: (s) => [s.mem_percent, s.swap_percent],
-  load: (s) => [s.load1, s.load5, s.load15],
-  network: (s) => [s.net_rx_bps, s.net_tx_bps],
-  disk: (s) => [s.disk_read_bps, s.disk_write_bps],
-  rootfs: (s) => [s.root_fs_used_percent],
-};
-
-interface ChartAt {
-  points: number;
-  labels: string[];
-  /** The series' values at the asked time; null when the chart has no point there. */
-  values: Array<number | null> | null;
-}
-
-/** Every chart's point at `ts` (unix seconds), read from the uPlot objects in the page. */
-function chartsAt(page: Page, ts: number): Promise<Record<string, ChartAt>> {
-  return page.evaluate((at: number) => {
-    type Plot = { data: Array<Array<number | null>>; series: Array<{ label?: string }> };
-    const charts = (window as unknown as { tfoStatusPage: { charts(): Record<string, Plot> } }).tfoStatusPage.charts();
-    const out: Record<string, { points: number; labels: string[]; values: Array<number | null> | null }> = {};
-    for (const [id, plot] of Object.entries(charts)) {
-      const index = plot.data[0]!.indexOf(at);
-      out[id] = { points: plot.data[0]!.length, labels: plot.series.slice(1).map((s) => String(s.label)), values: index < 0 ? null : plot.data.slice(1).map((column) => column[index]!) };
-    }
-    return out;
-  }, ts);
-}
-
-interface LoggedRequest {
-  url: string;
-  authorization?: string;
-}
-
-/** A page whose every request is logged and, when it is for another origin, refused. */
-async function openPage(browser: Browser, origin: string, options: { incognito?: boolean } = {}): Promise<{ page: Page; requests: LoggedRequest[]; foreign: string[]; errors: string[] }> {
-  const context = options.incognito ? await browser.createBrowserContext() : browser.defaultBrowserContext();
-  const page = await context.newPage();
-  const requests: LoggedRequest[] = [];
-  const foreign: string[] = [];
-  const errors: string[] = [];
-  await page.setRequestInterception(true);
-  page.on('request', (request) => {
-    const url = request.url();
-    requests.push({ url, authorization: request.headers().authorization });
-    if (new URL(url).origin !== origin) {
-      foreign.push(url);
-      void request.abort();
-    } else void request.continue();
-  });
-  page.on('pageerror', (err) => errors.push(`page error: ${String(err)}`));
-  page.on('console', (message) => {
-    // The browser reports the 401 of the token probe as a failed resource; the page handles it.
-    if (message.type() === 'error' && !/status of 401/.test(message.text())) errors.push(`console: ${message.text()}`);
-  });
-  // Injected by the test, not by the page: any Content-Security-Policy violation is recorded.
-  await page.evaluateOnNewDocument(() => {
-    const violations: string[] = [];
-    (window as unknown as { cspViolations: string[] }).cspViolations = violations;
-    document.addEventListener('securitypolicyviolation', (event) => violations.push(`${event.violatedDirective} ${event.blockedURI}`));
-  });
-  await page.setViewport({ width: 1366, height: 900 });
-  return { page, requests, foreign, errors };
-}
-
-const pathOf = (url: string): string => {
-  const parsed = new URL(url);
-  return parsed.pathname + parsed.search;
-};
-
-async function updates(page: Page): Promise<number> {
-  return page.evaluate(() => Number(document.body.dataset.updates ?? 0));
-}
 
 /** Three constant 30-minute blocks of history, one row every 30 s, hours before the test. */
 function historyBlocks(now: number): Array<{ start: number; sample: (ts: number) => Sample }> {
@@ -170,24 +94,9 @@ describe('the status page in headless Chromium', { skip: !existsSync(CHROMIUM) &
   it('asks for the token once, then updates the charts with the values /metrics/latest answers', async () => {
     live = await openPage(browser, origin);
     const { page, requests } = live;
-    await page.goto(`${origin}/`);
-    await page.waitForSelector('#auth:not([hidden])');
-    await page.type('#auth-token', TOKEN);
-    await page.click('#auth-form button');
-    // The load, then two updates.
-    await page.waitForFunction(() => Number(document.body.dataset.updates) >= 3, { timeout: 20_000 });
-
-    // The newest sample the agent serves must be on every chart with its values; the page may
-    // be one interval behind, so wait for it.
+    await signIn(page, origin, TOKEN);
     const latest = (await apiGet(`${origin}/metrics/latest`, { token: TOKEN, ca })).json<Sample>();
-    await page.waitForFunction((ts: number) => (window as unknown as { tfoStatusPage: { state: { newest?: number } } }).tfoStatusPage.state.newest! >= ts, { timeout: 10_000 }, latest.ts_unix);
-    const charts = await chartsAt(page, latest.ts_unix);
-    assert.deepEqual(Object.keys(charts).sort(), Object.keys(EXPECTED).sort());
-    for (const [id, expected] of Object.entries(EXPECTED)) {
-      const chart = charts[id]!;
-      assert.ok(chart.points >= 3, `${id}: ${chart.points} points`);
-      assert.deepEqual(chart.values, expected(latest), `${id} (${chart.labels.join(', ')}) at ${latest.ts_iso}`);
-    }
+    await assertChartsShow(page, latest);
     assert.ok(latest.cpu_per_core.length > 0 && typeof latest.cpu_total === 'number' && typeof latest.mem_percent === 'number');
     assert.equal(await page.$$eval('figure.chart canvas', (canvases) => canvases.length), Object.keys(EXPECTED).length);
 
