@@ -25,20 +25,53 @@ interface DayFile {
   closed: boolean;
 }
 
-// Files are summarised a piece at a time: a day is about 13 MB, and only the slots stay.
+// Files are read a megabyte at a time: a day is about 13 MB, and only the slots stay.
 const READ_CHUNK = 1 << 20;
+// A summary is written in the background this many bytes per turn of the event loop: the agent
+// runs bytecode only (v8-tuning.ts), where a day's rows take about a second to add up, and the
+// sampler and the listener must not wait for that.
+const BACKGROUND_BYTES = 256 << 10;
 
-/** Adds the rows of an open file after the ones `growing` has, up to `size` bytes. */
-function readOn(fd: number, growing: GrowingSummary, size: number): void {
-  let chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, Math.max(0, size - growing.scanned)));
+/**
+ * Adds the rows of an open file after the ones `growing` has, up to `size` bytes, reading at most
+ * about `budget` bytes; returns whether some are left for another call.
+ */
+function readOn(fd: number, growing: GrowingSummary, size: number, budget = Infinity): boolean {
+  let chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, budget, Math.max(0, size - growing.scanned)));
+  let read = 0;
   while (growing.scanned < size) {
+    if (read >= budget) return true;
     const got = readSync(fd, chunk, 0, Math.min(chunk.length, size - growing.scanned), growing.scanned);
-    if (got === 0) return;
+    if (got === 0) return false;
+    read += got;
     if (growing.extend(chunk.subarray(0, got)) > 0) continue;
     // No line end in a whole chunk: a longer line, or a torn last row without one.
-    if (got < chunk.length) return;
+    if (got < chunk.length) return false;
     chunk = Buffer.allocUnsafe(chunk.length * 2);
   }
+  return false;
+}
+
+/** Whether the summary at `path` is whole and was written for the CSV file as it is. */
+function summaryMatches(path: string, size: number, mtimeMs: number): boolean {
+  try {
+    const summary = decodeSummary(readFileSync(path));
+    return summary.csvBytes === size && summary.csvMtimeMs === mtimeMs;
+  } catch {
+    return false;
+  }
+}
+
+/** A summary being written in the background. */
+interface Build {
+  name: string;
+  target: string;
+  fd: number;
+  size: number;
+  mtimeMs: number;
+  /** The CSV file's state: not tried again for the same one when writing fails. */
+  attempt: string;
+  growing: GrowingSummary;
 }
 
 /** Whether slot `i` holds rows of from ≤ ts_unix ≤ to and ts_unix < before. */
@@ -75,6 +108,7 @@ export class CsvHistory {
   /** Past days whose summary is to be checked or written. */
   private readonly pending = new Set<string>();
   private summaryTimer: NodeJS.Timeout | undefined;
+  private build: Build | undefined;
   /** Per day file: the unusable summary last logged, so each is logged once. */
   private readonly rejected = new Map<string, string>();
   /** Per day file: the file state a summary could not be written for, not tried again until it changes. */
@@ -353,72 +387,83 @@ export class CsvHistory {
   }
 
   private nextSummary(): void {
-    if (this.summaryTimer !== undefined || this.pending.size === 0) return;
+    if (this.summaryTimer !== undefined || (this.pending.size === 0 && this.build === undefined)) return;
     this.summaryTimer = setTimeout(() => {
       this.summaryTimer = undefined;
-      const [name] = this.pending;
-      this.pending.delete(name!);
-      this.ensureSummary(name!);
+      this.summaryTurn();
       this.nextSummary();
     }, 0);
     this.summaryTimer.unref();
   }
 
-  /** Whether summaries are queued or being written (tests wait for none). */
-  get summarizing(): boolean {
-    return this.pending.size > 0 || this.summaryTimer !== undefined;
-  }
-
-  /** Writes the summary of a past day file unless a usable one is there. */
-  ensureSummary(name: string): void {
-    const path = join(this.dir, name);
-    const dayMs = dayOfFileName(name);
-    let day: DayFile;
-    try {
-      const stats = statSync(path);
-      day = { name, path, size: stats.size, mtimeMs: stats.mtimeMs, ino: stats.ino, closed: dayMs !== undefined && this.isClosed(name, dayMs) };
-    } catch {
+  /** One turn of writing summaries: the next file checked and opened, or a piece of one added up. */
+  private summaryTurn(): void {
+    if (this.build === undefined) {
+      const [name] = this.pending;
+      if (name === undefined) return;
+      this.pending.delete(name);
+      this.build = this.startBuild(name);
       return;
     }
-    if (!day.closed) return;
-    const target = join(this.dir, summaryFileName(name));
+    const build = this.build;
+    const temporary = `${build.target}.tmp`;
     try {
-      const summary = decodeSummary(readFileSync(target));
-      if (summary.csvBytes === day.size && summary.csvMtimeMs === day.mtimeMs) return;
-    } catch {
-      // Missing or unusable: written below.
-    }
-    const attempt = `${day.size}/${day.mtimeMs}`;
-    if (this.unwritable.get(name) === attempt) return;
-    const temporary = `${target}.tmp`;
-    let fd: number | undefined;
-    try {
-      fd = openSync(path, 'r');
-      const stats = fstatSync(fd);
-      const growing = new GrowingSummary();
-      readOn(fd, growing, stats.size);
+      if (readOn(build.fd, build.growing, build.size, BACKGROUND_BYTES)) return;
       // A last row without its line end is torn: left out, as a scan of the whole file leaves it.
-      const summary = { ...growing.summary(stats.mtimeMs), csvBytes: stats.size };
+      const summary = { ...build.growing.summary(build.mtimeMs), csvBytes: build.size };
       // Written aside and renamed: a crash leaves the old summary or the new one, never half of one.
       writeFileSync(temporary, encodeSummary(summary));
-      renameSync(temporary, target);
-      this.unwritable.delete(name);
-      this.summaryStreak.success({ file: target });
-      this.logger.info({ event: 'api.csv_summarized', file: target, slots: summary.slots.count }, `wrote ${summaryFileName(name)}`);
+      renameSync(temporary, build.target);
+      this.unwritable.delete(build.name);
+      this.summaryStreak.success({ file: build.target });
+      this.logger.info({ event: 'api.csv_summarized', file: build.target, slots: summary.slots.count }, `wrote ${summaryFileName(build.name)}`);
     } catch (err) {
-      this.unwritable.set(name, attempt);
-      this.summaryStreak.failure(errorCode(err), { file: target });
+      this.unwritable.set(build.name, build.attempt);
+      this.summaryStreak.failure(errorCode(err), { file: build.target });
       rmSync(temporary, { force: true });
-    } finally {
-      if (fd !== undefined) closeSync(fd);
     }
+    this.endBuild();
   }
+
+  private endBuild(): void {
+    if (this.build === undefined) return;
+    closeSync(this.build.fd);
+    this.build = undefined;
+  }
+
+  /** Whether summaries are queued or being written (tests wait for none). */
+  get summarizing(): boolean {
+    return this.pending.size > 0 || this.build !== undefined || this.summaryTimer !== undefined;
+  }
+
+  /** The summary to write for a past day file; undefined when a usable one is there, or it cannot be read. */
+  private startBuild(name: string): Build | undefined {
+    const dayMs = dayOfFileName(name);
+    if (dayMs === undefined || !this.isClosed(name, dayMs)) return undefined;
+    const target = join(this.dir, summaryFileName(name));
+    let fd: number | undefined;
+    try {
+      fd = openSync(join(this.dir, name), 'r');
+      const { size, mtimeMs } = fstatSync(fd);
+      const attempt = `${size}/${mtimeMs}`;
+      if (this.unwritable.get(name) !== attempt && !summaryMatches(target, size, mtimeMs)) {
+        return { name, target, fd, size, mtimeMs, attempt, growing: new GrowingSummary() };
+      }
+    } catch {
+      // Gone or unreadable: nothing to summarise.
+    }
+    if (fd !== undefined) closeSync(fd);
+    return undefined;
+  }
+
+
 
   /** Closes the day file and drops the summaries not yet written (the next start writes them). */
   close(): void {
     clearTimeout(this.summaryTimer);
     this.summaryTimer = undefined;
     this.pending.clear();
+    this.endBuild();
     this.closeDay();
   }
 

@@ -258,6 +258,21 @@ describe('daily summaries', () => {
     history.close();
   });
 
+  it('summaries are written a piece per turn of the event loop, so the sampler and the listener do not wait', async () => {
+    const dir = copyOfRows('pieces');
+    const history = new CsvHistory(dir, 7, logCapture().logger, clock);
+    let turns = 0;
+    const tick = setInterval(() => (turns += history.summarizing ? 1 : 0), 0);
+    history.summarizePastDays();
+    await until('summaries written', () => (history.summarizing ? undefined : true));
+    clearInterval(tick);
+    const bytes = [0, 1, 2].reduce((sum, d) => sum + readFileSync(join(dir, dayFileName((DAY0 + d * 86_400) * 1000))).length, 0);
+    // 256 KB a turn: the other timers ran between the pieces.
+    assert.ok(turns >= Math.floor(bytes / (256 << 10)), `${turns} turns for ${bytes} bytes`);
+    assert.equal(readdirSync(dir).filter((f) => f.endsWith('.summary')).length, 3);
+    history.close();
+  });
+
   it('midnight: the day just ended is summarised, the new one is not', async () => {
     const dir = join(root, 'midnight');
     let now = (DAY0 + 86_400 - 2) * 1000;
