@@ -96,6 +96,7 @@ export async function run(): Promise<BenchSection> {
   const figures: BenchFigure[] = [];
   let browser: Browser | undefined;
   let bare: BareServer | undefined;
+  let bareBrowser: Browser | undefined;
 
   /** The shipped config, exporting to the receiver, with its own state and loopback ports. */
   const start = async (name: string, api: boolean, interval?: string): Promise<Running> => {
@@ -146,11 +147,12 @@ export async function run(): Promise<BenchSection> {
     let bareRequests = 0;
     if (existsSync(CHROMIUM)) {
       const puppeteer = await import('puppeteer-core');
-      browser = await puppeteer.launch({
+      const launchOptions = {
         executablePath: CHROMIUM,
         headless: true,
         args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${join(workspace.dir, 'chromium')}`],
-      });
+      };
+      browser = await puppeteer.launch(launchOptions);
       const page = await browser.newPage();
       await page.setViewport({ width: 1366, height: 900 });
       await page.goto(`${tab.api}/`, { waitUntil: 'load' });
@@ -158,7 +160,9 @@ export async function run(): Promise<BenchSection> {
       // The floor: what node:http itself costs for the same poll, from a second tab.
       const sampleBody = await (await fetch(`${tab.api}/status?since=${Date.now() / 1000 - 1.5}`)).text();
       bare = await startBareServer(sampleBody, nodeOptions);
-      const barePage = await browser.newPage();
+      // A browser of its own: a second tab in the same one would hide the status page, which then stops polling.
+      bareBrowser = await puppeteer.launch({ ...launchOptions, args: [...launchOptions.args!.slice(0, -1), `--user-data-dir=${join(workspace.dir, 'chromium-floor')}`] });
+      const barePage = await bareBrowser.newPage();
       await barePage.goto(`${bare.url}/`, { waitUntil: 'load' });
       barePage.on('request', () => (bareRequests += 1));
     } else notes.push(`${CHROMIUM} not found: no figure for an open status page tab`);
@@ -184,6 +188,8 @@ export async function run(): Promise<BenchSection> {
       if (bareFig) figures.push({ name: 'floor: bare node:http, same poll: CPU per second', value: round(bareFig.cpuPerSecond, 2), unit: 'ms', detail: `${round(bareFig.requestsPerSecond, 2)} requests/s from a second tab; a server that only answers a fixed /status body of ${bare!.bodyBytes} bytes` });
       await browser.close();
       browser = undefined;
+      await bareBrowser?.close();
+      bareBrowser = undefined;
     }
     await off.agent.kill();
     await tab.agent.kill();
@@ -254,6 +260,7 @@ export async function run(): Promise<BenchSection> {
     return { title: 'Local API and status page (real agents, shipped config)', figures, notes };
   } finally {
     await browser?.close();
+    await bareBrowser?.close();
     bare?.stop();
     await Promise.all(running.map((r) => r.agent.kill()));
     await receiver.close();
