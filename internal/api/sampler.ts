@@ -9,7 +9,7 @@ import { readDiskstats } from '../procfs/diskstats';
 import type { Clock } from '../procfs/host';
 import type { KeptFilesHostFs } from '../procfs/kept-files';
 import { readLoadavg } from '../procfs/loadavg';
-import { readMeminfo } from '../procfs/meminfo';
+import { parseMeminfo } from '../procfs/meminfo';
 import { readNetDev } from '../procfs/netdev';
 import { readStat } from '../procfs/stat';
 import { buildSample, type Reading, type Sample } from './sample';
@@ -19,6 +19,18 @@ const DISK_LIST_REFRESH_MS = 60_000;
 // Without cpufreq the frequency comes from /proc/cpuinfo, which is costly on x86 (the kernel
 // measures every CPU to print it): read at most this often.
 const CPUINFO_REFRESH_MS = 60_000;
+
+/**
+ * The lines of /proc/meminfo up to SwapFree: every field a sample uses (MemTotal, MemAvailable or
+ * MemFree, Buffers and Cached before 3.14, SwapTotal, SwapFree) comes before it in every kernel,
+ * and the 40-odd lines after it are most of the parse's work and garbage. The whole text when
+ * there is no SwapFree line.
+ */
+export function meminfoHead(text: string): string {
+  const swapFree = text.indexOf('\nSwapFree:');
+  const end = swapFree === -1 ? -1 : text.indexOf('\n', swapFree + 1);
+  return end === -1 ? text : text.slice(0, end + 1);
+}
 
 function mean(values: Iterable<number>): number | undefined {
   let sum = 0;
@@ -94,7 +106,7 @@ export class Sampler {
     const monotonic = this.clock.monotonic();
     const [stat, meminfo, loadavg, disks, netdev, rootFs] = await Promise.all([
       attempt('/proc/stat', () => readStat(this.host)),
-      attempt('/proc/meminfo', () => readMeminfo(this.host)),
+      attempt('/proc/meminfo', async () => parseMeminfo(meminfoHead(this.host.readText('/proc/meminfo')))),
       attempt('/proc/loadavg', () => readLoadavg(this.host)),
       attempt('/proc/diskstats', () => this.readPhysicalDisks(monotonic)),
       attempt('/proc/net/dev', async () => (await readNetDev(this.host)).filter((n) => n.name !== 'lo')),
