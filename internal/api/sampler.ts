@@ -5,7 +5,7 @@ import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
 import { classifyBlockDevice, readWholeDisks } from '../procfs/block';
 import { readCpufreq, readCpuinfo } from '../procfs/cpuinfo';
-import { readDiskstats } from '../procfs/diskstats';
+import { parseDiskstats, type DiskStat } from '../procfs/diskstats';
 import type { Clock } from '../procfs/host';
 import type { KeptFilesHostFs } from '../procfs/kept-files';
 import { readLoadavg } from '../procfs/loadavg';
@@ -32,6 +32,13 @@ export function meminfoHead(text: string): string {
   return end === -1 ? text : text.slice(0, end + 1);
 }
 
+/** Matches the /proc/diskstats lines (`major minor name counters…`) of the devices named. */
+export function diskLinesOf(names: readonly string[]): RegExp {
+  if (names.length === 0) return /(?!)/g;
+  const escaped = names.map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^[ \\t]*\\d+[ \\t]+\\d+[ \\t]+(?:${escaped.join('|')})[ \\t].*$`, 'gm');
+}
+
 function mean(values: Iterable<number>): number | undefined {
   let sum = 0;
   let count = 0;
@@ -47,6 +54,8 @@ export class Sampler {
   private timer: NodeJS.Timeout | undefined;
   private wholeDisks: Set<string> | undefined;
   private wholeDisksAt = -Infinity;
+  /** The /proc/diskstats lines of the physical disks; undefined without /sys/block. */
+  private diskLines: RegExp | undefined;
   private cpuinfoMhz: number | undefined;
   private cpuinfoAt = -Infinity;
   private cpufreq = true;
@@ -120,12 +129,17 @@ export class Sampler {
     return { at, monotonic, stat, meminfo, loadavg, disks, netdev, rootFs, freqMhz };
   }
 
-  private async readPhysicalDisks(now: number) {
+  private async readPhysicalDisks(now: number): Promise<DiskStat[]> {
     if (now - this.wholeDisksAt >= DISK_LIST_REFRESH_MS) {
       this.wholeDisks = await readWholeDisks(this.host);
       this.wholeDisksAt = now;
+      this.diskLines = this.wholeDisks && diskLinesOf([...this.wholeDisks].filter((name) => classifyBlockDevice(name, this.wholeDisks) === 'disk'));
     }
-    return (await readDiskstats(this.host)).filter((d) => classifyBlockDevice(d.name, this.wholeDisks) === 'disk');
+    const text = this.host.readText('/proc/diskstats');
+    if (this.diskLines === undefined) return parseDiskstats(text).filter((d) => classifyBlockDevice(d.name, undefined) === 'disk');
+    // Only the physical disks' lines are parsed: loop devices, partitions and device mapper are most of the file.
+    const lines = text.match(this.diskLines);
+    return lines === null ? [] : parseDiskstats(lines.join('\n'));
   }
 
   /** Mean MHz of the CPUs: cpufreq when the kernel has it, else cpuinfo (at most once a minute). */

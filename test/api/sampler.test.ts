@@ -1,11 +1,15 @@
-// The sampler reads /proc/meminfo only up to SwapFree: on every captured kernel (2.6.32 without
+// The sampler parses only what a sample uses. /proc/meminfo up to SwapFree: on every captured kernel (2.6.32 without
 // MemAvailable, an lxcfs container, 6.18) and on this one, a sample's memory and swap fields are
-// the same as from the whole file.
+// the same as from the whole file. /proc/diskstats: the physical disks' lines only, the same
+// devices and counters as parsing every line and keeping the disks.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { meminfoHead } from '../../internal/api/sampler';
+import { diskLinesOf, meminfoHead } from '../../internal/api/sampler';
+import { classifyBlockDevice, readWholeDisks } from '../../internal/procfs/block';
+import { parseDiskstats } from '../../internal/procfs/diskstats';
+import { HostFs } from '../../internal/procfs/host';
 import { memoryFields } from '../../internal/heartbeat/fields';
 import { parseMeminfo } from '../../internal/procfs/meminfo';
 import { FIXTURES } from '../support/paths';
@@ -36,5 +40,27 @@ describe('the sampler\'s head of /proc/meminfo', () => {
 
   it('is the whole text when there is no SwapFree line', () => {
     assert.equal(meminfoHead('MemTotal: 100 kB\nMemFree: 50 kB\n'), 'MemTotal: 100 kB\nMemFree: 50 kB\n');
+  });
+});
+
+describe('the sampler\'s physical disk lines of /proc/diskstats', () => {
+  it('are the devices, with their counters, that the whole parse classifies as disks', async () => {
+    let hosts = 0;
+    for (const root of [join(FIXTURES, 'procfs', 'lvm-md-server-5.15'), join(FIXTURES, 'procfs', 'vm-6.18-2cpu'), '/']) {
+      const host = new HostFs(root);
+      const wholeDisks = await readWholeDisks(host);
+      if (wholeDisks === undefined) continue;
+      hosts += 1;
+      const text = host.readText('/proc/diskstats');
+      const expected = parseDiskstats(text).filter((d) => classifyBlockDevice(d.name, wholeDisks) === 'disk');
+      const lines = text.match(diskLinesOf([...wholeDisks].filter((name) => classifyBlockDevice(name, wholeDisks) === 'disk')));
+      assert.deepEqual(lines === null ? [] : parseDiskstats(lines.join('\n')), expected, root);
+      assert.ok(expected.length > 0 || root === '/', `${root}: a disk is expected`);
+    }
+    assert.ok(hosts >= 2);
+  });
+
+  it('match nothing when the host has no physical disk', () => {
+    assert.equal('   7       0 loop0 1 0 8 0 0 0 0 0 0 0 0\n'.match(diskLinesOf([])), null);
   });
 });
