@@ -2,7 +2,7 @@
 // fields are declared once here (their order is the CSV's column order); the values are computed
 // by the heartbeat's pure field functions, so "used memory" or "CPU busy" mean the same everywhere.
 import { cpuShares } from '../procfs/cpu-shares';
-import { cpuFields, cpuPerCore, diskIoFields, memoryFields, networkRateFields } from '../heartbeat/fields';
+import { diskIoFields, memoryFields, networkRateFields, percent } from '../heartbeat/fields';
 import { usedPercent } from '../heartbeat/filesystems';
 import type { FsStats } from '../collector/statfs';
 import type { DiskStat } from '../procfs/diskstats';
@@ -85,7 +85,6 @@ export function buildSample(previous: Reading | undefined, current: Reading, hos
   const seconds = previous === undefined ? 0 : (current.monotonic - previous.monotonic) / 1000;
   const { stat, meminfo, loadavg, disks, netdev, rootFs } = current;
   const shares = stat && previous?.stat ? cpuShares(previous.stat, stat) : undefined;
-  const cpu = shares?.total ? cpuFields(shares.total) : undefined;
   const memory = meminfo ? memoryFields(meminfo, undefined, 0) : undefined;
   const diskBefore = previous?.disks ? diskIoFields(previous.disks) : undefined;
   const diskNow = disks ? diskIoFields(disks) : undefined;
@@ -95,8 +94,10 @@ export function buildSample(previous: Reading | undefined, current: Reading, hos
     ts_unix: current.at / 1000,
     ts_iso: new Date(current.at).toISOString(),
     host,
-    cpu_total: cpu?.cpuUsage ?? null,
-    cpu_per_core: shares ? cpuPerCore(shares.perCpu).map((core) => core.usage) : [],
+    // The busy share as the heartbeat's cpuUsage and per-core usage are (fields.ts), without
+    // the nine other percentages those build that a sample does not hold.
+    cpu_total: shares?.total ? percent(shares.total.busy, 1) : null,
+    cpu_per_core: shares ? Array.from(shares.perCpu.values(), (core) => percent(core.busy, 1)) : [],
     mem_percent: memory?.memoryUsage ?? null,
     mem_total: memory?.memoryTotal ?? null,
     mem_used: memory?.memoryUsed ?? null,
