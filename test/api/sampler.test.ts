@@ -3,10 +3,14 @@
 // the same as from the whole file. /proc/diskstats: the physical disks' lines only, the same
 // devices and counters as parsing every line and keeping the disks.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { diskLinesOf, meminfoHead } from '../../internal/api/sampler';
+import { diskLinesOf, meminfoHead, Sampler } from '../../internal/api/sampler';
+import { KeptFilesHostFs } from '../../internal/procfs/kept-files';
+import { systemClock } from '../../internal/procfs/host';
+import { tempHostRoot } from '../support/host-root';
+import { logCapture } from '../support/log-capture';
 import { classifyBlockDevice, readWholeDisks } from '../../internal/procfs/block';
 import { parseDiskstats } from '../../internal/procfs/diskstats';
 import { HostFs } from '../../internal/procfs/host';
@@ -62,5 +66,28 @@ describe('the sampler\'s physical disk lines of /proc/diskstats', () => {
 
   it('match nothing when the host has no physical disk', () => {
     assert.equal('   7       0 loop0 1 0 8 0 0 0 0 0 0 0 0\n'.match(diskLinesOf([])), null);
+  });
+});
+
+describe('a source the sampler cannot read', () => {
+  it('is left out of the sample, the others are there, and the failure is logged once per streak', async () => {
+    const host = tempHostRoot('procfs/vm-6.18-2cpu');
+    rmSync(join(host.root, 'proc', 'net', 'dev'));
+    const capture = logCapture();
+    const files = new KeptFilesHostFs(host.root);
+    const sampler = new Sampler(files, 'fixture-host', systemClock, capture.logger, () => {});
+    try {
+      await sampler.start(3_600_000);
+      const sample = (await sampler.tick())!;
+      assert.equal(sample.net_rx_bps, null);
+      assert.equal(sample.net_tx_bps, null);
+      assert.ok(sample.mem_total! > 0 && sample.load1 !== null && sample.root_fs_used_percent !== null && sample.disk_read_bps !== null, JSON.stringify(sample));
+      const failing = capture.lines().filter((line) => line.event === 'api.sampler.failing');
+      assert.equal(failing.length, 1);
+      assert.match(String(failing[0]!.reason), /^\/proc\/net\/dev: .*ENOENT/);
+    } finally {
+      sampler.stop();
+      host.remove();
+    }
   });
 });
