@@ -33,21 +33,22 @@ const READ_CHUNK = 1 << 20;
 const BACKGROUND_BYTES = 256 << 10;
 
 /**
- * Adds the rows of an open file after the ones `growing` has, up to `size` bytes, reading at most
- * about `budget` bytes; returns whether some are left for another call.
+ * Adds the rows of an open file after the ones `growing` has, up to `size` bytes, reading into
+ * `chunk` (grown when a line does not fit), at most about `budget` bytes; returns whether some
+ * are left for another call.
  */
-function readOn(fd: number, growing: GrowingSummary, size: number, budget = Infinity): boolean {
-  let chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, budget, Math.max(0, size - growing.scanned)));
+function readOn(fd: number, growing: GrowingSummary, size: number, chunk: Buffer, budget = Infinity): boolean {
+  let buffer = chunk;
   let read = 0;
   while (growing.scanned < size) {
     if (read >= budget) return true;
-    const got = readSync(fd, chunk, 0, Math.min(chunk.length, size - growing.scanned), growing.scanned);
+    const got = readSync(fd, buffer, 0, Math.min(buffer.length, size - growing.scanned), growing.scanned);
     if (got === 0) return false;
     read += got;
-    if (growing.extend(chunk.subarray(0, got)) > 0) continue;
+    if (growing.extend(buffer.subarray(0, got)) > 0) continue;
     // No line end in a whole chunk: a longer line, or a torn last row without one.
-    if (got < chunk.length) return false;
-    chunk = Buffer.allocUnsafe(chunk.length * 2);
+    if (got < buffer.length) return false;
+    buffer = Buffer.allocUnsafe(buffer.length * 2);
   }
   return false;
 }
@@ -72,6 +73,8 @@ interface Build {
   /** The CSV file's state: not tried again for the same one when writing fails. */
   attempt: string;
   growing: GrowingSummary;
+  /** Read into turn after turn: one allocation per file, not one per turn. */
+  chunk: Buffer;
 }
 
 /** Whether slot `i` holds rows of from ≤ ts_unix ≤ to and ts_unix < before. */
@@ -354,7 +357,7 @@ export class CsvHistory {
       let fd: number | undefined;
       try {
         fd = openSync(day.path, 'r');
-        readOn(fd, summary, day.size);
+        readOn(fd, summary, day.size, Buffer.allocUnsafe(Math.min(READ_CHUNK, day.size - summary.scanned)));
       } catch (err) {
         this.logger.warn({ event: 'api.csv_read_failed', file: day.path, err: errorCode(err) }, `cannot read ${day.path}`);
         this.growing = undefined;
@@ -408,7 +411,7 @@ export class CsvHistory {
     const build = this.build;
     const temporary = `${build.target}.tmp`;
     try {
-      if (readOn(build.fd, build.growing, build.size, BACKGROUND_BYTES)) return;
+      if (readOn(build.fd, build.growing, build.size, build.chunk, BACKGROUND_BYTES)) return;
       // A last row without its line end is torn: left out, as a scan of the whole file leaves it.
       const summary = { ...build.growing.summary(build.mtimeMs), csvBytes: build.size };
       // Written aside and renamed: a crash leaves the old summary or the new one, never half of one.
@@ -447,7 +450,7 @@ export class CsvHistory {
       const { size, mtimeMs } = fstatSync(fd);
       const attempt = `${size}/${mtimeMs}`;
       if (this.unwritable.get(name) !== attempt && !summaryMatches(target, size, mtimeMs)) {
-        return { name, target, fd, size, mtimeMs, attempt, growing: new GrowingSummary() };
+        return { name, target, fd, size, mtimeMs, attempt, growing: new GrowingSummary(), chunk: Buffer.allocUnsafe(BACKGROUND_BYTES) };
       }
     } catch {
       // Gone or unreadable: nothing to summarise.
