@@ -86,7 +86,7 @@ export class LocalApi {
       await localApi.stop();
       throw err;
     }
-    deps.health?.addProvider('api', () => ({ samples: ring.size, csv_write_failures: history.writeFailures }));
+    deps.health?.addProvider('api', () => ({ samples: ring.size, csv_write_failures: history.writeFailures, csv_summaries_rejected: history.summariesRejected }));
     return localApi;
   }
 

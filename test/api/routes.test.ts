@@ -11,6 +11,7 @@ import type { Bucket } from '../../internal/api/range';
 import type { Sample } from '../../internal/api/sample';
 import { defaultConfig } from '../../internal/config/defaults';
 import type { AgentConfig, ApiConfig } from '../../internal/config/types';
+import { HealthStatus } from '../../internal/health/server';
 import { systemClock } from '../../internal/procfs/host';
 import { apiGet, type ApiRequestOptions } from '../support/api-client';
 import { makeCertificate } from '../support/certs';
@@ -242,5 +243,32 @@ describe('retention', () => {
     await until('the periodic pass deleted the expired file', () => (existsSync(join(csvDir, expired)) ? undefined : true), 5_000);
     assert.ok(existsSync(join(csvDir, kept)));
     assert.deepEqual(logs.lines().filter((l) => l.event === 'api.csv_deleted').map((l) => String(l.file)), [join(csvDir, expired)]);
+  });
+});
+
+describe('daily summaries through the agent', () => {
+  it('a corrupt summary: the step range is still right, and /health counts it under api', async () => {
+    const csvDir = join(dir, 'csv-summary-health');
+    mkdirSync(csvDir, { recursive: true });
+    const day = Math.floor((Date.now() - DAY_MS) / DAY_MS) * DAY_MS;
+    let text = CSV_HEADER + '\r\n';
+    for (let minute = 0; minute < 24 * 60; minute += 5) text += formatRow(sampleAt(day / 1000 + minute * 60, { cpu_total: minute % 60 }));
+    writeFileSync(join(csvDir, dayFileName(day)), text);
+    writeFileSync(join(csvDir, summaryFileName(dayFileName(day))), 'not a summary\n');
+    const host = tempHostRoot('procfs/vm-6.18-2cpu');
+    after(() => host.remove());
+    const health = new HealthStatus(systemClock, 'agent-1', '0.0.0');
+    const logs = logCapture();
+    const api = await LocalApi.start(config(csvDir, { collect_interval: 3_600_000 }, host.root), { logger: logs.logger, clock: systemClock, env: {}, health });
+    after(() => api.stop());
+    await until('the summary written again', () => (api.history.summarizing ? undefined : true));
+    assert.deepEqual(logs.events().filter((e) => e.startsWith('api.csv_summ')), ['api.csv_summarized'], 'the start pass rewrites it');
+    writeFileSync(join(csvDir, summaryFileName(dayFileName(day))), 'spoiled again\n');
+    const answer = await apiGet(`${api.url}/metrics/range?from=${day / 1000}&to=${day / 1000 + 86_399}&step=3600s`);
+    const buckets = answer.json<Bucket[]>();
+    assert.equal(buckets.length, 24);
+    assert.ok(buckets.every((b) => b.samples === 12 && b.cpu_total === 27.5 && b.cpu_total_max === 55), JSON.stringify(buckets[0]));
+    assert.deepEqual((health.snapshot().api as Record<string, unknown>).csv_summaries_rejected, 1);
+    assert.equal(logs.events().filter((e) => e === 'api.csv_summary_invalid').length, 1);
   });
 });
