@@ -168,8 +168,11 @@ export class CsvHistory {
     this.day = { name, fd };
     this.newlineFirst = newline;
     this.headerFirst = header;
-    // Midnight: the day just ended is summarised.
-    if (previous !== undefined && previous !== name) this.queueSummary(previous);
+    // Midnight: the day just ended is summarised, and its slots kept for ranges are let go.
+    if (previous !== undefined && previous !== name) {
+      this.queueSummary(previous);
+      if (this.growing?.name === previous) this.growing = undefined;
+    }
   }
 
   /** Deletes the day files past retention, one log line each; returns the names deleted. */
