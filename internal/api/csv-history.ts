@@ -210,27 +210,15 @@ export class CsvHistory {
     };
     for (const day of this.days(from, to)) {
       const summary = this.summaryOf(day);
-      if (summary === undefined) {
-        skipped += this.scanFile(day, wanted);
-        continue;
-      }
-      const { slots } = summary;
-      let first = Infinity;
-      let end = 0;
-      for (let i = 0; i < slots.count; i += 1) {
-        if (!overlaps(slots, i, from, to, before)) continue;
-        first = Math.min(first, slots.firstByte(i));
-        end = Math.max(end, slots.endByte(i));
-      }
-      if (end > first) skipped += this.scanSpan(day, summary, first, end, wanted);
+      skipped += summary === undefined ? this.scanFile(day, wanted) : this.scanRange(day, summary, from, to, before, wanted);
     }
     return skipped;
   }
 
   /**
-   * The rows of `read` into step buckets, one source per file: a past day's summary gives the slots
+   * The rows of `read` into step buckets, one source per file: a day's summary gives the slots
    * wholly inside the range, and only the rows of the slots the range cuts are read. A step that
-   * is not a multiple of the summaries' slot reads the rows.
+   * is not a multiple of the summaries' slot reads the rows of the bytes the range spans.
    */
   readBuckets(from: number, to: number, before: number, buckets: StepBuckets): void {
     const wanted = (row: RowView): void => {
@@ -239,9 +227,13 @@ export class CsvHistory {
     };
     for (const day of this.days(from, to)) {
       buckets.beginSource();
-      const summary = buckets.width === SUMMARY_SLOT_SECONDS ? this.summaryOf(day) : undefined;
+      const summary = this.summaryOf(day);
       if (summary === undefined) {
         this.scanFile(day, wanted);
+        continue;
+      }
+      if (buckets.width !== SUMMARY_SLOT_SECONDS) {
+        this.scanRange(day, summary, from, to, before, wanted);
         continue;
       }
       const { slots } = summary;
@@ -259,6 +251,19 @@ export class CsvHistory {
       }
       buckets.addRecords(slots, whole);
     }
+  }
+
+  /** The rows of a summarised file in the bytes its slots of the range span, in file order. */
+  private scanRange(day: DayFile, summary: CsvSummary, from: number, to: number, before: number, onRow: (row: RowView) => void): number {
+    const { slots } = summary;
+    let first = Infinity;
+    let end = 0;
+    for (let i = 0; i < slots.count; i += 1) {
+      if (!overlaps(slots, i, from, to, before)) continue;
+      first = Math.min(first, slots.firstByte(i));
+      end = Math.max(end, slots.endByte(i));
+    }
+    return end > first ? this.scanSpan(day, summary, first, end, onRow) : 0;
   }
 
   /** The day files of [from, to] that exist, oldest first. */

@@ -99,9 +99,8 @@ for (const step of [60, 300, 3600, 90]) {
 QUERIES.push({ from: DAY0 + 86_400 - 3_000.5, to: DAY0 + 86_400 + 7_000.5, before: Infinity }); // rows, over a midnight
 QUERIES.push({ from: DAY0 + 2 * 86_400 + 60_000, to: DAY0 + 3 * 86_400 + 3_000, before: DAY0 + 2 * 86_400 + 80_000 });
 
-// The past days QUERIES read from summaries: 8 for each step that is a multiple of 60 s (3 + 3 +
-// 1 + 1), none for 90 s, 3 for the row queries.
-const SUMMARIES_PER_PASS = 3 * 8 + 3;
+// The past days QUERIES read from summaries: 8 for each step (3 + 3 + 1 + 1), 3 for the row queries.
+const SUMMARIES_PER_PASS = 4 * 8 + 3;
 
 /** The answer of a query as the route gives it, in JSON. */
 function answer(history: CsvHistory, query: Query): string {
