@@ -87,10 +87,11 @@ interface Running {
 }
 
 export async function run(): Promise<BenchSection> {
-  const receiver = await startOtlpReceiver();
-  const workspace = tempWorkspace('tfo-bench-api-');
+  // The shipped files first: a missing one fails the suite before anything is started.
   const shipped = parse(readFileSync(join(REPO_ROOT, 'configs', 'tfo-agent.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
   const nodeOptions = shippedNodeOptions();
+  const receiver = await startOtlpReceiver();
+  const workspace = tempWorkspace('tfo-bench-api-');
   const running: Running[] = [];
   const notes: string[] = [];
   const figures: BenchFigure[] = [];
