@@ -1,13 +1,13 @@
 // The daily CSV files on disk: appended one row per sample, summarised once their day is over,
 // deleted past the retention period, read back for ranges older than the ring. A disk that
 // refuses writes costs the history only: the ring, the API and the OTLP export go on from memory.
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
 import { CSV_EOL, CSV_HEADER, DAY_MS, dayFileName, dayOfFileName, expiredDayFiles, formatRow, scanCsv, summaryFileName, type RowView } from './csv';
-import { columnsAt, decodeSummary, encodeSummary, GrowingSummary, SummaryError, type CsvSummary } from './csv-summary';
-import { SUMMARY_SLOT_SECONDS, type SlotRecords, type StepBuckets } from './range';
+import { columnsAt, decodeSummary, GrowingSummary, summaryParts, SummaryError, type CsvSummary } from './csv-summary';
+import { SUMMARY_SLOT_SECONDS, type Slot, type SlotRecords, type StepBuckets } from './range';
 import type { Sample } from './sample';
 
 interface OpenDay {
@@ -53,6 +53,18 @@ function readOn(fd: number, growing: GrowingSummary, size: number, chunk: Buffer
   return false;
 }
 
+/** Writes the summary's parts one after the other, with no buffer holding them all. */
+function writeSummary(path: string, summary: CsvSummary): void {
+  const fd = openSync(path, 'w');
+  try {
+    const parts = summaryParts(summary);
+    const bytes = parts.reduce((total, part) => total + part.length, 0);
+    if (writevSync(fd, parts) !== bytes) throw Object.assign(new Error('short write'), { code: 'ESHORT' });
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Whether the summary at `path` is whole and was written for the CSV file as it is. */
 function summaryMatches(path: string, size: number, mtimeMs: number): boolean {
   try {
@@ -73,8 +85,6 @@ interface Build {
   /** The CSV file's state: not tried again for the same one when writing fails. */
   attempt: string;
   growing: GrowingSummary;
-  /** Read into turn after turn: one allocation per file, not one per turn. */
-  chunk: Buffer;
 }
 
 /** Whether slot `i` holds rows of from ≤ ts_unix ≤ to and ts_unix < before. */
@@ -112,6 +122,18 @@ export class CsvHistory {
   private readonly pending = new Set<string>();
   private summaryTimer: NodeJS.Timeout | undefined;
   private build: Build | undefined;
+  /**
+   * What summaries are read into, turn after turn and file after file: one allocation for all the
+   * summaries written together, let go when none is left (allocating one per file left the
+   * allocator's heap grown after a start that wrote a week of them).
+   */
+  private summaryChunk: Buffer | undefined;
+  /**
+   * The slots of the summary written last, used again for the next: a day's slots outlive many
+   * young-generation collections, so each day's set would otherwise be promoted and left in the
+   * old generation, which then stayed grown by several MB after a start that wrote a week.
+   */
+  private spareSlots: Slot[] = [];
   /** Per day file: the unusable summary last logged, so each is logged once. */
   private readonly rejected = new Map<string, string>();
   /** Per day file: the file state a summary could not be written for, not tried again until it changes. */
@@ -398,7 +420,12 @@ export class CsvHistory {
   }
 
   private nextSummary(): void {
-    if (this.summaryTimer !== undefined || (this.pending.size === 0 && this.build === undefined)) return;
+    if (this.summaryTimer !== undefined) return;
+    if (this.pending.size === 0 && this.build === undefined) {
+      this.summaryChunk = undefined;
+      this.spareSlots = [];
+      return;
+    }
     this.summaryTimer = setTimeout(() => {
       this.summaryTimer = undefined;
       this.summaryTurn();
@@ -419,11 +446,12 @@ export class CsvHistory {
     const build = this.build;
     const temporary = `${build.target}.tmp`;
     try {
-      if (readOn(build.fd, build.growing, build.size, build.chunk, BACKGROUND_BYTES)) return;
+      this.summaryChunk ??= Buffer.allocUnsafe(BACKGROUND_BYTES);
+      if (readOn(build.fd, build.growing, build.size, this.summaryChunk, BACKGROUND_BYTES)) return;
       // A last row without its line end is torn: left out, as a scan of the whole file leaves it.
       const summary = { ...build.growing.summary(build.mtimeMs), csvBytes: build.size };
       // Written aside and renamed: a crash leaves the old summary or the new one, never half of one.
-      writeFileSync(temporary, encodeSummary(summary));
+      writeSummary(temporary, summary);
       renameSync(temporary, build.target);
       this.unwritable.delete(build.name);
       this.summaryStreak.success({ file: build.target });
@@ -439,6 +467,7 @@ export class CsvHistory {
   private endBuild(): void {
     if (this.build === undefined) return;
     closeSync(this.build.fd);
+    this.spareSlots = this.build.growing.table.slots;
     this.build = undefined;
   }
 
@@ -458,7 +487,7 @@ export class CsvHistory {
       const { size, mtimeMs } = fstatSync(fd);
       const attempt = `${size}/${mtimeMs}`;
       if (this.unwritable.get(name) !== attempt && !summaryMatches(target, size, mtimeMs)) {
-        return { name, target, fd, size, mtimeMs, attempt, growing: new GrowingSummary(), chunk: Buffer.allocUnsafe(BACKGROUND_BYTES) };
+        return { name, target, fd, size, mtimeMs, attempt, growing: new GrowingSummary(this.spareSlots) };
       }
     } catch {
       // Gone or unreadable: nothing to summarise.

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
 import { scanCsv } from './csv';
-import { SlotRecords, SlotTable, SUMMARY_SLOT_SECONDS } from './range';
+import { SlotRecords, SlotTable, SUMMARY_SLOT_SECONDS, type Slot } from './range';
 import { NUMERIC_FIELDS } from './sample';
 
 export const SUMMARY_FORMAT = 'tfo-agent-csv-summary';
@@ -35,10 +35,15 @@ export class SummaryError extends Error {}
  * the last range stopped, so that its rows are parsed once, not on every range.
  */
 export class GrowingSummary {
-  readonly table = new SlotTable(SUMMARY_SLOT_SECONDS);
+  readonly table: SlotTable;
   readonly headers: HeaderLine[] = [];
   /** Bytes read: up to the last line end seen (a row still being written is read next time). */
   scanned = 0;
+
+  /** `spare`: slots of a summary already written, to be used again (see SlotTable). */
+  constructor(spare?: Slot[]) {
+    this.table = new SlotTable(SUMMARY_SLOT_SECONDS, spare);
+  }
 
   /** Adds the bytes that follow the ones scanned; returns how many it took. */
   extend(bytes: Uint8Array): number {
@@ -85,6 +90,14 @@ const LITTLE_ENDIAN = endianness() === 'LE';
 
 /** A JSON line, the slot records as little-endian float64s, then the SHA-256 of all that. */
 export function encodeSummary(summary: CsvSummary): Buffer {
+  return Buffer.concat(summaryParts(summary));
+}
+
+/**
+ * encodeSummary's bytes in three parts, the records' part without a copy on little-endian hosts:
+ * written as they are, a day's summary costs no second buffer of its size.
+ */
+export function summaryParts(summary: CsvSummary): [Buffer, Buffer, Buffer] {
   const { slots } = summary;
   const head: SummaryHead = {
     format: SUMMARY_FORMAT, version: SUMMARY_VERSION, slot_seconds: SUMMARY_SLOT_SECONDS,
@@ -100,8 +113,7 @@ export function encodeSummary(summary: CsvSummary): Buffer {
     body = Buffer.alloc(slots.values.byteLength);
     slots.values.forEach((value, i) => body.writeDoubleLE(value, i * 8));
   }
-  const hash = createHash('sha256').update(headBytes).update(body).digest();
-  return Buffer.concat([headBytes, body, hash]);
+  return [headBytes, body, createHash('sha256').update(headBytes).update(body).digest()];
 }
 
 /** Little-endian float64s as numbers: the bytes themselves when aligned, else one copy. */

@@ -82,23 +82,43 @@ const round2 = (value: number): number => Math.round(value * 100) / 100;
  * slots it is merged from.
  */
 export class Slot {
-  rows = 0;
+  start!: number;
+  rows!: number;
   /** The first row's host. */
-  host = '';
+  host!: string;
   /** Per NUMERIC_FIELDS: the sum of the values present, and how many were. */
   readonly sums: number[] = NUMERIC_FIELDS.map(() => 0);
   readonly counts: number[] = NUMERIC_FIELDS.map(() => 0);
-  cpuMax = -Infinity;
+  cpuMax!: number;
   /** Per logical CPU: the sum of its shares, and how many rows had it. */
-  coreSums: number[] = [];
-  coreCounts: number[] = [];
+  coreSums!: number[];
+  coreCounts!: number[];
   /** The rows' earliest and latest ts_unix, and the bytes of their file they lie in. */
-  minTs = Infinity;
-  maxTs = -Infinity;
-  firstByte = Infinity;
-  endByte = 0;
+  minTs!: number;
+  maxTs!: number;
+  firstByte!: number;
+  endByte!: number;
 
-  constructor(readonly start: number) {}
+  constructor(start: number) {
+    this.reset(start);
+  }
+
+  /** Empty again, for the slot at `start`. */
+  reset(start: number): this {
+    this.start = start;
+    this.rows = 0;
+    this.host = '';
+    this.sums.fill(0);
+    this.counts.fill(0);
+    this.cpuMax = -Infinity;
+    this.coreSums = [];
+    this.coreCounts = [];
+    this.minTs = Infinity;
+    this.maxTs = -Infinity;
+    this.firstByte = Infinity;
+    this.endByte = 0;
+    return this;
+  }
 
   add(row: RowView): void {
     const { values, cores } = row;
@@ -229,7 +249,11 @@ export class SlotTable {
   private readonly byStart = new Map<number, Slot>();
   private current: Slot | undefined;
 
-  constructor(readonly width: number) {}
+  constructor(
+    readonly width: number,
+    /** Slots no longer used (another day's, already written), taken before new ones are made. */
+    private readonly spare: Slot[] = [],
+  ) {}
 
   /** The start of the slot holding `ts`. */
   slotStart(ts: number): number {
@@ -242,7 +266,7 @@ export class SlotTable {
     if (slot === undefined || slot.start !== start) {
       slot = this.byStart.get(start);
       if (slot === undefined) {
-        slot = new Slot(start);
+        slot = this.spare.pop()?.reset(start) ?? new Slot(start);
         this.byStart.set(start, slot);
         this.slots.push(slot);
       }
