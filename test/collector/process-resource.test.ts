@@ -8,24 +8,13 @@ import { ValueType, type Attributes } from '@opentelemetry/api';
 import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
-  AggregationTemporality, DataPointType, MeterProvider, MetricReader, type DataPoint, type MetricData, type ResourceMetrics,
+  AggregationTemporality, DataPointType, MeterProvider, type DataPoint, type MetricData, type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { buildResource, readHostFacts, resourceAttributes } from '../../internal/agent/resource';
 import { LatestExport } from '../../internal/api/prometheus';
-import { registerCollector } from '../../internal/collector/collector';
-import { DirectProducer } from '../../internal/collector/direct';
 import { ProcessResources } from '../../internal/collector/process/resource';
-import { enabledFactories } from '../../internal/collector/registry';
 import type { NamingProfile } from '../../internal/config/types';
 import { MetricsEncoder, type MetricsBatch } from '../../internal/exporter/encode';
-import { silentLogger } from '../../internal/log/logger';
-import { HostFs, systemClock } from '../../internal/procfs/host';
-import { testConfig } from '../support/collect';
-
-class OnDemandReader extends MetricReader {
-  protected override async onShutdown(): Promise<void> {}
-  protected override async onForceFlush(): Promise<void> {}
-}
+import { collectEveryFamily, testConfig } from '../support/collect';
 
 const IDENTITY = ['process.pid', 'process.creation.time', 'process.executable.build_id.htlhash', 'process.parent_pid', 'process.executable.name', 'process.owner', 'process.executable.path', 'process.command', 'process.command_line'];
 
@@ -40,19 +29,8 @@ const flattened = (batch: MetricsBatch): string[] =>
     return `${m.descriptor.name} ${p.value} ${JSON.stringify(attributes)}`;
   })))).sort();
 
-async function collectingOnThisMachine(naming: NamingProfile): Promise<{ collect: () => Promise<ResourceMetrics>; shutdown: () => Promise<void> }> {
-  const config = testConfig({ collectors: { system: { naming }, process: { enabled: true, processes: ['node'], interval: 0, include_command_line: true } } });
-  const host = new HostFs('/');
-  const direct = new DirectProducer();
-  const reader = new OnDemandReader({ metricProducers: [direct] });
-  const resource = buildResource(resourceAttributes(config, 'agent-1', await readHostFacts(host), {}));
-  const provider = new MeterProvider({ resource, readers: [reader] });
-  for (const factory of enabledFactories(config)) {
-    const collector = factory.create({ host, clock: systemClock, config, naming, logger: silentLogger() });
-    registerCollector(provider.getMeter('tfo-agent'), collector, naming, systemClock, () => undefined, undefined, direct);
-  }
-  return { collect: async () => (await reader.collect()).resourceMetrics, shutdown: () => provider.shutdown() };
-}
+const collectingOnThisMachine = (naming: NamingProfile): ReturnType<typeof collectEveryFamily> =>
+  collectEveryFamily(testConfig({ collectors: { system: { naming }, process: { enabled: true, processes: ['node'], interval: 0, include_command_line: true } } }), naming);
 
 describe('one resource per process', () => {
   for (const naming of ['semconv', 'hostmetrics'] as const) {

@@ -6,21 +6,11 @@ import { ValueType, type Attributes } from '@opentelemetry/api';
 import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
-  AggregationTemporality, DataPointType, MeterProvider, MetricReader, type MetricData, type ResourceMetrics,
+  AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { buildResource, readHostFacts, resourceAttributes } from '../../internal/agent/resource';
-import { registerCollector } from '../../internal/collector/collector';
-import { DirectProducer } from '../../internal/collector/direct';
-import { enabledFactories } from '../../internal/collector/registry';
 import { MetricsEncoder } from '../../internal/exporter/encode';
-import { HostFs, systemClock } from '../../internal/procfs/host';
 import { silentLogger } from '../../internal/log/logger';
-import { testConfig } from '../support/collect';
-
-class OnDemandReader extends MetricReader {
-  protected override async onShutdown(): Promise<void> {}
-  protected override async onForceFlush(): Promise<void> {}
-}
+import { collectEveryFamily, testConfig } from '../support/collect';
 
 const transformer = (metrics: ResourceMetrics): Buffer => Buffer.from(ProtobufMetricsSerializer.serializeRequest(metrics)!);
 
@@ -59,19 +49,11 @@ describe('metrics encoder', () => {
 
   it('writes the transformer\'s bytes for every family this machine reports, processes included, cycle after cycle', async () => {
     const config = testConfig({ collectors: { process: { enabled: true, processes: ['node'], interval: 0 } } });
-    const host = new HostFs('/');
-    const direct = new DirectProducer();
-    const reader = new OnDemandReader({ metricProducers: [direct] });
-    const resource = buildResource(resourceAttributes(config, 'agent-1', await readHostFacts(host), {}));
-    const provider = new MeterProvider({ resource, readers: [reader] });
-    for (const factory of enabledFactories(config)) {
-      const collector = factory.create({ host, clock: systemClock, config, naming: 'semconv', logger: silentLogger() });
-      registerCollector(provider.getMeter('tfo-agent'), collector, 'semconv', systemClock, () => undefined, undefined, direct);
-    }
+    const machine = await collectEveryFamily(config, 'semconv');
     const encoder = new MetricsEncoder();
     try {
       for (let cycle = 0; cycle < 3; cycle++) {
-        const { resourceMetrics } = await reader.collect();
+        const resourceMetrics = await machine.collect();
         const names = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.descriptor.name));
         assert.ok(names.includes('process.cpu.time') && names.includes('system.cpu.time'), names.join(', '));
         const ours = Buffer.from(encoder.encode(resourceMetrics)!);
@@ -81,7 +63,7 @@ describe('metrics encoder', () => {
       }
       assert.equal(fallbacks.count(), 0, 'encoded without the transformer');
     } finally {
-      await provider.shutdown();
+      await machine.shutdown();
     }
   });
 

@@ -1,7 +1,9 @@
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import { DataPointType, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { DataPointType, MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { buildResource, readHostFacts, resourceAttributes } from '../../internal/agent/resource';
 import { registerCollector, type CollectionResult, type Collector, type CollectorContext, type CollectorFactory } from '../../internal/collector/collector';
 import { DirectProducer } from '../../internal/collector/direct';
+import { enabledFactories } from '../../internal/collector/registry';
 import { HostFs, systemClock, type Clock } from '../../internal/procfs/host';
 import type { InstrumentKind } from '../../internal/collector/declaration';
 import { defaultConfig } from '../../internal/config/defaults';
@@ -199,4 +201,18 @@ export class ManualClock implements Clock {
     this.wallMs += ms;
     this.monoMs += ms;
   }
+}
+
+/** Every family `config` enables, reading this machine, on one MeterProvider with the agent's resource, collected on demand. */
+export async function collectEveryFamily(config: AgentConfig, naming: NamingProfile): Promise<{ collect: () => Promise<ResourceMetrics>; shutdown: () => Promise<void> }> {
+  const host = new HostFs('/');
+  const direct = new DirectProducer();
+  const reader = new OnDemandReader({ metricProducers: [direct] });
+  const resource = buildResource(resourceAttributes(config, 'agent-1', await readHostFacts(host), {}));
+  const provider = new MeterProvider({ resource, readers: [reader] });
+  for (const factory of enabledFactories(config)) {
+    const collector = factory.create({ host, clock: systemClock, config, naming, logger: silentLogger() });
+    registerCollector(provider.getMeter('tfo-agent'), collector, naming, systemClock, () => undefined, undefined, direct);
+  }
+  return { collect: async () => (await reader.collect()).resourceMetrics, shutdown: () => provider.shutdown() };
 }
