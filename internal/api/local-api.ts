@@ -16,7 +16,8 @@ import { SampleRing } from './ring';
 import { apiRoutes } from './routes';
 import { Sampler } from './sampler';
 import { startApiServer, type ApiServer } from './server';
-import type { ExportTargetView } from './status';
+import { statusBody, type ExportTargetView } from './status';
+import { LiveFeed } from './status-stream';
 
 export interface LocalApiDeps {
   logger: Logger;
@@ -47,6 +48,7 @@ export class LocalApi {
     readonly ring: SampleRing,
     readonly history: CsvHistory,
     private readonly sampler: Sampler,
+    private readonly live: LiveFeed,
     private readonly deps: LocalApiDeps,
   ) {}
 
@@ -58,14 +60,16 @@ export class LocalApi {
     const name = hostName(config, deps.env);
     const ring = new SampleRing(api.ring_size);
     const history = new CsvHistory(api.csv_dir, api.retention_days, logger, () => deps.clock.now());
+    // The header it sends is /status's answer, read from the context built below.
+    const live = new LiveFeed(() => statusBody(context), deps.clock, logger);
     const sampler = new Sampler(new KeptFilesHostFs(config.host_root), name, deps.clock, logger, (sample) => {
       ring.push(sample);
       history.append(sample);
+      live.publish(sample);
     });
-    const localApi = new LocalApi(ring, history, sampler, deps);
     let inventory: { at: number; value: Promise<Inventory> } | undefined;
     const context: ApiContext = {
-      config, host: name, clock: deps.clock, logger, ring, history,
+      config, host: name, clock: deps.clock, logger, ring, history, live,
       agent: { health: deps.health, accounting: deps.accounting, exportTarget: deps.exportTarget },
       prometheusText: () => deps.latestExport?.prometheusText(),
       inventory: () => {
@@ -74,6 +78,7 @@ export class LocalApi {
         return inventory.value;
       },
     };
+    const localApi = new LocalApi(ring, history, sampler, live, deps);
     try {
       localApi.prune();
       // Past days without a summary (the agent was down at midnight, an older version) get one.
@@ -107,6 +112,9 @@ export class LocalApi {
     this.deps.health?.removeProvider('api');
     clearInterval(this.pruneTimer);
     this.sampler.stop();
+    // The streams' last chunk goes out on the next tick; the listener then closes every connection.
+    this.live.close();
+    await new Promise((resolve) => setImmediate(resolve));
     await this.server?.close();
     this.history.close();
   }

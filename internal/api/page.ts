@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger';
 import { errorMessage } from '../log/logger';
+import { backoffDelay } from '../retry/backoff';
 import { sendJson, type Route } from './server';
 
 // web/status at the package root, seen from dist/internal/api.
@@ -31,13 +32,22 @@ interface Asset {
   path: string;
   contentType: string;
   /** Where the file is, resolved when first served. */
-  file(): string;
+  file?(): string;
+  /** Or the text itself, built when first served. */
+  text?(): string;
 }
+
+/**
+ * The agent's own backoff computation (internal/retry/backoff.ts) for the page's reconnects: the
+ * compiled function itself, so the page waits as the exporter and the heartbeat do.
+ */
+export const pageBackoffScript = (): string => `window.tfoBackoffDelay = ${backoffDelay.toString()};\n`;
 
 export const PAGE_ASSETS: readonly Asset[] = [
   { path: '/', contentType: 'text/html; charset=utf-8', file: () => join(PAGE_DIR, 'index.html') },
   { path: '/page/page.js', contentType: 'text/javascript; charset=utf-8', file: () => join(PAGE_DIR, 'page.js') },
   { path: '/page/page.css', contentType: 'text/css; charset=utf-8', file: () => join(PAGE_DIR, 'page.css') },
+  { path: '/page/backoff.js', contentType: 'text/javascript; charset=utf-8', text: pageBackoffScript },
   { path: '/page/icon.svg', contentType: 'image/svg+xml', file: () => join(PAGE_DIR, 'icon.svg') },
   { path: '/page/uPlot.min.js', contentType: 'text/javascript; charset=utf-8', file: () => require.resolve('uplot/dist/uPlot.iife.min.js') },
   { path: '/page/uPlot.min.css', contentType: 'text/css; charset=utf-8', file: () => require.resolve('uplot/dist/uPlot.min.css') },
@@ -58,8 +68,7 @@ function pageRoute(asset: Asset, logger: Logger): Route {
       if (loaded === undefined) {
         let file = '';
         try {
-          file = asset.file();
-          const body = readFileSync(file);
+          const body = asset.text ? Buffer.from(asset.text()) : readFileSync((file = asset.file!()));
           loaded = { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` };
         } catch (err) {
           if (!failureLogged) logger.error({ event: 'api.page_asset_missing', path: asset.path, file, err: errorMessage(err) }, `status page file ${file || asset.path} cannot be read; the package is incomplete`);

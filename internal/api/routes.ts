@@ -7,6 +7,7 @@ import { BUCKET_FIELDS, parseRangeQuery, StepBuckets, type Bucket, type RangeQue
 import { SAMPLE_FIELDS, type Sample } from './sample';
 import { badParameter, send, sendJson, type ApiRequest, type Route } from './server';
 import { statusRoute } from './status';
+import { statusStreamRoute } from './status-stream';
 
 // A range answered sample by sample stops here; longer ones ask for a step.
 export const MAX_RANGE_POINTS = 86_400;
@@ -106,7 +107,7 @@ function prometheusRoute(context: ApiContext): Route {
 
 /** Every route the listener serves. */
 export function apiRoutes(context: ApiContext): Route[] {
-  const routes = [healthRoute(context), inventoryRoute(context), latestRoute(context), rangeRoute(context), statusRoute(context), ...pageRoutes(context.logger)];
+  const routes = [healthRoute(context), inventoryRoute(context), latestRoute(context), rangeRoute(context), statusRoute(context), statusStreamRoute(context), ...pageRoutes(context.logger)];
   if (context.config.api.prometheus) routes.push(prometheusRoute(context));
   return routes;
 }

@@ -1,6 +1,6 @@
 // The status page's routes over real HTTP: the page and its files without the token, under a
 // Content-Security-Policy of the agent's own origin; /status from the agent's state, with the
-// ring's new samples when asked `since`.
+// ring's new samples when asked `since`. Its live stream: status-page-stream.test.ts.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ import { ExportAccounting } from '../../internal/exporter/accounting';
 import { HealthStatus } from '../../internal/health/server';
 import { createLogger } from '../../internal/log/logger';
 import { systemClock } from '../../internal/procfs/host';
+import { backoffDelay, type BackoffPolicy } from '../../internal/retry/backoff';
 import { apiGet } from '../support/api-client';
 import { tempHostRoot } from '../support/host-root';
 import { sampleAt } from '../support/samples';
@@ -100,6 +101,17 @@ describe('the page and /status on the API listener', () => {
     assert.doesNotMatch(html, /\son[a-z]+=/i, 'inline event handler');
   });
 
+  it("serves the agent's own backoff to the page: the same waits as the exporter's", async () => {
+    const { runInNewContext } = await import('node:vm');
+    const window: { tfoBackoffDelay?: (policy: BackoffPolicy, attempt: number) => number } = {};
+    runInNewContext((await get('/page/backoff.js')).text, { window });
+    for (const random of [0, 0.5, 0.999]) {
+      const policy = { initialMs: 1000, maxMs: 30_000, random: () => random };
+      for (const attempt of [1, 2, 3, 5, 6, 40]) assert.equal(window.tfoBackoffDelay!(policy, attempt), backoffDelay(policy, attempt));
+    }
+    assert.equal(window.tfoBackoffDelay!({ initialMs: 1000, maxMs: 30_000, random: () => 0 }, 6), 15_000);
+  });
+
   it('answers 304 to a copy it already sent', async () => {
     const first = await get('/page/page.js');
     const etag = String(first.headers.etag);
@@ -126,7 +138,7 @@ describe('the page and /status on the API listener', () => {
     assert.equal(body.host!.cpu_logical_cores, 2);
     assert.equal(typeof body.host!.memory_total_bytes, 'number');
     assert.deepEqual({ ...body.agent, uptime_s: undefined }, { id: 'agent-0001', version: body.agent!.version, status: 'starting', uptime_s: undefined });
-    assert.deepEqual(body.api, { collect_interval_ms: 100, ring_size: 600, retention_days: 7 });
+    assert.deepEqual(body.api, { collect_interval_ms: 100, ring_size: 600, retention_days: 7, live_streams: 0 });
     assert.deepEqual(body.export, { protocol: 'grpc', target: 'grpc://127.0.0.1:4317', last: { at: '2026-12-03T10:00:00.000Z', ok: false, reason: 'connection_refused' } });
     assert.deepEqual(body.buffer, { backlog_batches: 3, backlog_points: 360, oldest_age_seconds: 42 });
     assert.equal(body.heartbeat!.lastError, 'HTTP 503');
