@@ -16,7 +16,7 @@ import { makeCertificate } from '../support/certs';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver';
 import { REPO_ROOT } from '../support/paths';
 import { sampleAt } from '../support/samples';
-import { assertChartsShow, chartsAt, EXPECTED, openPage, pathOf, signIn, updates } from '../support/status-page';
+import { assertChartsShow, chartsAt, dataRequests, EXPECTED, openPage, pathOf, signIn, eventually, updates } from '../support/status-page';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(REPO_ROOT, 'tmp', 'artifacts');
@@ -90,6 +90,8 @@ describe('the status page in headless Chromium', { skip: !existsSync(CHROMIUM) &
   });
 
   let live: Awaited<ReturnType<typeof openPage>>;
+  /** The streams the agent has open, as /status says. */
+  const liveStreams = async (): Promise<number> => (await apiGet(`${origin}/status`, { token: TOKEN, ca })).json<{ api: { live_streams: number } }>().api.live_streams;
 
   it('asks for the token once, then updates the charts with the values /metrics/latest answers', async () => {
     live = await openPage(browser, origin);
@@ -113,12 +115,14 @@ describe('the status page in headless Chromium', { skip: !existsSync(CHROMIUM) &
     assert.ok(Number((await text('count-exported')).replace(/,/g, '')) > 0);
     assert.equal(await text('count-dropped'), '0');
 
-    // One request per update after the load, each asking only for what is new.
-    const polls = requests.filter((r) => pathOf(r.url).startsWith('/status?since='));
-    assert.ok(polls.length >= 2 && polls.length <= (await updates(page)), `${polls.length} polls`);
-    const since = polls.map((r) => Number(new URL(r.url).searchParams.get('since')));
-    assert.ok(since.every((value, i) => i === 0 || value >= since[i - 1]!) && since[since.length - 1]! > 0, since.join(' '));
-    assert.equal(requests.filter((r) => pathOf(r.url).startsWith('/metrics/range')).length, 1);
+    // The updates come over one stream: after the load (the token probe, then /status), the only
+    // data request is that one, still open on the agent, while the charts keep updating.
+    const shown = await updates(page);
+    await page.waitForFunction((n: number) => Number(document.body.dataset.updates) >= n + 2, { timeout: 10_000 }, shown);
+    assert.deepEqual(dataRequests(requests), ['/status', '/status', '/status/stream']);
+    assert.match(requests.find((r) => pathOf(r.url).startsWith('/status/stream'))!.url, /\/status\/stream\?since=\d+(\.\d+)?$/);
+    assert.equal(await liveStreams(), 1);
+    assert.equal(await page.$eval('#feed', (el) => el.textContent), 'live');
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'status-page-laptop.png'), fullPage: true });
@@ -130,7 +134,7 @@ describe('the status page in headless Chromium', { skip: !existsSync(CHROMIUM) &
     assert.ok(requests.every((r) => new URL(r.url).origin === origin));
     assert.ok(requests.every((r) => !r.url.includes(TOKEN)));
     const data = requests.filter((r) => /^\/(status|metrics)/.test(pathOf(r.url)));
-    assert.ok(data.length >= 4);
+    assert.ok(data.length >= 3);
     // The first /status is the probe that finds the token missing; every one after carries it.
     assert.ok(data.slice(1).every((r) => r.authorization === `Bearer ${TOKEN}`));
     assert.ok(requests.filter((r) => !/^\/(status|metrics)/.test(pathOf(r.url))).every((r) => r.authorization === undefined), 'the page files are fetched without the token');
@@ -170,11 +174,14 @@ describe('the status page in headless Chromium', { skip: !existsSync(CHROMIUM) &
     await page.waitForFunction(() => (window as unknown as { tfoStatusPage: { state: { range: string; loaded: boolean } } }).tfoStatusPage.state.loaded);
   });
 
-  it('polls nothing while the tab is hidden, and catches up when it is shown again', async () => {
+  it('closes the stream while the tab is hidden, and reopens it from the newest sample when shown, without a gap', async () => {
     const { page, requests } = live;
     const other = await browser.newPage();
     await other.bringToFront();
     await page.waitForFunction(() => document.hidden, { timeout: 5_000 });
+    const newest = await page.evaluate(() => (window as unknown as { tfoStatusPage: { state: { newest: number } } }).tfoStatusPage.state.newest);
+    await eventually('the agent has no stream open', async () => (await liveStreams()) === 0);
+    assert.equal(await page.$eval('#feed', (el) => el.textContent), 'paused');
     const before = requests.length;
     await new Promise((resolve) => setTimeout(resolve, 3_500));
     assert.deepEqual(requests.slice(before).map((r) => pathOf(r.url)), []);
@@ -182,7 +189,14 @@ describe('the status page in headless Chromium', { skip: !existsSync(CHROMIUM) &
     await other.close();
     const shown = await updates(page);
     await page.waitForFunction((n: number) => Number(document.body.dataset.updates) > n, { timeout: 10_000 }, shown);
-    assert.ok(requests.slice(before).some((r) => pathOf(r.url).startsWith('/status?since=')));
+    assert.deepEqual(requests.slice(before).map((r) => pathOf(r.url)), [`/status/stream?since=${newest}`]);
+    await eventually('the stream open again', async () => (await liveStreams()) === 1);
+    // The samples taken while hidden are on the charts: every one the agent has since then, once.
+    const onChart = await page.evaluate(() => (window as unknown as { tfoStatusPage: { state: { points: Array<{ ts_unix: number }> } } }).tfoStatusPage.state.points.map((p) => p.ts_unix));
+    const last = onChart[onChart.length - 1]!;
+    const agentHas = (await apiGet(`${origin}/metrics/range?seconds=600`, { token: TOKEN, ca })).json<Sample[]>().map((s) => s.ts_unix).filter((ts) => ts >= onChart[0]! && ts <= last);
+    assert.deepEqual(onChart, agentHas);
+    assert.ok(onChart.filter((ts) => ts > newest).length >= 4, 'the samples of the hidden seconds');
   });
 
   it('looks right on a phone in dark mode', async () => {
@@ -221,5 +235,15 @@ describe('the status page in headless Chromium', { skip: !existsSync(CHROMIUM) &
     assert.equal(await page.evaluate(() => sessionStorage.length), 0);
     assert.deepEqual(foreign, []);
     await page.browserContext().close();
+  });
+
+  it('says in its header when the live feed is down, and keeps retrying', async () => {
+    const { page } = live;
+    await page.waitForFunction(() => document.body.dataset.feed === 'live', { timeout: 10_000 });
+    await agent.kill();
+    await page.waitForFunction(() => document.body.dataset.feed === 'down', { timeout: 10_000 });
+    assert.equal(await page.$eval('#feed', (el) => el.textContent), 'live feed down');
+    assert.match(await page.$eval('#message', (el) => el.textContent ?? ''), /^Live feed down: .* · retrying in \d+ s$/);
+    await page.screenshot({ path: join(ARTIFACTS, 'status-page-feed-down.png'), fullPage: true });
   });
 });

@@ -14,7 +14,7 @@ import { apiGet } from '../support/api-client';
 import { makeCertificate } from '../support/certs';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver';
 import { REPO_ROOT } from '../support/paths';
-import { assertChartsShow, openPage, pathOf, signIn } from '../support/status-page';
+import { assertChartsShow, dataRequests, openPage, pathOf, signIn } from '../support/status-page';
 
 const FIREFOX = '/usr/bin/firefox-esr';
 const ARTIFACTS = join(REPO_ROOT, 'tmp', 'artifacts');
@@ -64,8 +64,10 @@ describe('the status page in headless Firefox', { skip: !existsSync(FIREFOX) && 
 
     assert.deepEqual(foreign, []);
     assert.ok(requests.every((r) => !r.url.includes(TOKEN)));
-    const polls = requests.filter((r) => pathOf(r.url).startsWith('/status?since='));
-    assert.ok(polls.length >= 2 && polls.every((r) => r.authorization === `Bearer ${TOKEN}`), `${polls.length} polls`);
+    // The live updates came over one stream, sent with the token, still open on the agent.
+    assert.deepEqual(dataRequests(requests), ['/status', '/status', '/status/stream']);
+    assert.equal(requests.find((r) => pathOf(r.url).startsWith('/status/stream'))!.authorization, `Bearer ${TOKEN}`);
+    assert.equal((await apiGet(`${origin}/status`, { token: TOKEN, ca })).json<{ api: { live_streams: number } }>().api.live_streams, 1);
     assert.deepEqual(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations), []);
     assert.deepEqual(errors, []);
     mkdirSync(ARTIFACTS, { recursive: true });

@@ -79,6 +79,19 @@ export const pathOf = (url: string): string => {
   return parsed.pathname + parsed.search;
 };
 
+/** The paths of the data requests (everything but the page's own files), in order. */
+export const dataRequests = (requests: readonly LoggedRequest[]): string[] =>
+  requests.map((r) => pathOf(r.url)).filter((path) => /^\/(status|metrics)/.test(path)).map((path) => path.split('?')[0]!);
+
+/** Asks `check` every 100 ms until it holds; rejects naming `what` after `timeoutMs`. */
+export async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not reached in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 export async function updates(page: Page): Promise<number> {
   return page.evaluate(() => Number(document.body.dataset.updates ?? 0));
 }

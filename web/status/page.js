@@ -1,7 +1,8 @@
-// The agent's status page. One request per update interval (GET status?since=<newest sample seen>
-// answers the header and the new chart points), none while the tab is hidden; older history
-// comes from metrics/range with a step. The token lives in this tab's sessionStorage only and
-// travels as a bearer header, never in a URL or a cookie.
+// The agent's status page. Live updates come over one long response (GET status/stream: a JSON
+// line per new sample, and the header every few seconds), read with fetch so the token travels as
+// a bearer header, never in a URL or a cookie (it lives in this tab's sessionStorage only). The
+// stream is closed while the tab is hidden and reopened from the newest sample seen when shown;
+// older history comes from metrics/range with a step.
 (function () {
   'use strict';
 
@@ -32,15 +33,21 @@
     /** Samples (10 min) or buckets (history) on the charts, oldest first. */
     points: [],
     newest: undefined,
-    timer: undefined,
-    lastPollAt: 0,
-    /** The chosen range has been loaded whole; from then on only polls. */
+    /** The agent's clock minus this browser's, from the last status (ms). */
+    clockOffsetMs: 0,
+    /** The open live stream's AbortController; undefined while none is open. */
+    stream: undefined,
+    /** The wait before the next reconnect or reload. */
+    retry: undefined,
+    /** Failed attempts in a row, for the backoff. */
+    failures: 0,
+    /** The chosen range is on the charts; from then on only the stream updates them. */
     loaded: false,
-    /** A request of the loop is on its way: no second one beside it. */
-    busy: false,
     updates: 0,
     generation: 0,
   };
+  /** The agent's backoff (page/backoff.js): the n-th wait lies in [step/2, step), step doubling from 1 s to 30 s. */
+  var BACKOFF = { initialMs: 1000, maxMs: 30000, random: Math.random };
   var charts = {};
   var $ = function (id) { return document.getElementById(id); };
 
@@ -92,18 +99,23 @@
 
   function Unauthorized() {}
 
-  function request(path) {
-    var headers = { Accept: 'application/json' };
+  /** A data request with the token; rejects with Unauthorized on a 401, with an Error naming the path otherwise. */
+  function send(path, accept, signal) {
+    var headers = { Accept: accept };
     if (state.token) headers.Authorization = 'Bearer ' + state.token;
-    return fetch(path, { headers: headers, cache: 'no-store', credentials: 'omit', redirect: 'error' }).then(function (res) {
+    return fetch(path, { headers: headers, cache: 'no-store', credentials: 'omit', redirect: 'error', signal: signal }).then(function (res) {
       if (res.status === 401) throw new Unauthorized();
       if (!res.ok) {
         return res.json().catch(function () { return {}; }).then(function (body) {
           throw new Error(path.split('?')[0] + ': HTTP ' + res.status + (body && body.error ? ' (' + body.error + ')' : ''));
         });
       }
-      return res.json();
+      return res;
     });
+  }
+
+  function request(path) {
+    return send(path, 'application/json').then(function (res) { return res.json(); });
   }
 
   // ---- header --------------------------------------------------------------------------------
@@ -157,7 +169,9 @@
     setText('count-dropped', counts ? number(counts.dropped) : '–');
     setText('count-backlog', counts ? number(counts.in_backlog) : '–');
 
-    if (status.api && status.api.collect_interval_ms > 0) state.intervalMs = Math.max(250, status.api.collect_interval_ms);
+    if (status.api && status.api.collect_interval_ms > 0) state.intervalMs = Math.max(100, status.api.collect_interval_ms);
+    var agentTime = Date.parse(status.time);
+    if (!isNaN(agentTime)) state.clockOffsetMs = agentTime - Date.now();
   }
 
   // ---- charts --------------------------------------------------------------------------------
@@ -298,18 +312,7 @@
     if (drop > 0) state.points.splice(0, drop);
   }
 
-  // ---- the update loop -----------------------------------------------------------------------
-
-  function stop() {
-    clearTimeout(state.timer);
-    state.timer = undefined;
-  }
-
-  function schedule() {
-    stop();
-    if (document.hidden) return;
-    state.timer = setTimeout(state.loaded ? poll : load, state.intervalMs);
-  }
+  // ---- the live stream ----------------------------------------------------------------------
 
   function message(text, kind) {
     var el = $('message');
@@ -317,72 +320,144 @@
     el.dataset.kind = kind || '';
   }
 
-  function failed(err, generation) {
-    if (generation !== state.generation) return;
-    state.busy = false;
-    if (err instanceof Unauthorized) return askForToken(true);
-    message('Agent not reachable: ' + (err && err.message ? err.message : String(err)) + ' · retrying', 'error');
-    schedule();
+  /** The header's word on the live feed: live, paused (tab hidden), down (reconnecting). */
+  function setFeed(kind, text) {
+    document.body.dataset.feed = kind;
+    var badge = $('feed');
+    badge.textContent = text || kind;
+    badge.dataset.level = kind === 'live' ? 'ok' : kind === 'down' ? 'bad' : 'unknown';
+  }
+
+  function closeStream() {
+    clearTimeout(state.retry);
+    state.retry = undefined;
+    if (state.stream) state.stream.abort();
+    state.stream = undefined;
+  }
+
+  /** The agent's time now, in unix seconds. */
+  function agentNow() {
+    return (Date.now() + state.clockOffsetMs) / 1000;
+  }
+
+  function retryIn(what, err, then) {
+    state.failures += 1;
+    var wait = window.tfoBackoffDelay(BACKOFF, state.failures);
+    setFeed('down', 'live feed down');
+    message(what + ': ' + (err && err.message ? err.message : String(err)) + ' · retrying in ' + Math.ceil(wait / 1000) + ' s', 'error');
+    state.retry = setTimeout(then, wait);
   }
 
   function updated() {
     state.updates += 1;
     document.body.dataset.updates = String(state.updates);
-    message('Updated ' + new Date().toLocaleTimeString() + ' · every ' + state.intervalMs / 1000 + ' s' + (state.range === '10m' ? '' : ' (charts: ' + RANGES[state.range].label + ')'));
+    message('Live · updated ' + new Date().toLocaleTimeString() + ' · a sample every ' + state.intervalMs / 1000 + ' s' + (state.range === '10m' ? '' : ' (charts: ' + RANGES[state.range].label + ')'));
   }
 
-  function poll() {
-    if (state.busy) return;
-    var generation = state.generation;
+  /** The lines of one read: status lines update the header, sample lines the live charts. */
+  function receive(lines) {
     var live = state.range === '10m';
-    state.busy = true;
-    state.lastPollAt = Date.now();
-    request(live ? 'status?since=' + (state.newest === undefined ? 0 : state.newest) : 'status').then(function (status) {
-      if (generation !== state.generation) return;
-      state.busy = false;
-      showStatus(status);
-      if (live && status.samples && status.samples.length > 0) {
-        Array.prototype.push.apply(state.points, status.samples);
-        state.newest = status.samples[status.samples.length - 1].ts_unix;
-        trim();
-        drawCharts();
+    var samples = 0;
+    var any = false;
+    lines.forEach(function (line) {
+      if (line === '') return;
+      var item = JSON.parse(line);
+      any = true;
+      if (item.status) showStatus(item.status);
+      else if (item.sample && live && (state.newest === undefined || item.sample.ts_unix > state.newest)) {
+        state.points.push(item.sample);
+        state.newest = item.sample.ts_unix;
+        samples += 1;
       }
-      updated();
-      schedule();
-    }, function (err) { failed(err, generation); });
+    });
+    if (!any) return;
+    state.failures = 0;
+    setFeed('live');
+    if (live && (samples > 0 || !state.loaded)) {
+      trim();
+      drawCharts();
+    }
+    state.loaded = true;
+    updated();
   }
 
-  /** Loads the chosen range whole (metrics/range), then polls. */
+  function readStream(reader, controller) {
+    var decoder = new TextDecoder();
+    var pending = '';
+    function next() {
+      return reader.read().then(function (chunk) {
+        if (chunk.done || state.stream !== controller) return;
+        pending += decoder.decode(chunk.value, { stream: true });
+        var end = pending.lastIndexOf('\n');
+        if (end >= 0) {
+          var lines = pending.slice(0, end).split('\n');
+          pending = pending.slice(end + 1);
+          receive(lines);
+        }
+        return next();
+      });
+    }
+    return next();
+  }
+
+  /**
+   * Opens the live stream: on the 10-minute view from the newest sample on the charts (the agent
+   * sends what came after it first), or the whole window when there is none; on the longer views
+   * for the header only. Nothing while the tab is hidden.
+   */
+  function openStream() {
+    closeStream();
+    if (document.hidden) return setFeed('paused');
+    var live = state.range === '10m';
+    var since = !live ? undefined : state.newest !== undefined ? state.newest : agentNow() - span();
+    var controller = new AbortController();
+    state.stream = controller;
+    send('status/stream' + (since === undefined ? '' : '?since=' + since), 'application/x-ndjson', controller.signal).then(function (res) {
+      return readStream(res.body.getReader(), controller);
+    }).then(function () {
+      if (state.stream === controller) throw new Error('the agent ended the stream');
+    }).catch(function (err) {
+      if (state.stream !== controller) return;
+      state.stream = undefined;
+      if (err instanceof Unauthorized) return askForToken(true);
+      retryIn('Live feed down', err, openStream);
+    });
+  }
+
+  /** Loads the chosen range whole (the header, then metrics/range for the longer views), then opens the stream. */
   function load() {
-    stop();
+    closeStream();
     var generation = (state.generation += 1);
     state.loaded = false;
-    state.busy = true;
     var range = RANGES[state.range];
     $('range-note').textContent = range.label;
-    var path = 'metrics/range?seconds=' + range.seconds + (range.step ? '&step=' + range.step + 's' : '');
-    state.lastPollAt = Date.now();
     return request('status').then(function (status) {
       if (generation !== state.generation) return;
       showStatus(status);
       authorized();
+      if (state.range === '10m') return openStream();
+      var path = 'metrics/range?seconds=' + range.seconds + '&step=' + range.step + 's';
       return request(path).then(function (points) {
         if (generation !== state.generation) return;
         state.points = points;
-        state.newest = points.length > 0 ? points[points.length - 1].ts_unix : undefined;
+        state.newest = undefined;
         state.loaded = true;
-        state.busy = false;
         drawCharts();
         updated();
-        schedule();
+        openStream();
       });
-    }).catch(function (err) { failed(err, generation); });
+    }).catch(function (err) {
+      if (generation !== state.generation) return;
+      if (err instanceof Unauthorized) return askForToken(true);
+      if (document.hidden) return;
+      retryIn('Agent not reachable', err, load);
+    });
   }
 
   // ---- the token -----------------------------------------------------------------------------
 
   function askForToken(refused) {
-    stop();
+    closeStream();
     state.generation += 1;
     document.body.dataset.state = 'auth';
     $('auth').hidden = false;
@@ -395,10 +470,10 @@
       note.dataset.kind = 'ask';
     }
     state.token = '';
-    state.busy = false;
     sessionStorage.removeItem(TOKEN_KEY);
     $('agent-status').textContent = 'token needed';
     $('agent-status').dataset.level = 'warn';
+    setFeed('paused', 'not connected');
     message('');
     $('auth-token').focus();
   }
@@ -418,7 +493,10 @@
     state.token = input.value.trim();
     input.value = '';
     // Kept in sessionStorage only once the agent accepts it (authorized).
-    if (state.token) load();
+    if (state.token) {
+      state.failures = 0;
+      load();
+    }
   });
 
   // ---- range picker, visibility, colours, size -----------------------------------------------
@@ -433,12 +511,18 @@
     });
   });
 
+  // Hidden: the stream is closed (nothing is sent to a tab nobody sees). Shown: reopened, and the
+  // agent first sends the samples taken meanwhile, so the charts join up.
   document.addEventListener('visibilitychange', function () {
-    if (document.hidden) { stop(); return; }
-    if (document.body.dataset.state !== 'live' || state.busy) return;
-    // Back after longer than the live window: the new points would not join up; load it again.
-    if (!state.loaded || (state.range === '10m' && Date.now() - state.lastPollAt > span() * 1000)) load();
-    else poll();
+    if (document.hidden) {
+      closeStream();
+      if (document.body.dataset.state === 'live') setFeed('paused');
+      return;
+    }
+    if (document.body.dataset.state === 'auth') return;
+    state.failures = 0;
+    if (state.loaded) openStream();
+    else load();
   });
 
   window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', rebuildCharts);
