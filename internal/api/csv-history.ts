@@ -7,7 +7,7 @@ import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
 import { CSV_EOL, CSV_HEADER, DAY_MS, dayFileName, dayOfFileName, expiredDayFiles, formatRow, scanCsv, summaryFileName, type RowView } from './csv';
 import { columnsAt, decodeSummary, GrowingSummary, summaryParts, SummaryError, type CsvSummary } from './csv-summary';
-import { SUMMARY_SLOT_SECONDS, type Slot, type SlotRecords, type StepBuckets } from './range';
+import { SUMMARY_SLOT_SECONDS, type SlotRecords, type SlotTable, type StepBuckets } from './range';
 import type { Sample } from './sample';
 
 interface OpenDay {
@@ -129,11 +129,10 @@ export class CsvHistory {
    */
   private summaryChunk: Buffer | undefined;
   /**
-   * The slots of the summary written last, used again for the next: a day's slots outlive many
-   * young-generation collections, so each day's set would otherwise be promoted and left in the
-   * old generation, which then stayed grown by several MB after a start that wrote a week.
+   * The slot table of the summary written last, used again for the next: one array for the
+   * slots of all the summaries written together (about 0.7 MB), let go when none is left.
    */
-  private spareSlots: Slot[] = [];
+  private spareTable: SlotTable | undefined;
   /** Per day file: the unusable summary last logged, so each is logged once. */
   private readonly rejected = new Map<string, string>();
   /** Per day file: the file state a summary could not be written for, not tried again until it changes. */
@@ -423,7 +422,7 @@ export class CsvHistory {
     if (this.summaryTimer !== undefined) return;
     if (this.pending.size === 0 && this.build === undefined) {
       this.summaryChunk = undefined;
-      this.spareSlots = [];
+      this.spareTable = undefined;
       return;
     }
     this.summaryTimer = setTimeout(() => {
@@ -467,7 +466,7 @@ export class CsvHistory {
   private endBuild(): void {
     if (this.build === undefined) return;
     closeSync(this.build.fd);
-    this.spareSlots = this.build.growing.table.slots;
+    this.spareTable = this.build.growing.table;
     this.build = undefined;
   }
 
@@ -487,7 +486,7 @@ export class CsvHistory {
       const { size, mtimeMs } = fstatSync(fd);
       const attempt = `${size}/${mtimeMs}`;
       if (this.unwritable.get(name) !== attempt && !summaryMatches(target, size, mtimeMs)) {
-        return { name, target, fd, size, mtimeMs, attempt, growing: new GrowingSummary(this.spareSlots) };
+        return { name, target, fd, size, mtimeMs, attempt, growing: new GrowingSummary(this.spareTable?.clear()) };
       }
     } catch {
       // Gone or unreadable: nothing to summarise.

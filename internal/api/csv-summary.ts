@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
 import { scanCsv } from './csv';
-import { SlotRecords, SlotTable, SUMMARY_SLOT_SECONDS, type Slot } from './range';
+import { SlotRecords, SlotTable, SUMMARY_SLOT_SECONDS } from './range';
 import { NUMERIC_FIELDS } from './sample';
 
 export const SUMMARY_FORMAT = 'tfo-agent-csv-summary';
@@ -40,9 +40,9 @@ export class GrowingSummary {
   /** Bytes read: up to the last line end seen (a row still being written is read next time). */
   scanned = 0;
 
-  /** `spare`: slots of a summary already written, to be used again (see SlotTable). */
-  constructor(spare?: Slot[]) {
-    this.table = new SlotTable(SUMMARY_SLOT_SECONDS, spare);
+  /** `table`: one a summary already written was built in, cleared, to be used again. */
+  constructor(table = new SlotTable(SUMMARY_SLOT_SECONDS)) {
+    this.table = table;
   }
 
   /** Adds the bytes that follow the ones scanned; returns how many it took. */
@@ -58,8 +58,9 @@ export class GrowingSummary {
     return lineEnd + 1;
   }
 
+  /** The slots as far as read: a view of the table's (see SlotTable.records). */
   summary(csvMtimeMs: number): CsvSummary {
-    return { csvBytes: this.scanned, csvMtimeMs, headers: this.headers, slots: SlotRecords.of(this.table.slots) };
+    return { csvBytes: this.scanned, csvMtimeMs, headers: this.headers, slots: this.table.records() };
   }
 }
 

@@ -76,74 +76,6 @@ export const SUMMARY_SLOT_SECONDS = 60;
 
 const round2 = (value: number): number => Math.round(value * 100) / 100;
 
-/**
- * The rows of one source (a day file, the ring) that fall in one time slot, added up while the
- * rows are read. Sums rather than means, so that merging slots gives the same bucket whichever
- * slots it is merged from.
- */
-export class Slot {
-  start!: number;
-  rows!: number;
-  /** The first row's host. */
-  host!: string;
-  /** Per NUMERIC_FIELDS: the sum of the values present, and how many were. */
-  readonly sums: number[] = NUMERIC_FIELDS.map(() => 0);
-  readonly counts: number[] = NUMERIC_FIELDS.map(() => 0);
-  cpuMax!: number;
-  /** Per logical CPU: the sum of its shares, and how many rows had it. */
-  coreSums!: number[];
-  coreCounts!: number[];
-  /** The rows' earliest and latest ts_unix, and the bytes of their file they lie in. */
-  minTs!: number;
-  maxTs!: number;
-  firstByte!: number;
-  endByte!: number;
-
-  constructor(start: number) {
-    this.reset(start);
-  }
-
-  /** Empty again, for the slot at `start`. */
-  reset(start: number): this {
-    this.start = start;
-    this.rows = 0;
-    this.host = '';
-    this.sums.fill(0);
-    this.counts.fill(0);
-    this.cpuMax = -Infinity;
-    this.coreSums = [];
-    this.coreCounts = [];
-    this.minTs = Infinity;
-    this.maxTs = -Infinity;
-    this.firstByte = Infinity;
-    this.endByte = 0;
-    return this;
-  }
-
-  add(row: RowView): void {
-    const { values, cores } = row;
-    if (this.rows === 0) this.host = row.host();
-    this.rows += 1;
-    for (let i = 0; i < NUMERIC_FIELDS.length; i += 1) {
-      const value = values[i + 1]!;
-      if (Number.isNaN(value)) continue;
-      this.sums[i] += value;
-      this.counts[i] += 1;
-    }
-    const cpu = values[CPU_SLOT]!;
-    if (cpu > this.cpuMax) this.cpuMax = cpu;
-    for (let core = 0; core < cores.length; core += 1) {
-      this.coreSums[core] = (this.coreSums[core] ?? 0) + cores[core]!;
-      this.coreCounts[core] = (this.coreCounts[core] ?? 0) + 1;
-    }
-    const ts = values[0]!;
-    if (ts < this.minTs) this.minTs = ts;
-    if (ts > this.maxTs) this.maxTs = ts;
-    if (row.start < this.firstByte) this.firstByte = row.start;
-    if (row.end > this.endByte) this.endByte = row.end;
-  }
-}
-
 const CPU_SLOT = NUMERIC_FIELDS.indexOf('cpu_total') + 1;
 const FIELDS = NUMERIC_FIELDS.length;
 
@@ -182,34 +114,6 @@ export class SlotRecords {
     this.count = values.length / this.width;
   }
 
-  /** The records of `slots`, in time order. */
-  static of(slots: readonly Slot[]): SlotRecords {
-    const ordered = slots.slice().sort((a, b) => a.start - b.start);
-    const hosts: string[] = [];
-    let cores = 0;
-    for (const slot of ordered) cores = Math.max(cores, slot.coreSums.length);
-    const width = CORES + 2 * cores;
-    const values = new Float64Array(ordered.length * width);
-    ordered.forEach((slot, n) => {
-      const at = n * width;
-      let host = hosts.indexOf(slot.host);
-      if (host === -1) host = hosts.push(slot.host) - 1;
-      values[at + START] = slot.start;
-      values[at + ROWS] = slot.rows;
-      values[at + HOST] = host;
-      values[at + CPU_MAX] = slot.cpuMax;
-      values[at + MIN_TS] = slot.minTs;
-      values[at + MAX_TS] = slot.maxTs;
-      values[at + FIRST_BYTE] = slot.firstByte;
-      values[at + END_BYTE] = slot.endByte;
-      values.set(slot.sums, at + SUMS);
-      values.set(slot.counts, at + COUNTS);
-      values.set(slot.coreSums, at + CORES);
-      values.set(slot.coreCounts, at + CORES + cores);
-    });
-    return new SlotRecords(values, cores, hosts);
-  }
-
   start(i: number): number {
     return this.values[i * this.width + START]!;
   }
@@ -241,19 +145,36 @@ export class SlotRecords {
 
 /**
  * Rows into slots of `width` seconds aligned on multiples of it since the epoch, one source at a
- * time: a slot holds the rows of one source only, in the order the source gives them.
+ * time: a slot holds the rows of one source only, added up in the order the source gives them.
+ * The slots are SlotRecords' records in one Float64Array, kept in time order as they are made
+ * (rows come in time order but for a clock stepped back), with no object per slot: a day's 1,440
+ * slots outlive many young-generation collections, and objects would be promoted and leave the
+ * old generation grown after a start that summarises a week. The array is kept by clear(), so
+ * one table serves the days summarised one after the other.
  */
 export class SlotTable {
-  /** In the order their first rows came. */
-  readonly slots: Slot[] = [];
-  private readonly byStart = new Map<number, Slot>();
-  private current: Slot | undefined;
+  private values = new Float64Array(0);
+  private count = 0;
+  /** CPUs per record: the most any row had so far. */
+  private cores = 0;
+  /** Values per record. */
+  private recordWidth = CORES;
+  /** The slots' hosts, in the order they were first met (records() puts them in time order). */
+  private hosts: string[] = [];
+  /** The record the last row went into. */
+  private current = -1;
 
-  constructor(
-    readonly width: number,
-    /** Slots no longer used (another day's, already written), taken before new ones are made. */
-    private readonly spare: Slot[] = [],
-  ) {}
+  constructor(readonly width: number) {}
+
+  /** Empty again, its array kept for the next source's slots. */
+  clear(): this {
+    this.count = 0;
+    this.cores = 0;
+    this.recordWidth = CORES;
+    this.hosts = [];
+    this.current = -1;
+    return this;
+  }
 
   /** The start of the slot holding `ts`. */
   slotStart(ts: number): number {
@@ -261,18 +182,113 @@ export class SlotTable {
   }
 
   add(row: RowView): void {
-    const start = this.slotStart(row.values[0]!);
-    let slot = this.current;
-    if (slot === undefined || slot.start !== start) {
-      slot = this.byStart.get(start);
-      if (slot === undefined) {
-        slot = this.spare.pop()?.reset(start) ?? new Slot(start);
-        this.byStart.set(start, slot);
-        this.slots.push(slot);
-      }
-      this.current = slot;
+    const { values: rowValues, cores } = row;
+    if (cores.length > this.cores) this.growCores(cores.length);
+    const start = this.slotStart(rowValues[0]!);
+    let i = this.current;
+    if (i === -1 || this.values[i * this.recordWidth + START] !== start) i = this.current = this.slotAt(start);
+    const values = this.values;
+    const at = i * this.recordWidth;
+    if (values[at + ROWS] === 0) values[at + HOST] = this.hostIndex(row.host());
+    values[at + ROWS] += 1;
+    for (let f = 0; f < FIELDS; f += 1) {
+      const value = rowValues[f + 1]!;
+      if (Number.isNaN(value)) continue;
+      values[at + SUMS + f] += value;
+      values[at + COUNTS + f] += 1;
     }
-    slot.add(row);
+    const cpu = rowValues[CPU_SLOT]!;
+    if (cpu > values[at + CPU_MAX]!) values[at + CPU_MAX] = cpu;
+    const coreCounts = at + CORES + this.cores;
+    for (let core = 0; core < cores.length; core += 1) {
+      values[at + CORES + core] += cores[core]!;
+      values[coreCounts + core] += 1;
+    }
+    const ts = rowValues[0]!;
+    if (ts < values[at + MIN_TS]!) values[at + MIN_TS] = ts;
+    if (ts > values[at + MAX_TS]!) values[at + MAX_TS] = ts;
+    if (row.start < values[at + FIRST_BYTE]!) values[at + FIRST_BYTE] = row.start;
+    if (row.end > values[at + END_BYTE]!) values[at + END_BYTE] = row.end;
+  }
+
+  /**
+   * The slots as records, in time order, hosts numbered in that order. A view of the table's
+   * array: valid until the next row is added or the table is cleared.
+   */
+  records(): SlotRecords {
+    const width = this.recordWidth;
+    const renumbered: number[] = [];
+    const hosts: string[] = [];
+    for (let i = 0; i < this.count; i += 1) {
+      const at = i * width + HOST;
+      const host = this.values[at]!;
+      renumbered[host] ??= hosts.push(this.hosts[host]!) - 1;
+      this.values[at] = renumbered[host]!;
+    }
+    this.hosts = hosts;
+    return new SlotRecords(this.values.subarray(0, this.count * width), this.cores, hosts);
+  }
+
+  private hostIndex(host: string): number {
+    const index = this.hosts.indexOf(host);
+    return index === -1 ? this.hosts.push(host) - 1 : index;
+  }
+
+  /** The record of the slot at `start`, made (empty) where time order puts it when there is none. */
+  private slotAt(start: number): number {
+    const width = this.recordWidth;
+    let low = 0;
+    let high = this.count;
+    if (this.count > 0 && this.values[(this.count - 1) * width + START]! < start) low = this.count;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      const middleStart = this.values[middle * width + START]!;
+      if (middleStart === start) return middle;
+      if (middleStart < start) low = middle + 1;
+      else high = middle;
+    }
+    if ((this.count + 1) * width > this.values.length) {
+      const grown = new Float64Array(Math.max(64 * width, 2 * this.values.length));
+      grown.set(this.values.subarray(0, this.count * width));
+      this.values = grown;
+    }
+    const values = this.values;
+    const at = low * width;
+    values.copyWithin(at + width, at, this.count * width);
+    this.count += 1;
+    values[at + START] = start;
+    values[at + ROWS] = 0;
+    values[at + HOST] = -1;
+    values[at + CPU_MAX] = -Infinity;
+    values[at + MIN_TS] = Infinity;
+    values[at + MAX_TS] = -Infinity;
+    values[at + FIRST_BYTE] = Infinity;
+    values[at + END_BYTE] = 0;
+    values.fill(0, at + SUMS, at + width);
+    return low;
+  }
+
+  /** Room for `cores` CPUs in every record: the records laid out again, the new CPUs at 0. */
+  private growCores(cores: number): void {
+    const from = this.recordWidth;
+    const to = CORES + 2 * cores;
+    const old = this.cores;
+    const source = this.values;
+    // In place when it fits: the last record moves first, each record's parts from its end, so
+    // nothing is overwritten before it is moved.
+    const target = this.count * to <= source.length ? source : new Float64Array(Math.max(64 * to, 2 * this.count * to));
+    for (let i = this.count - 1; i >= 0; i -= 1) {
+      const s = i * from;
+      const d = i * to;
+      target.set(source.subarray(s + CORES + old, s + CORES + 2 * old), d + CORES + cores);
+      target.set(source.subarray(s + CORES, s + CORES + old), d + CORES);
+      target.set(source.subarray(s, s + CORES), d);
+      target.fill(0, d + CORES + old, d + CORES + cores);
+      target.fill(0, d + CORES + cores + old, d + to);
+    }
+    this.values = target;
+    this.cores = cores;
+    this.recordWidth = to;
   }
 }
 
@@ -311,10 +327,8 @@ export class StepBuckets {
   }
 
   private endSource(): void {
-    if (this.table.slots.length > 0) {
-      const records = SlotRecords.of(this.table.slots);
-      this.runs.push({ records, picked: Array.from({ length: records.count }, (_, i) => i), source: this.source });
-    }
+    const records = this.table.records();
+    if (records.count > 0) this.runs.push({ records, picked: Array.from({ length: records.count }, (_, i) => i), source: this.source });
     this.table = new SlotTable(this.width);
   }
 
