@@ -6,7 +6,9 @@
 //
 // Only modules whose exports nothing else holds are dropped: a module left in the cache would
 // otherwise meet a second copy of a class it shares with a reloaded one (ConfigError, say), and
-// `instanceof` would fail.
+// `instanceof` would fail. A kept module first required by a dropped one (the config's checks and
+// schema, duration-format) links back to it as `module.parent`, and through that parent's
+// `children` to all of yaml: those links are cut too, or nothing would be freed.
 import { join, sep } from 'node:path';
 
 const PACKAGES = ['commander', 'yaml'].map((name) => `${sep}node_modules${sep}${name}${sep}`);
@@ -17,12 +19,14 @@ export function isStartupOnlyModule(id: string): boolean {
   return PACKAGES.some((part) => id.includes(part)) || CONFIG_LOADER_FILES.includes(id);
 }
 
-/** Drops the start-up-only modules from the cache and from their parents' `children`; returns how many. */
+/** Drops the start-up-only modules from the cache, their parents' `children` and their children's `parent`; returns how many. */
 export function releaseStartupModules(): number {
   const released = new Set(Object.keys(require.cache).filter(isStartupOnlyModule));
   for (const id of released) delete require.cache[id];
   for (const loaded of Object.values(require.cache)) {
-    if (loaded) loaded.children = loaded.children.filter((child) => !released.has(child.id));
+    if (!loaded) continue;
+    loaded.children = loaded.children.filter((child) => !released.has(child.id));
+    if (loaded.parent && released.has(loaded.parent.id)) loaded.parent = null;
   }
   return released.size;
 }

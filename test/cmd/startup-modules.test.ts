@@ -1,5 +1,6 @@
 // The CLI drops what only start-up needs once the agent runs; a reload must still load a config,
 // and its errors must still be the ConfigError the agent checks for.
+import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,6 +39,28 @@ test('the CLI, YAML and config-loader modules leave the cache and their parents;
     const reloaded = require('../../internal/config/load') as LoadModule;
     assert.equal(reloaded.loadConfig(options(good)).config.agent.name, 'first');
     assert.throws(() => reloaded.loadConfig(options(bad)), (err: unknown) => err instanceof ConfigError && /collectors\.system\.interval/.test(err.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('once released, the loader and yaml are garbage: no module left in the cache links back to them', () => {
+  // A fresh process, whose entry script is a cached module as the CLI's is: the kept config
+  // modules (checks, schema, errors) are first required by the loader there, as in the CLI.
+  const dir = mkdtempSync(join(tmpdir(), 'tfo-startup-release-'));
+  try {
+    const entry = join(dir, 'entry.js');
+    writeFileSync(entry, `
+      const { releaseStartupModules } = require(${JSON.stringify(join(__dirname, '..', '..', 'cmd', 'tfo-agent', 'startup-modules.js'))});
+      const loader = new WeakRef(require(${JSON.stringify(join(__dirname, '..', '..', 'internal', 'config', 'load.js'))}));
+      const yaml = new WeakRef(require(${JSON.stringify(require.resolve('yaml'))}));
+      releaseStartupModules();
+      setImmediate(() => {
+        gc();
+        console.log(JSON.stringify({ loader: loader.deref() !== undefined, yaml: yaml.deref() !== undefined }));
+      });`);
+    const reachable = JSON.parse(execFileSync(process.execPath, ['--expose-gc', entry], { encoding: 'utf8' })) as Record<string, boolean>;
+    assert.deepEqual(reachable, { loader: false, yaml: false });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
