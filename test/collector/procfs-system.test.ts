@@ -232,11 +232,19 @@ describe('small files', () => {
   });
 
   it('process state letter after the last parenthesis', () => {
-    assert.equal(pidStateCode('1 (systemd) S 0 1 1 0'), 'S');
-    assert.equal(pidStateCode('42 (weird) name) Z 1 42'), 'Z');
-    assert.equal(pidStateCode('7 (a b (c)) D 1'), 'D');
-    assert.equal(pidStateCode('7 (cut'), undefined);
-    assert.equal(pidStateCode(''), undefined);
-    assert.equal(pidStateCode('9 (x) 5 1'), undefined);
+    const state = (text: string, length?: number): string | undefined => {
+      const code = pidStateCode(Buffer.from(text, 'latin1'), length);
+      return code === undefined ? undefined : String.fromCharCode(code);
+    };
+    assert.equal(state('1 (systemd) S 0 1 1 0'), 'S');
+    assert.equal(state('42 (weird) name) Z 1 42'), 'Z');
+    assert.equal(state('7 (a b (c)) D 1'), 'D');
+    assert.equal(state('7 (cut'), undefined);
+    assert.equal(state(''), undefined);
+    assert.equal(state('9 (x) 5 1'), undefined);
+    assert.equal(state('9 (x)) t 1'), 't');
+    // Only the bytes read count, not what the reused buffer held before.
+    assert.equal(state('1 (systemd) S 0 1 1 0', 12), undefined);
+    assert.equal(state('1 (systemd) S 0 (old) R', 14), 'S');
   });
 });

@@ -4,7 +4,7 @@ import { collectorFactory, type Collector, type FamilyContext } from '../collect
 import { int } from '../declaration';
 import type { MetricSink } from '../naming';
 import { family, metrics } from './declaration';
-import { readProcessStates } from '../../procfs/process-states';
+import { ProcessStateReader } from '../../procfs/process-states';
 import { readStat } from '../../procfs/stat';
 import { readTaskLimit } from '../../procfs/task-limit';
 
@@ -42,10 +42,18 @@ class ProcessesCollector implements Collector<typeof metrics> {
   readonly name = family.name;
   readonly metrics = metrics;
 
-  constructor(private readonly ctx: FamilyContext<undefined>) {}
+  private readonly states: ProcessStateReader;
+
+  constructor(private readonly ctx: FamilyContext<undefined>) {
+    this.states = new ProcessStateReader(ctx.host);
+  }
+
+  close(): void {
+    this.states.close();
+  }
 
   async collect(result: BatchObservableResult | undefined, out: MetricSink<typeof metrics>): Promise<void> {
-    const [stat, states] = await Promise.all([readStat(this.ctx.host), readProcessStates(this.ctx.host)]);
+    const [stat, states] = await Promise.all([readStat(this.ctx.host), this.states.read()]);
     const counts = processStateCounts(states.counts, this.ctx.naming);
     if (this.ctx.naming === 'hostmetrics') {
       // As the Collector does on Linux: running and blocked from /proc/stat, one consistent
