@@ -3,20 +3,22 @@
 // suite with a JSON job in argv[2]; prints one JSON CycleReport line on stdout.
 //
 // The pipeline is the agent's: the registry's collectors (procfs or systeminformation backend),
-// registerCollector, one MeterProvider with the agent's resource, the agent's exporter and
-// transport (gRPC unless the job says HTTP) to a real OTLP receiver. The periodic reader's
+// registerCollector, one MeterProvider with the agent's resource, the agent's exporter (with the
+// process family's points regrouped one resource per process) and transport (gRPC unless the job says HTTP) to a real OTLP receiver. The periodic reader's
 // interval is far away; each cycle is a forceFlush (collect + encode + send + wait for the answer).
 import { Session } from 'node:inspector';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { buildResource, readHostFacts, resourceAttributes } from '../../internal/agent/resource';
 import { tuneV8ForLongRun } from '../../internal/agent/v8-tuning';
 import { registerCollector } from '../../internal/collector/collector';
+import { ProcessResources } from '../../internal/collector/process/resource';
 import { DirectProducer } from '../../internal/collector/direct';
 import { HostFs, systemClock } from '../../internal/procfs/host';
 import { selectFactories } from '../../internal/collector/registry';
 import { defaultConfig } from '../../internal/config/defaults';
 import type { AgentConfig, CollectorBackend } from '../../internal/config/types';
 import { ExportAccounting } from '../../internal/exporter/accounting';
+import type { MetricsBatch } from '../../internal/exporter/encode';
 import { createMetricExporter } from '../../internal/exporter/metric-exporter';
 import { createTransport } from '../../internal/exporter/transport';
 import { silentLogger } from '../../internal/log/logger';
@@ -98,7 +100,10 @@ async function main(): Promise<void> {
   const agentId = 'bench';
   const accounting = new ExportAccounting();
   const transport = createTransport(config, agentId);
-  const exporter = createMetricExporter({ transport, accounting, logger, timeoutMs: 10_000 });
+  // As the agent exports the process family: one resource per process.
+  const processResources = config.collectors.process.enabled ? new ProcessResources() : undefined;
+  const regroup = processResources === undefined ? undefined : (batch: MetricsBatch): MetricsBatch => processResources.regroup(batch);
+  const exporter = createMetricExporter({ transport, accounting, logger, timeoutMs: 10_000, regroup });
   const direct = new DirectProducer();
   const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: config.collectors.system.interval, metricProducers: [direct] });
   const resource = buildResource(resourceAttributes(config, agentId, await readHostFacts(host), process.env));

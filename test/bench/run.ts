@@ -1,10 +1,13 @@
-// Runs every benchmark suite (dist/test/bench/suites/*.js), prints a report and writes it as
-// JSON to bench-results.json at the repository root. `npm run bench -- FILTER` runs the suites
-// whose file name contains FILTER.
+// Runs every benchmark suite (dist/test/bench/suites/*.js, or BENCH_SUITES_DIR's), prints a
+// report and writes it as JSON to bench-results.json at the repository root (BENCH_RESULTS, a
+// file, instead). `npm run bench -- FILTER` runs the suites whose file name contains FILTER. When
+// the suites are done, or the run is interrupted, whatever they started and left running is
+// stopped and the process exits: 1 when a suite failed, so a failed run never holds the machine.
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/paths';
+import { stopLeftovers } from './leftovers';
 import type { BenchSection } from './section';
 
 interface SuiteModule {
@@ -41,9 +44,10 @@ function renderSection(section: BenchSection): string {
   return lines.join('\n');
 }
 
-async function main(): Promise<void> {
+/** Runs the suites; true when every one succeeded. */
+async function main(): Promise<boolean> {
   const filter = process.argv.slice(2);
-  const dir = join(__dirname, 'suites');
+  const dir = process.env.BENCH_SUITES_DIR ?? join(__dirname, 'suites');
   const suites = (existsSync(dir) ? readdirSync(dir) : [])
     .filter((file) => file.endsWith('.js'))
     .filter((file) => filter.length === 0 || filter.some((part) => file.includes(part)))
@@ -72,10 +76,28 @@ async function main(): Promise<void> {
       console.log(`== ${suite}: FAILED\n  ${error}\n`);
     }
   }
-  const file = join(REPO_ROOT, 'bench-results.json');
+  const file = process.env.BENCH_RESULTS ?? join(REPO_ROOT, 'bench-results.json');
   writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), machine, suites: outcomes }, null, 2) + '\n');
   console.log(`results written to ${file}`);
-  if (outcomes.some((o) => o.error !== undefined)) process.exitCode = 1;
+  return outcomes.every((o) => o.error === undefined);
 }
 
-if (require.main === module) void main();
+/** Stops what the suites left running, then exits with `code`. */
+async function finish(code: number): Promise<never> {
+  const leftovers = await stopLeftovers();
+  if (leftovers.length > 0) console.log(`stopped what the suites left running: ${leftovers.map((l) => `${l.comm} (${l.pid})`).join(', ')}`);
+  process.exit(code);
+}
+
+if (require.main === module) {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(signal, () => void finish(code));
+  }
+  main().then(
+    (ok) => finish(ok ? 0 : 1),
+    (err: unknown) => {
+      console.log(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      return finish(1);
+    },
+  );
+}
