@@ -2,10 +2,10 @@
 // deleted past the retention period, read back for ranges older than the ring. A disk that
 // refuses writes costs the history only: the ring, the API and the OTLP export go on from memory.
 import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeSync, writevSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
-import { CSV_EOL, CSV_HEADER, DAY_MS, dayFileName, dayOfFileName, expiredDayFiles, formatRow, scanCsv, summaryFileName, type RowView } from './csv';
+import { CSV_EOL, CSV_HEADER, DAY_MS, dayFileName, dayOfFileName, expiredDayFiles, formatRow, partialSummaryFileName, scanCsv, summaryFileName, type RowView } from './csv';
 import { columnsAt, decodeSummary, GrowingSummary, summaryParts, SummaryError, type CsvSummary } from './csv-summary';
 import { SUMMARY_SLOT_SECONDS, type SlotRecords, type SlotTable, type StepBuckets } from './range';
 import type { Sample } from './sample';
@@ -31,6 +31,9 @@ const READ_CHUNK = 1 << 20;
 // runs bytecode only (v8-tuning.ts), where a day's rows take about a second to add up, and the
 // sampler and the listener must not wait for that.
 const BACKGROUND_BYTES = 256 << 10;
+// The last bytes summarised of a file being written, kept with its partial summary: a file
+// replaced since (deleted and started again, restored) does not end the same there.
+const TAIL_BYTES = 64;
 
 /**
  * Adds the rows of an open file after the ones `growing` has, up to `size` bytes, reading into
@@ -51,6 +54,13 @@ function readOn(fd: number, growing: GrowingSummary, size: number, chunk: Buffer
     buffer = Buffer.allocUnsafe(buffer.length * 2);
   }
   return false;
+}
+
+/** The TAIL_BYTES (fewer at the start of a file) before `end` of the open file `fd`. */
+function tailOf(fd: number, end: number): Buffer {
+  const bytes = Buffer.alloc(Math.min(TAIL_BYTES, end));
+  readSync(fd, bytes, 0, bytes.length, end - bytes.length);
+  return bytes;
 }
 
 /** Writes the summary's parts one after the other, with no buffer holding them all. */
@@ -78,6 +88,8 @@ function summaryMatches(path: string, size: number, mtimeMs: number): boolean {
 /** A summary being written in the background. */
 interface Build {
   name: string;
+  /** The day is not over: its rows so far are summarised, into its `.partial` file. */
+  partial: boolean;
   target: string;
   fd: number;
   size: number;
@@ -378,15 +390,18 @@ export class CsvHistory {
    */
   private growingSummary(day: DayFile): CsvSummary | undefined {
     let growing = this.growing;
-    if (growing === undefined || growing.name !== day.name || growing.ino !== day.ino || growing.summary.scanned > day.size) {
-      growing = this.growing = { name: day.name, ino: day.ino, summary: new GrowingSummary() };
-    }
-    const { summary } = growing;
-    if (day.size > summary.scanned) {
+    const fresh = growing === undefined || growing.name !== day.name || growing.ino !== day.ino || growing.summary.scanned > day.size;
+    if (fresh || day.size > growing!.summary.scanned) {
       let fd: number | undefined;
       try {
         fd = openSync(day.path, 'r');
-        readOn(fd, summary, day.size, Buffer.allocUnsafe(Math.min(READ_CHUNK, day.size - summary.scanned)));
+        if (fresh) {
+          // After a restart, the rows summarised at start are not read again.
+          const resumed = this.resumable(day.name, fd, day.size);
+          growing = this.growing = { name: day.name, ino: day.ino, summary: resumed === undefined ? new GrowingSummary() : GrowingSummary.resuming(resumed) };
+        }
+        const { summary } = growing!;
+        if (day.size > summary.scanned) readOn(fd, summary, day.size, Buffer.allocUnsafe(Math.min(READ_CHUNK, day.size - summary.scanned)));
       } catch (err) {
         this.logger.warn({ event: 'api.csv_read_failed', file: day.path, err: errorCode(err) }, `cannot read ${day.path}`);
         this.growing = undefined;
@@ -395,7 +410,23 @@ export class CsvHistory {
         if (fd !== undefined) closeSync(fd);
       }
     }
-    return summary.summary(day.mtimeMs);
+    return growing!.summary.summary(day.mtimeMs);
+  }
+
+  /**
+   * The summary of the first bytes of the open file `fd` of day file `name`, written while that
+   * was being written (its `.partial` file), to go on from; undefined when there is none, or it
+   * is not of this file. A cache only: one that cannot be used is left for the rows.
+   */
+  private resumable(name: string, fd: number, size: number): CsvSummary | undefined {
+    try {
+      const summary = decodeSummary(readFileSync(join(this.dir, partialSummaryFileName(name))));
+      const tail = Buffer.from(summary.tail ?? '', 'base64');
+      if (summary.csvBytes === 0 || summary.csvBytes > size || tail.length !== Math.min(TAIL_BYTES, summary.csvBytes)) return undefined;
+      return tailOf(fd, summary.csvBytes).equals(tail) ? summary : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Queues a summary for every past day file without a usable one; at start. */
@@ -410,6 +441,15 @@ export class CsvHistory {
       const dayMs = dayOfFileName(name);
       if (name.endsWith('.csv') && dayMs !== undefined && this.isClosed(name, dayMs)) this.queueSummary(name);
     }
+  }
+
+  /**
+   * Summarises the rows of today's file so far into its `.partial` file, after the past days: the
+   * first range into today after a start then reads only the rows written since (and midnight
+   * only those to finish the day's summary). At start.
+   */
+  summarizeToday(): void {
+    this.queueSummary(dayFileName(this.now()));
   }
 
   /** Checks or writes the day's summary soon, one file per turn of the event loop. */
@@ -447,14 +487,20 @@ export class CsvHistory {
     try {
       this.summaryChunk ??= Buffer.allocUnsafe(BACKGROUND_BYTES);
       if (readOn(build.fd, build.growing, build.size, this.summaryChunk, BACKGROUND_BYTES)) return;
+      const summary = build.growing.summary(build.mtimeMs);
       // A last row without its line end is torn: left out, as a scan of the whole file leaves it.
-      const summary = { ...build.growing.summary(build.mtimeMs), csvBytes: build.size };
+      if (build.partial) summary.tail = tailOf(build.fd, summary.csvBytes).toString('base64');
+      else summary.csvBytes = build.size;
       // Written aside and renamed: a crash leaves the old summary or the new one, never half of one.
       writeSummary(temporary, summary);
       renameSync(temporary, build.target);
       this.unwritable.delete(build.name);
       this.summaryStreak.success({ file: build.target });
-      this.logger.info({ event: 'api.csv_summarized', file: build.target, slots: summary.slots.count }, `wrote ${summaryFileName(build.name)}`);
+      if (build.partial) this.logger.debug({ event: 'api.csv_summarized', file: build.target, slots: summary.slots.count }, `wrote ${basename(build.target)}`);
+      else {
+        rmSync(join(this.dir, partialSummaryFileName(build.name)), { force: true });
+        this.logger.info({ event: 'api.csv_summarized', file: build.target, slots: summary.slots.count }, `wrote ${basename(build.target)}`);
+      }
     } catch (err) {
       this.unwritable.set(build.name, build.attempt);
       this.summaryStreak.failure(errorCode(err), { file: build.target });
@@ -475,18 +521,26 @@ export class CsvHistory {
     return this.pending.size > 0 || this.build !== undefined || this.summaryTimer !== undefined;
   }
 
-  /** The summary to write for a past day file; undefined when a usable one is there, or it cannot be read. */
+  /**
+   * The summary to write for a day file: the whole day's when it is over, else its rows so far;
+   * undefined when a usable one is there, or it cannot be read. Goes on from the partial summary
+   * written while the day was being written, when there is one.
+   */
   private startBuild(name: string): Build | undefined {
     const dayMs = dayOfFileName(name);
-    if (dayMs === undefined || !this.isClosed(name, dayMs)) return undefined;
-    const target = join(this.dir, summaryFileName(name));
+    if (dayMs === undefined || !name.endsWith('.csv')) return undefined;
+    const partial = !this.isClosed(name, dayMs);
+    const target = join(this.dir, partial ? partialSummaryFileName(name) : summaryFileName(name));
     let fd: number | undefined;
     try {
       fd = openSync(join(this.dir, name), 'r');
       const { size, mtimeMs } = fstatSync(fd);
       const attempt = `${size}/${mtimeMs}`;
-      if (this.unwritable.get(name) !== attempt && !summaryMatches(target, size, mtimeMs)) {
-        return { name, target, fd, size, mtimeMs, attempt, growing: new GrowingSummary(this.spareTable?.clear()) };
+      if (this.unwritable.get(name) !== attempt && (partial || !summaryMatches(target, size, mtimeMs))) {
+        const resumed = this.resumable(name, fd, size);
+        const table = this.spareTable?.clear();
+        const growing = resumed === undefined ? new GrowingSummary(table) : GrowingSummary.resuming(resumed, table);
+        return { name, partial, target, fd, size, mtimeMs, attempt, growing };
       }
     } catch {
       // Gone or unreadable: nothing to summarise.
@@ -494,8 +548,6 @@ export class CsvHistory {
     if (fd !== undefined) closeSync(fd);
     return undefined;
   }
-
-
 
   /** Closes the day file and drops the summaries not yet written (the next start writes them). */
   close(): void {

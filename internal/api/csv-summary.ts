@@ -25,6 +25,11 @@ export interface CsvSummary {
   headers: HeaderLine[];
   /** In time order, one per slot holding rows. */
   slots: SlotRecords;
+  /**
+   * Of a file still being written (summarised as far as its last whole line): its last bytes
+   * summarised, base64, to know it is the same file when going on from the summary.
+   */
+  tail?: string;
 }
 
 /** A summary that cannot be used, and why. */
@@ -43,6 +48,15 @@ export class GrowingSummary {
   /** `table`: one a summary already written was built in, cleared, to be used again. */
   constructor(table = new SlotTable(SUMMARY_SLOT_SECONDS)) {
     this.table = table;
+  }
+
+  /** Goes on from `summary`, of the same file's first csvBytes bytes (whole lines). */
+  static resuming(summary: CsvSummary, table?: SlotTable): GrowingSummary {
+    const growing = new GrowingSummary(table);
+    growing.table.restore(summary.slots);
+    growing.headers.push(...summary.headers);
+    growing.scanned = summary.csvBytes;
+    return growing;
   }
 
   /** Adds the bytes that follow the ones scanned; returns how many it took. */
@@ -85,6 +99,7 @@ interface SummaryHead {
   slots: number;
   hosts: string[];
   headers: Array<[number, string]>;
+  csv_tail?: string;
 }
 
 const LITTLE_ENDIAN = endianness() === 'LE';
@@ -103,7 +118,7 @@ export function summaryParts(summary: CsvSummary): [Buffer, Buffer, Buffer] {
   const head: SummaryHead = {
     format: SUMMARY_FORMAT, version: SUMMARY_VERSION, slot_seconds: SUMMARY_SLOT_SECONDS,
     csv_bytes: summary.csvBytes, csv_mtime_ms: summary.csvMtimeMs, fields: [...NUMERIC_FIELDS], cores: slots.cores,
-    slots: slots.count, hosts: [...slots.hosts], headers: summary.headers.map((h) => [h.offset, h.line]),
+    slots: slots.count, hosts: [...slots.hosts], headers: summary.headers.map((h) => [h.offset, h.line]), csv_tail: summary.tail,
   };
   // Padded so that the records start on a multiple of 8 bytes: read back without a copy.
   const json = Buffer.from(JSON.stringify(head), 'utf8');
@@ -146,5 +161,7 @@ export function decodeSummary(bytes: Buffer): CsvSummary {
   const slots = new SlotRecords(float64s(body.subarray(0, body.length - (body.length % 8))), head.cores, head.hosts);
   if (body.length % 8 !== 0 || slots.count !== head.slots) throw new SummaryError(`${body.length} bytes of slots, expected ${head.slots} of ${slots.width} float64s`);
   for (let i = 0; i < slots.count; i += 1) if (slots.host(i) === undefined) throw new SummaryError(`slot ${i}: no such host`);
-  return { csvBytes: head.csv_bytes, csvMtimeMs: head.csv_mtime_ms, headers: head.headers.map(([offset, line]) => ({ offset, line })), slots };
+  const summary: CsvSummary = { csvBytes: head.csv_bytes, csvMtimeMs: head.csv_mtime_ms, headers: head.headers.map(([offset, line]) => ({ offset, line })), slots };
+  if (typeof head.csv_tail === 'string') summary.tail = head.csv_tail;
+  return summary;
 }

@@ -6,8 +6,9 @@ export const CSV_HEADER = SAMPLE_FIELDS.join(',');
 /** RFC 4180 ends lines with CRLF; readers here accept LF as well. */
 export const CSV_EOL = '\r\n';
 
-// A day's CSV file, its summary (csv-summary.ts), and a summary being written.
-const DAY_FILE = /^metrics-(\d{4}-\d{2}-\d{2})\.(?:csv|summary|summary\.tmp)$/;
+// A day's CSV file, its summary (csv-summary.ts), the summary of its rows so far while it is
+// being written, and either summary being written.
+const DAY_FILE = /^metrics-(\d{4}-\d{2}-\d{2})\.(?:csv|summary|summary\.tmp|partial|partial\.tmp)$/;
 export const DAY_MS = 86_400_000;
 
 /** `metrics-YYYY-MM-DD.csv` of the UTC day holding `ms`. */
@@ -18,6 +19,11 @@ export function dayFileName(ms: number): string {
 /** `metrics-YYYY-MM-DD.summary`: the summary of the day file `csvName`. */
 export function summaryFileName(csvName: string): string {
   return csvName.replace(/\.csv$/, '.summary');
+}
+
+/** `metrics-YYYY-MM-DD.partial`: the summary of the day file `csvName`'s rows so far, while it is written. */
+export function partialSummaryFileName(csvName: string): string {
+  return csvName.replace(/\.csv$/, '.partial');
 }
 
 /** Midnight UTC (ms) of the day a file name holds (CSV or summary), or undefined when it is not a day file. */

@@ -81,8 +81,10 @@ export class LocalApi {
     const localApi = new LocalApi(ring, history, sampler, live, deps);
     try {
       localApi.prune();
-      // Past days without a summary (the agent was down at midnight, an older version) get one.
+      // Past days without a summary (the agent was down at midnight, an older version) get one;
+      // today's rows so far get theirs, so that a first range into today reads only newer rows.
       history.summarizePastDays();
+      history.summarizeToday();
       localApi.pruneTimer = setInterval(() => localApi.prune(), deps.pruneEveryMs ?? PRUNE_EVERY_MS);
       localApi.pruneTimer.unref();
       await sampler.start(api.collect_interval);

@@ -176,6 +176,18 @@ export class SlotTable {
     return this;
   }
 
+  /** Holds `records` (a summary's) and nothing else, to add more rows to them. */
+  restore(records: SlotRecords): this {
+    this.clear();
+    if (records.values.length > this.values.length) this.values = new Float64Array(records.values.length + 64 * records.width);
+    this.values.set(records.values);
+    this.count = records.count;
+    this.cores = records.cores;
+    this.recordWidth = records.width;
+    this.hosts = [...records.hosts];
+    return this;
+  }
+
   /** The start of the slot holding `ts`. */
   slotStart(ts: number): number {
     return Math.floor(ts / this.width) * this.width;

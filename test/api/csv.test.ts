@@ -2,7 +2,7 @@
 // restarts; retention by file name.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CSV_HEADER, dayFileName, dayOfFileName, expiredDayFiles, formatRow, sampleOfRow, scanCsv, summaryFileName } from '../../internal/api/csv';
+import { CSV_HEADER, dayFileName, dayOfFileName, expiredDayFiles, formatRow, partialSummaryFileName, sampleOfRow, scanCsv, summaryFileName } from '../../internal/api/csv';
 import type { Sample } from '../../internal/api/sample';
 import { sampleAt } from '../support/samples';
 
@@ -96,6 +96,9 @@ describe('day files and retention', () => {
     assert.equal(dayOfFileName('metrics-2026-12-03.summary'), Date.parse('2026-12-03T00:00:00Z'));
     assert.equal(dayOfFileName('metrics-2026-12-03.summary.tmp'), Date.parse('2026-12-03T00:00:00Z'));
     assert.equal(dayOfFileName('metrics-2026-12-03.summary.bak'), undefined);
+    assert.equal(partialSummaryFileName('metrics-2026-12-03.csv'), 'metrics-2026-12-03.partial');
+    assert.equal(dayOfFileName('metrics-2026-12-03.partial'), Date.parse('2026-12-03T00:00:00Z'));
+    assert.equal(dayOfFileName('metrics-2026-12-03.partial.tmp'), Date.parse('2026-12-03T00:00:00Z'));
   });
 
   it('deletes exactly the days that ended more than retention_days ago', () => {

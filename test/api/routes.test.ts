@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CSV_HEADER, DAY_MS, dayFileName, formatRow, summaryFileName } from '../../internal/api/csv';
+import { CSV_HEADER, DAY_MS, dayFileName, formatRow, partialSummaryFileName, summaryFileName } from '../../internal/api/csv';
 import { LocalApi } from '../../internal/api/local-api';
 import type { Bucket } from '../../internal/api/range';
 import type { Sample } from '../../internal/api/sample';
@@ -212,7 +212,7 @@ describe('retention', () => {
     const csvDir = join(dir, 'csv-retention');
     mkdirSync(csvDir, { recursive: true });
     const day = (back: number) => dayFileName(Date.now() - back * DAY_MS);
-    const names = [day(10), day(9), summaryFileName(day(9)), day(8), `${summaryFileName(day(8))}.tmp`, day(7), day(1), day(0), 'metrics-notes.csv', 'metrics-notes.summary', 'keep.txt'];
+    const names = [day(10), day(9), summaryFileName(day(9)), partialSummaryFileName(day(9)), day(8), `${summaryFileName(day(8))}.tmp`, day(7), day(1), day(0), 'metrics-notes.csv', 'metrics-notes.summary', 'keep.txt'];
     for (const name of names) writeFileSync(join(csvDir, name), CSV_HEADER + '\r\n');
     const host = tempHostRoot('procfs/vm-6.18-2cpu');
     after(() => host.remove());
@@ -220,11 +220,11 @@ describe('retention', () => {
     const api = await LocalApi.start(config(csvDir, { retention_days: 7, collect_interval: 3_600_000 }, host.root), { logger: logs.logger, clock: systemClock, env: {} });
     after(() => api.stop());
     const deleted = logs.lines().filter((l) => l.event === 'api.csv_deleted').map((l) => String(l.file));
-    assert.deepEqual(deleted.sort(), [day(10), day(9), summaryFileName(day(9)), day(8), `${summaryFileName(day(8))}.tmp`].map((n) => join(csvDir, n)).sort());
+    assert.deepEqual(deleted.sort(), [day(10), day(9), summaryFileName(day(9)), partialSummaryFileName(day(9)), day(8), `${summaryFileName(day(8))}.tmp`].map((n) => join(csvDir, n)).sort());
     assert.equal(existsSync(join(csvDir, day(8))), false);
-    // The past days kept get their summaries; today's file is still being written and has none.
+    // The past days kept get their summaries; today's file is still being written: its rows so far get a partial one.
     await until('summaries written', () => (api.history.summarizing ? undefined : true));
-    const kept = [day(7), summaryFileName(day(7)), day(1), summaryFileName(day(1)), day(0), 'metrics-notes.csv', 'metrics-notes.summary', 'keep.txt'];
+    const kept = [day(7), summaryFileName(day(7)), day(1), summaryFileName(day(1)), day(0), partialSummaryFileName(day(0)), 'metrics-notes.csv', 'metrics-notes.summary', 'keep.txt'];
     assert.deepEqual(readdirSync(csvDir).sort(), kept.sort());
   });
 

@@ -1,0 +1,143 @@
+// Today's rows summarised at start into the day's `.partial` file: after a restart, a range into
+// today goes on from it (the rows summarised then are not read again) with the answers of all the
+// rows; a partial summary of another file is not used; at midnight the day's summary goes on
+// from it and is the summary of all the rows.
+import assert from 'node:assert/strict';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { CSV_HEADER, dayFileName, formatRow, partialSummaryFileName, sampleOfRow, scanCsv, summaryFileName } from '../../internal/api/csv';
+import { CsvHistory } from '../../internal/api/csv-history';
+import { decodeSummary, encodeSummary, GrowingSummary } from '../../internal/api/csv-summary';
+import { StepBuckets } from '../../internal/api/range';
+import { logCapture } from '../support/log-capture';
+import { sampleAt } from '../support/samples';
+import { until } from '../support/wait';
+
+const root = mkdtempSync(join(tmpdir(), 'tfo-api-partial-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+const TODAY = Math.floor(Date.parse('2026-11-21T00:00:00Z') / 1000);
+const NOON_MS = (TODAY + 43_200) * 1000;
+
+/** Rows about every 5 s with decimals from `from` to `to` (unix seconds), the CPUs growing once. */
+function rows(from: number, to: number, seed: number): string {
+  let state = seed;
+  const random = (): number => (state = (state * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+  let text = '';
+  for (let ts = from + random(); ts < to; ts += 2 + random() * 6) {
+    const cores = Array.from({ length: ts > from + 20_000 ? 4 : 2 }, () => random() * 100);
+    text += formatRow(sampleAt(Math.round(ts * 1000) / 1000, { cpu_total: random() * 100, cpu_per_core: cores, load1: random() * 3 }));
+  }
+  return text;
+}
+
+function historyDir(name: string): string {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, dayFileName((TODAY - 86_400) * 1000)), CSV_HEADER + '\r\n' + rows(TODAY - 86_400, TODAY, 1));
+  writeFileSync(join(dir, dayFileName(TODAY * 1000)), CSV_HEADER + '\r\n' + rows(TODAY, TODAY + 30_000, 2));
+  return dir;
+}
+
+const QUERIES = [
+  { from: TODAY - 3_600.5, to: TODAY + 86_400, step: 60 },
+  { from: TODAY + 1_000.25, to: TODAY + 40_000, step: 300 },
+  { from: TODAY + 29_000, to: TODAY + 31_000 },
+];
+
+function answer(history: CsvHistory, query: { from: number; to: number; step?: number }): string {
+  if (query.step === undefined) {
+    const found: unknown[] = [];
+    history.read(query.from, query.to, Infinity, (row) => found.push(sampleOfRow(row)));
+    return JSON.stringify(found);
+  }
+  const buckets = new StepBuckets(query.step);
+  history.readBuckets(query.from, query.to, Infinity, buckets);
+  return JSON.stringify(buckets.finish());
+}
+
+/** The answers from the rows of the files as they are: every file scanned whole. */
+function fromRows(dir: string): string[] {
+  const files = [TODAY - 86_400, TODAY].map((day) => readFileSync(join(dir, dayFileName(day * 1000))));
+  return QUERIES.map((query) => {
+    const wanted = (ts: number): boolean => ts >= query.from && ts <= query.to;
+    if (query.step === undefined) {
+      const found: unknown[] = [];
+      for (const bytes of files) scanCsv(bytes, (row) => wanted(row.values[0]!) && found.push(sampleOfRow(row)));
+      return JSON.stringify(found);
+    }
+    const buckets = new StepBuckets(query.step);
+    for (const bytes of files) {
+      buckets.beginSource();
+      scanCsv(bytes, (row) => wanted(row.values[0]!) && buckets.add(row));
+    }
+    return JSON.stringify(buckets.finish());
+  });
+}
+
+async function started(dir: string, now = (): number => NOON_MS): Promise<CsvHistory> {
+  const history = new CsvHistory(dir, 7, logCapture().logger, now);
+  history.summarizePastDays();
+  history.summarizeToday();
+  await until('summaries written', () => (history.summarizing ? undefined : true));
+  return history;
+}
+
+describe("today's partial summary", () => {
+  it('after a restart, a range into today reads only the rows written since, with the answers of all the rows', async () => {
+    const dir = historyDir('restart');
+    const today = join(dir, dayFileName(TODAY * 1000));
+    (await started(dir)).close();
+    const partial = decodeSummary(readFileSync(join(dir, partialSummaryFileName(dayFileName(TODAY * 1000)))));
+    assert.equal(partial.csvBytes, readFileSync(today).length);
+    // The agent goes on writing, four CPUs now; then restarts.
+    appendFileSync(today, rows(TODAY + 30_000, TODAY + 43_000, 3));
+    const expected = fromRows(dir);
+    // A value in the rows summarised at start, changed in place: a history that read them again
+    // would answer with it.
+    const bytes = readFileSync(today);
+    let at = bytes.indexOf('\n', 2000) + 1;
+    for (let comma = 0; comma < 3; comma += 1) at = bytes.indexOf(',', at) + 1; // cpu_total's first digit
+    bytes[at] = bytes[at] === 0x31 ? 0x32 : 0x31;
+    writeFileSync(today, bytes);
+    assert.notDeepEqual(fromRows(dir), expected, 'the change shows in an answer from the rows');
+    const history = new CsvHistory(dir, 7, logCapture().logger, () => NOON_MS);
+    assert.deepEqual(QUERIES.slice(0, 2).map((query) => answer(history, query)), expected.slice(0, 2));
+    assert.equal(answer(history, QUERIES[2]!), expected[2], 'rows after the partial summary, across its end');
+    history.close();
+  });
+
+  it('a partial summary of another file (today started again) is not used', async () => {
+    const dir = historyDir('replaced');
+    const today = join(dir, dayFileName(TODAY * 1000));
+    (await started(dir)).close();
+    // Deleted and written again, longer than before: the partial summary's bytes end elsewhere.
+    writeFileSync(today, CSV_HEADER + '\r\n' + rows(TODAY, TODAY + 36_000, 4));
+    const history = new CsvHistory(dir, 7, logCapture().logger, () => NOON_MS);
+    assert.deepEqual(QUERIES.map((query) => answer(history, query)), fromRows(dir));
+    history.close();
+  });
+
+  it("at midnight the day's summary goes on from the partial one and is the summary of all its rows", async () => {
+    const dir = historyDir('midnight');
+    const name = dayFileName(TODAY * 1000);
+    const today = join(dir, name);
+    let now = NOON_MS;
+    const history = await started(dir, () => now);
+    assert.ok(existsSync(join(dir, partialSummaryFileName(name))));
+    appendFileSync(today, rows(TODAY + 30_000, TODAY + 86_399, 5));
+    history.append(sampleAt(TODAY + 86_399.5));
+    now = (TODAY + 86_400) * 1000;
+    history.append(sampleAt(TODAY + 86_400));
+    await until('summarised', () => (history.summarizing ? undefined : true));
+    const bytes = readFileSync(today);
+    const whole = new GrowingSummary();
+    whole.extend(bytes);
+    const written = decodeSummary(readFileSync(join(dir, summaryFileName(name))));
+    assert.deepEqual(encodeSummary(written), encodeSummary({ ...whole.summary(written.csvMtimeMs), csvBytes: bytes.length }));
+    assert.equal(existsSync(join(dir, partialSummaryFileName(name))), false, 'the partial summary is let go');
+    history.close();
+  });
+});
