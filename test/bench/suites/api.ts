@@ -2,7 +2,8 @@
 // The local API and the status page, on the real agent at the shipped configuration, beside the
 // same agent without them and beside node_exporter, in one run:
 // - phase 1, three agents at once: API off, API on (1 s sampler, ring, CSV), API on with one
-//   status page tab open in headless Chromium; CPU per second and RSS of each over the window;
+//   status page tab open in headless Chromium (reading its live stream); CPU per second and RSS
+//   of each over the window, and a bare node:http server streaming the same lines as a reference;
 //   then /metrics/range over 7 days of CSV history with step=300s, and over the ring;
 // - phase 2: a Prometheus-style scrape of /metrics once a second against an agent that exports
 //   every second (each scrape serializes a new batch: the worst case), beside the same agent not
@@ -13,6 +14,8 @@ import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
 import { parse, stringify } from 'yaml';
 import { CSV_EOL, CSV_HEADER, DAY_MS, dayFileName, formatRow } from '../../../internal/api/csv';
+import type { Sample } from '../../../internal/api/sample';
+import { sampleLine, statusLine } from '../../../internal/api/status-stream';
 import { AgentProcess, tempWorkspace } from '../../e2e/agent-process';
 import { startOtlpReceiver } from '../../support/otlp-receiver';
 import { REPO_ROOT } from '../../support/paths';
@@ -53,30 +56,39 @@ function writeHistory(csvDir: string, end: number): number {
 interface BareServer {
   url: string;
   pid: number;
-  bodyBytes: number;
   stop(): void;
 }
 
-// Answers `/` with a page that polls status?since= as the status page does (the next request a
-// second after the last answer), and every other path with the fixed body; nothing else.
+// Answers `/` with a page that reads `stream` as the status page reads its live stream (fetch and
+// a reader), and `stream` with the status line, then the sample line once a second from a timer
+// of its own and the status line every fifth second; nothing else.
 const BARE_SERVER = `
-const body = process.env.BARE_BODY;
-const page = '<!doctype html><title>floor</title><script>var n = 0; function poll() { fetch("status?since=" + n++, { cache: "no-store" }).then(function (r) { return r.json(); }).then(function () { setTimeout(poll, 1000); }); } poll();</script>';
+const { BARE_SAMPLE: sample, BARE_STATUS: status } = process.env;
+const page = '<!doctype html><title>reference</title><script>fetch("stream", { cache: "no-store" }).then(function (r) { var reader = r.body.getReader(); function next() { return reader.read().then(function (c) { if (!c.done) return next(); }); } return next(); });</script>';
 require('node:http').createServer((req, res) => {
-  const text = req.url === '/' ? page : body;
-  res.writeHead(200, { 'content-type': req.url === '/' ? 'text/html' : 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+  if (req.url === '/') {
+    res.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(page) });
+    return res.end(page);
+  }
+  res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+  res.write(status);
+  let n = 0;
+  const timer = setInterval(() => {
+    res.write(sample);
+    if (++n % 5 === 0) res.write(status);
+  }, 1000);
+  res.on('close', () => clearInterval(timer));
 }).listen(0, '127.0.0.1', function () { process.stdout.write(this.address().port + '\\n'); });
 `;
 
-/** A bare node:http server (same Node options as the agent) answering the status page's poll with a fixed body. */
-async function startBareServer(body: string, nodeOptions: string): Promise<BareServer> {
-  const child = spawn(process.execPath, ['-e', BARE_SERVER], { env: { ...process.env, NODE_OPTIONS: nodeOptions, BARE_BODY: body }, stdio: ['ignore', 'pipe', 'inherit'] });
+/** A bare node:http server (same Node options as the agent) streaming the status page's lines. */
+async function startBareServer(lines: { sample: string; status: string }, nodeOptions: string): Promise<BareServer> {
+  const child = spawn(process.execPath, ['-e', BARE_SERVER], { env: { ...process.env, NODE_OPTIONS: nodeOptions, BARE_SAMPLE: lines.sample, BARE_STATUS: lines.status }, stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('error', reject);
     child.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
   });
-  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, bodyBytes: Buffer.byteLength(body), stop: () => void child.kill() };
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => void child.kill() };
 }
 
 interface Running {
@@ -97,6 +109,7 @@ export async function run(): Promise<BenchSection> {
   const figures: BenchFigure[] = [];
   let browser: Browser | undefined;
   let bare: BareServer | undefined;
+  let bareLines: { sample: string; status: string } | undefined;
   let bareBrowser: Browser | undefined;
 
   /** The shipped config, exporting to the receiver, with its own state and loopback ports. */
@@ -163,10 +176,13 @@ export async function run(): Promise<BenchSection> {
       await page.setViewport({ width: 1366, height: 900 });
       await page.goto(`${tab.api}/`, { waitUntil: 'load' });
       page.on('request', () => (pageRequests += 1));
-      // The floor: what node:http itself costs for the same poll, from a second tab.
-      const sampleBody = await (await fetch(`${tab.api}/status?since=${Date.now() / 1000 - 1.5}`)).text();
-      bare = await startBareServer(sampleBody, nodeOptions);
-      // A browser of its own: a second tab in the same one would hide the status page, which then stops polling.
+      // The reference: node:http streaming the same lines from a timer of its own, to a second tab.
+      bareLines = {
+        sample: sampleLine(await ((await fetch(`${tab.api}/metrics/latest`)).json() as Promise<Sample>)),
+        status: statusLine(await (await fetch(`${tab.api}/status`)).json()),
+      };
+      bare = await startBareServer(bareLines, nodeOptions);
+      // A browser of its own: a second tab in the same one would hide the status page, which then closes its stream.
       bareBrowser = await puppeteer.launch({ ...launchOptions, args: [...launchOptions.args!.slice(0, -1), `--user-data-dir=${join(workspace.dir, 'chromium-floor')}`] });
       const barePage = await bareBrowser.newPage();
       await barePage.goto(`${bare.url}/`, { waitUntil: 'load' });
@@ -176,8 +192,9 @@ export async function run(): Promise<BenchSection> {
     const requestsBefore = pageRequests;
     const bareBefore = { requests: bareRequests, cpuMs: bare ? processCpuMs(bare.pid) : 0 };
     const [offFig, onFig, tabFig] = await measure([off, on, tab], SECONDS);
-    const requestsPerSecond = (pageRequests - requestsBefore) / SECONDS;
-    const bareFig = bare ? { cpuPerSecond: (processCpuMs(bare.pid) - bareBefore.cpuMs) / SECONDS, requestsPerSecond: (bareRequests - bareBefore.requests) / SECONDS } : undefined;
+    const tabRequests = pageRequests - requestsBefore;
+    const tabStreams = browser === undefined ? 0 : (await (await fetch(`${tab.api}/status`)).json() as { api: { live_streams: number } }).api.live_streams;
+    const bareFig = bare ? { cpuPerSecond: (processCpuMs(bare.pid) - bareBefore.cpuMs) / SECONDS, requests: bareRequests - bareBefore.requests } : undefined;
     figures.push(
       { name: 'API off: CPU per second, whole agent', value: round(offFig!.cpuPerSecond, 2), unit: 'ms', detail: 'shipped config, api.enabled false' },
       { name: 'API on: CPU per second, whole agent', value: round(onFig!.cpuPerSecond, 2), unit: 'ms', detail: '1 s sampler, ring, CSV, listener idle' },
@@ -188,10 +205,10 @@ export async function run(): Promise<BenchSection> {
     );
     if (browser !== undefined) {
       figures.push(
-        { name: 'one status page tab: CPU per second, whole agent', value: round(tabFig!.cpuPerSecond, 2), unit: 'ms', detail: `${round(requestsPerSecond, 2)} requests/s from the tab` },
+        { name: 'one status page tab: CPU per second, whole agent', value: round(tabFig!.cpuPerSecond, 2), unit: 'ms', detail: `${tabRequests} requests from the tab in the window, ${tabStreams} live stream open at its end` },
         { name: 'tab − no tab: CPU per second', value: round(tabFig!.cpuPerSecond - onFig!.cpuPerSecond, 2), unit: 'ms', detail: 'goal: at most +0.3 ms' },
       );
-      if (bareFig) figures.push({ name: 'floor: bare node:http, same poll: CPU per second', value: round(bareFig.cpuPerSecond, 2), unit: 'ms', detail: `${round(bareFig.requestsPerSecond, 2)} requests/s from a second tab; a server that only answers a fixed /status body of ${bare!.bodyBytes} bytes` });
+      if (bareFig) figures.push({ name: 'reference: bare node:http streaming the same lines: CPU per second', value: round(bareFig.cpuPerSecond, 2), unit: 'ms', detail: `${bareFig.requests} requests from a second tab in the window; a ${Buffer.byteLength(bareLines!.sample)}-byte sample line a second from its own timer, the ${Buffer.byteLength(bareLines!.status)}-byte status line every 5 s` });
       await browser.close();
       browser = undefined;
       await bareBrowser?.close();
