@@ -4,6 +4,7 @@
 import type { AgentConfig } from '../config/types';
 import type { ExportAccounting } from '../exporter/accounting';
 import type { HealthStatus } from '../health/server';
+import type { ListenerLimits } from '../health/listener-limits';
 import type { Logger } from '../log/logger';
 import { HostFs, type Clock } from '../procfs/host';
 import { hostName } from '../agent/resource';
@@ -15,9 +16,9 @@ import type { LatestExport } from './prometheus';
 import { SampleRing } from './ring';
 import { apiRoutes } from './routes';
 import { Sampler } from './sampler';
-import { startApiServer, type ApiServer } from './server';
+import { API_LIMITS, startApiServer, type ApiServer } from './server';
 import { statusBody, type ExportTargetView } from './status';
-import { LiveFeed } from './status-stream';
+import { LIVE_FEED_LIMITS, LiveFeed } from './status-stream';
 
 export interface LocalApiDeps {
   logger: Logger;
@@ -33,6 +34,8 @@ export interface LocalApiDeps {
   exportTarget?: () => ExportTargetView | undefined;
   /** How often retention runs after the start pass; a minute unless a test shortens it. */
   pruneEveryMs?: number;
+  /** The listener's limits; API_LIMITS unless a test shortens them. */
+  listenerLimits?: ListenerLimits;
 }
 
 // Retention runs at start and then this often.
@@ -61,7 +64,9 @@ export class LocalApi {
     const ring = new SampleRing(api.ring_size);
     const history = new CsvHistory(api.csv_dir, api.retention_days, logger, () => deps.clock.now());
     // The header it sends is /status's answer, read from the context built below.
-    const live = new LiveFeed(() => statusBody(context), deps.clock, logger);
+    // A stream with no sample for half the idle timeout gets a status line, so the listener never sees it idle.
+    const limits = deps.listenerLimits ?? API_LIMITS;
+    const live = new LiveFeed(() => statusBody(context), deps.clock, logger, { ...LIVE_FEED_LIMITS, keepAliveMs: limits.idleTimeoutMs / 2 });
     const sampler = new Sampler(new KeptFilesHostFs(config.host_root), name, deps.clock, logger, (sample) => {
       ring.push(sample);
       history.append(sample);
@@ -88,7 +93,7 @@ export class LocalApi {
       localApi.pruneTimer = setInterval(() => localApi.prune(), deps.pruneEveryMs ?? PRUNE_EVERY_MS);
       localApi.pruneTimer.unref();
       await sampler.start(api.collect_interval);
-      localApi.server = await startApiServer(api, apiRoutes(context), logger);
+      localApi.server = await startApiServer(api, apiRoutes(context), logger, limits);
     } catch (err) {
       await localApi.stop();
       throw err;

@@ -18,7 +18,7 @@ export interface LiveFeedLimits {
   maxBacklogBytes: number;
   /** The header's refresh: a status line with the first sample this long after the last one. */
   statusEveryMs: number;
-  /** Without a sample for this long (a long api.collect_interval), a status line keeps the connection busy. */
+  /** The longest the streams stay silent: when no sample comes (a long api.collect_interval), a status line. */
   keepAliveMs: number;
 }
 
@@ -55,6 +55,7 @@ export const statusLine = (status: unknown): string => `{"status":${JSON.stringi
 export class LiveFeed {
   private readonly streams = new Set<Stream>();
   private lastStatusAt = -Infinity;
+  private lastWriteAt = -Infinity;
   private keepAlive: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -81,7 +82,8 @@ export class LiveFeed {
     target.once('close', () => this.remove(stream));
     target.write(first);
     if (this.keepAlive === undefined) {
-      this.keepAlive = setInterval(() => this.clock.monotonic() - this.lastStatusAt >= this.limits.keepAliveMs && this.sendStatus(), this.limits.keepAliveMs);
+      const every = this.limits.keepAliveMs / 2;
+      this.keepAlive = setInterval(() => this.clock.monotonic() - this.lastWriteAt >= every && this.sendStatus(), every);
       this.keepAlive.unref();
     }
     return true;
@@ -112,6 +114,7 @@ export class LiveFeed {
   }
 
   private writeAll(line: string): void {
+    this.lastWriteAt = this.clock.monotonic();
     for (const stream of this.streams) {
       if (stream.target.writableLength > stream.allowance) this.drop(stream);
       else stream.target.write(line);

@@ -191,6 +191,41 @@ describe('GET /status/stream over HTTPS', () => {
   });
 });
 
+describe('a live stream and the listener\'s timeouts', () => {
+  const host = tempHostRoot('procfs/vm-6.18-2cpu');
+  after(() => host.remove());
+
+  it('lives past the idle timeout on its own lines, when samples come slower than the timeout; a silent connection does not', async () => {
+    const base = defaultConfig();
+    const config: AgentConfig = {
+      ...base,
+      host_root: host.root,
+      api: { ...base.api, enabled: true, address: '127.0.0.1:0', token: '', csv_dir: join(dir, 'csv-timeouts'), collect_interval: 2_000 },
+    };
+    const api = await LocalApi.start(config, { logger: logCapture().logger, clock: systemClock, env: {}, listenerLimits: { maxConnections: 32, headersTimeoutMs: 200, idleTimeoutMs: 400 } });
+    try {
+      const { connect } = await import('node:net');
+      const [hostname, port] = api.url.replace('http://', '').split(':');
+      const silent = connect(Number(port), hostname);
+      const silentClosed = new Promise<number>((resolve) => silent.on('close', () => resolve(Date.now())));
+      const { request: httpRequest } = await import('node:http');
+      const t0 = Date.now();
+      const lines: string[] = [];
+      const res = await new Promise<IncomingMessage>((resolve, reject) => httpRequest(`${api.url}/status/stream`, { agent: false }, resolve).on('error', reject).end());
+      res.setEncoding('utf8').on('data', (chunk: string) => lines.push(...chunk.split('\n').filter(Boolean)));
+      let ended = false;
+      res.on('close', () => (ended = true));
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      assert.equal(ended, false, 'the stream is still open after 6 idle timeouts');
+      assert.ok(lines.filter((line) => line.startsWith('{"status"')).length >= 5, lines.map((l) => l.slice(0, 12)).join(' '));
+      assert.ok((await silentClosed) - t0 < 1_000, 'the silent connection was closed');
+      res.destroy();
+    } finally {
+      await api.stop();
+    }
+  });
+});
+
 /** A response whose client has stopped reading: it takes what is written and never drains. */
 class StalledTarget extends Writable {
   destroyedBy: 'feed' | undefined;
