@@ -143,7 +143,7 @@ describe('GET /status/stream over HTTPS', () => {
     const samples = lines.slice(1).flatMap((line) => (line.sample ? [line.sample] : []));
     assert.ok(samples.length >= 5);
     const gaps = samples.slice(1).map((s, i) => s.ts_unix - samples[i]!.ts_unix);
-    assert.ok(gaps.every((gap) => gap > 0.05 && gap < 0.3), gaps.join(' '));
+    assert.ok(gaps.every((gap) => gap > 0.05 && gap < 1), gaps.join(' '));
     const apart = arrivals.slice(1).map((t, i) => t - arrivals[i]!);
     assert.ok(apart.filter((ms) => ms >= 50).length >= 4, `chunks arrived ${apart.join(' ')} ms apart`);
   });
