@@ -20,8 +20,8 @@ test('multi-stage: a full build stage and a slim runtime on a current LTS', () =
   const major = Number(/ARG NODE_VERSION=(\d+)/.exec(dockerfile)?.[1]);
   assert.ok(major >= 22 && major % 2 === 0, `NODE_VERSION ${major} is not an LTS line this agent supports`);
   assert.match(dockerfile, /npm prune --omit=dev/);
-  // The small young generation that keeps the peak RSS near the steady state (docs/PERFORMANCE.md).
-  assert.match(dockerfile, /NODE_OPTIONS="--max-semi-space-size=1 --v8-pool-size=1"/);
+  // The small young generation that keeps the peak RSS near the steady state, and no JIT (docs/PERFORMANCE.md).
+  assert.match(dockerfile, /NODE_OPTIONS="--max-semi-space-size=1 --v8-pool-size=1 --jitless"/);
 });
 
 test('the image, the systemd unit and README\'s start command run Node with the same options', () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, REPO_ROOT } from '../support/paths';
@@ -20,14 +20,19 @@ function nodeBinary(major: number): string | undefined {
   return existsSync(binary) ? binary : undefined;
 }
 
+// The Node options the systemd unit and the image run the agent with, so that they are checked on
+// these lines too.
+const SHIPPED_NODE_OPTIONS = /^Environment="NODE_OPTIONS=([^"]*)"/m.exec(readFileSync(join(REPO_ROOT, 'deploy', 'systemd', 'tfo-agent.service'), 'utf8'))?.[1];
+
 const env = (): NodeJS.ProcessEnv => {
   const out: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^(TELEMETRYFLOW_|OTEL_)/.test(k)) out[k] = v;
+  out.NODE_OPTIONS = SHIPPED_NODE_OPTIONS;
   return out;
 };
 
 for (const major of [22, 24]) {
-  test(`on Node ${major}: version, config validate, and a real export`, async (t) => {
+  test(`on Node ${major}, with the shipped Node options: version, config validate, and a real export`, async (t) => {
     const node = nodeBinary(major);
     if (node === undefined) {
       t.skip(`node@${major} could not be installed from the npm registry`);

@@ -65,7 +65,7 @@ test('the globally installed CLI runs: version and config validate', () => {
 
 test('the systemd unit passes systemd-analyze verify against the installed binary', { skip: !onPath('systemd-analyze') && 'systemd-analyze not installed' }, () => {
   const unit = readFileSync(join(REPO_ROOT, 'deploy', 'systemd', 'tfo-agent.service'), 'utf8');
-  for (const directive of ['NoNewPrivileges=true', 'ProtectSystem=strict', 'ProtectHome=', 'PrivateTmp=true', 'Restart=always', 'ReadWritePaths=/var/lib/tfo-agent /var/log/tfo-agent', 'ExecReload=/bin/kill -HUP $MAINPID', 'User=tfo-agent', 'Environment="NODE_OPTIONS=--max-semi-space-size=1 --v8-pool-size=1"']) {
+  for (const directive of ['NoNewPrivileges=true', 'ProtectSystem=strict', 'ProtectHome=', 'PrivateTmp=true', 'Restart=always', 'ReadWritePaths=/var/lib/tfo-agent /var/log/tfo-agent', 'ExecReload=/bin/kill -HUP $MAINPID', 'User=tfo-agent', 'Environment="NODE_OPTIONS=--max-semi-space-size=1 --v8-pool-size=1 --jitless"']) {
     assert.ok(unit.includes(directive), `unit lacks ${directive}`);
   }
   // The unit names /usr/bin/tfo-agent (npm install -g --prefix /usr); verify checks that the
