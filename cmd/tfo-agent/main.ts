@@ -33,6 +33,10 @@ function loadOptionsFrom(options: GlobalOptions): LoadOptions {
 
 /** Loads the config or exits 2 with every problem on stderr: no stack trace, a way forward. */
 function loadOrExit(loadOptions: LoadOptions): LoadedConfig {
+  // The config checks stay loaded after start-up (the exporter parses endpoints with them). Loaded
+  // first here rather than by the loader: Node 22 and later keep a link from a module to the one
+  // that first loaded it, which releaseStartupModules cannot cut, and it would keep the loader alive.
+  require('../../internal/config/checks');
   const { loadConfig } = require('../../internal/config/load') as typeof import('../../internal/config/load');
   try {
     return loadConfig(loadOptions);

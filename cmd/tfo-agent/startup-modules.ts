@@ -6,14 +6,15 @@
 //
 // Only modules whose exports nothing else holds are dropped: a module left in the cache would
 // otherwise meet a second copy of a class it shares with a reloaded one (ConfigError, say), and
-// `instanceof` would fail. A kept module first required by a dropped one (the config's checks and
-// schema, duration-format) links back to it as `module.parent`, and through that parent's
-// `children` to all of yaml: those links are cut too, or nothing would be freed.
+// `instanceof` would fail. A kept module first required by a dropped one links back to it as
+// `module.parent`, and through that parent's `children` to all of yaml: those links are cut too, or
+// nothing would be freed. Node 22 and later keep a second such link that cannot be cut, so the CLI
+// loads the kept config checks before the loader.
 import { join, sep } from 'node:path';
 
 const PACKAGES = ['commander', 'yaml'].map((name) => `${sep}node_modules${sep}${name}${sep}`);
 const CONFIG_DIR = join(__dirname, '..', '..', 'internal', 'config');
-const CONFIG_LOADER_FILES = ['load', 'show', 'config-validator', 'expand', 'env', 'suggest', 'defaults'].map((name) => join(CONFIG_DIR, `${name}.js`));
+const CONFIG_LOADER_FILES = ['load', 'show', 'config-validator', 'duration-format', 'expand', 'env', 'suggest', 'defaults'].map((name) => join(CONFIG_DIR, `${name}.js`));
 
 export function isStartupOnlyModule(id: string): boolean {
   return PACKAGES.some((part) => id.includes(part)) || CONFIG_LOADER_FILES.includes(id);
