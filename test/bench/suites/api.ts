@@ -177,8 +177,14 @@ export async function run(): Promise<BenchSection> {
       await page.goto(`${tab.api}/`, { waitUntil: 'load' });
       page.on('request', () => (pageRequests += 1));
       // The reference: node:http streaming the same lines from a timer of its own, to a second tab.
+      // The agent's first sample comes a collect interval after it starts (503 before).
+      let latest = await fetch(`${tab.api}/metrics/latest`);
+      while (latest.status === 503) {
+        await sleep(250);
+        latest = await fetch(`${tab.api}/metrics/latest`);
+      }
       bareLines = {
-        sample: sampleLine(await ((await fetch(`${tab.api}/metrics/latest`)).json() as Promise<Sample>)),
+        sample: sampleLine((await latest.json()) as Sample),
         status: statusLine(await (await fetch(`${tab.api}/status`)).json()),
       };
       bare = await startBareServer(bareLines, nodeOptions);
