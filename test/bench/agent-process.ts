@@ -45,6 +45,8 @@ export interface AgentOptions {
   extraNodeOptions?: string;
   /** Node and V8 flags on the command line, e.g. a V8 flag under test that NODE_OPTIONS does not allow. */
   nodeArgs?: readonly string[];
+  /** Another build's CLI (its dist/cmd/tfo-agent/main.js), e.g. the code before a change; default this one. */
+  cli?: string;
 }
 
 const SYSTEM_FAMILIES = ['cpu', 'memory', 'load', 'system', 'disk', 'network', 'paging', 'filesystem', 'processes', 'pressure'];
@@ -93,7 +95,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     '',
   ].join('\n'));
   const nodeOptions = [shippedNodeOptions(), options.extraNodeOptions ?? ''].join(' ').trim();
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, 'start', '--config', config], {
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), options.cli ?? CLI, 'start', '--config', config], {
     env: { ...process.env, NODE_OPTIONS: nodeOptions },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -18,6 +18,9 @@ const cyclesAt = (seconds: number): number => Number(process.env.BENCH_CADENCE_C
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 120);
 /** Node/V8 flags for one more agent with the default set, measured beside the shipped one (a flag under test). */
 const COMPARE_ARGS = (process.env.BENCH_CADENCE_COMPARE_ARGS ?? '').split(' ').filter((s) => s !== '');
+/** Another build's CLI for that agent (the code before a change), with those flags if any. */
+const COMPARE_CLI = process.env.BENCH_CADENCE_COMPARE_CLI;
+const COMPARING = COMPARE_ARGS.length > 0 || COMPARE_CLI !== undefined;
 const SPINE = ['cpu', 'memory', 'load', 'system'];
 const COLLECTD_SPINE = ['cpu', 'memory', 'load', 'uptime'];
 const COLLECTD_FULL = [...COLLECTD_SPINE, 'disk', 'interface', 'df', 'processes', 'swap'];
@@ -72,8 +75,8 @@ async function atInterval(seconds: number, notes: string[]): Promise<BenchFigure
   try {
     processes.push(agentMeasured('agent, default set', await startAgent({ intervalSeconds: seconds })));
     processes.push(agentMeasured('agent, 4 families (cpu memory load system)', await startAgent({ intervalSeconds: seconds, families: SPINE })));
-    const compared = `agent, default set, node ${COMPARE_ARGS.join(' ')}`;
-    if (COMPARE_ARGS.length > 0) processes.push(agentMeasured(compared, await startAgent({ intervalSeconds: seconds, nodeArgs: COMPARE_ARGS })));
+    const compared = `agent, default set, node ${[...COMPARE_ARGS, COMPARE_CLI ?? ''].join(' ').trim()}`;
+    if (COMPARING) processes.push(agentMeasured(compared, await startAgent({ intervalSeconds: seconds, nodeArgs: COMPARE_ARGS, cli: COMPARE_CLI })));
     if (havePeer(COLLECTD)) {
       processes.push(peerMeasured(`collectd (${COLLECTD_FULL.join(' ')})`, await startCollectd(COLLECTD_FULL, seconds), 'cycle'));
       processes.push(peerMeasured(`collectd (${COLLECTD_SPINE.join(' ')})`, await startCollectd(COLLECTD_SPINE, seconds), 'cycle'));
@@ -112,7 +115,7 @@ async function atInterval(seconds: number, notes: string[]): Promise<BenchFigure
     };
     ratio('agent default set / collectd full set', processes[0].name, `collectd (${COLLECTD_FULL.join(' ')})`, 'goal: at most 1.0x');
     ratio('agent default set / node_exporter per scrape', processes[0].name, 'node_exporter (default collectors)', 'goal: at most 0.6x');
-    if (COMPARE_ARGS.length > 0) ratio(`agent default set with ${COMPARE_ARGS.join(' ')} / as shipped`, compared, processes[0].name, 'the flag under test');
+    if (COMPARING) ratio('agent default set compared / as shipped', compared, processes[0].name, 'the flags or build under test');
     ratio('agent 4 families / collectd same 4 plugins', processes[1].name, `collectd (${COLLECTD_SPINE.join(' ')})`, seconds === 1 ? 'goal: at most 3x' : 'goal at 1 s only');
     return figures;
   } finally {
@@ -150,7 +153,7 @@ export async function run(): Promise<BenchSection> {
   notes.push(
     'CPU of each whole process: every thread\'s run time from /proc/<pid>/task/*/schedstat (ns), the /proc/<pid>/stat figure (10 ms ticks) beside it; all processes of an interval run at once over the same minutes.',
     'Agents: the built CLI with the systemd unit\'s NODE_OPTIONS, gRPC to a loopback receiver each, buffer and health listener on, local API off; node_exporter is scraped by the bench at the interval.',
-    `BENCH_CADENCE_INTERVALS=${INTERVALS.join(',')}, BENCH_CADENCE_CYCLES (default 120 at 1 s, 20 at 15 s), BENCH_IDLE_SECONDS=${IDLE_SECONDS} (0 skips), BENCH_CADENCE_COMPARE_ARGS (node flags of one more agent, e.g. "--max-opt=4": a V8 flag on the command line wins over the agent's own).`,
+    `BENCH_CADENCE_INTERVALS=${INTERVALS.join(',')}, BENCH_CADENCE_CYCLES (default 120 at 1 s, 20 at 15 s), BENCH_IDLE_SECONDS=${IDLE_SECONDS} (0 skips), BENCH_CADENCE_COMPARE_ARGS (node flags of one more agent, e.g. "--max-opt=4": a V8 flag on the command line wins over the agent's own), BENCH_CADENCE_COMPARE_CLI (that agent from another build's dist/cmd/tfo-agent/main.js, e.g. the code before a change).`,
   );
   return { title: 'Whole processes at a real cadence, beside collectd and node_exporter', figures, notes };
 }
