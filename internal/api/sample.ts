@@ -2,10 +2,9 @@
 // fields are declared once here (their order is the CSV's column order); the values are computed
 // by the heartbeat's pure field functions, so "used memory" or "CPU busy" mean the same everywhere.
 import { cpuShares } from '../procfs/cpu-shares';
-import { diskIoFields, memoryFields, networkRateFields, percent } from '../heartbeat/fields';
+import { memoryFields, networkRateFields, percent, type diskIoFields } from '../heartbeat/fields';
 import { usedPercent } from '../heartbeat/filesystems';
 import type { FsStats } from '../collector/statfs';
-import type { DiskStat } from '../procfs/diskstats';
 import type { LoadAverage } from '../procfs/loadavg';
 import type { Meminfo } from '../procfs/meminfo';
 import type { NetDevStat } from '../procfs/netdev';
@@ -65,8 +64,8 @@ export interface Reading {
   stat?: KernelStat;
   meminfo?: Meminfo;
   loadavg?: LoadAverage;
-  /** Physical disks only. */
-  disks?: DiskStat[];
+  /** Physical disks' totals (diskIoFields), kept for the next sample's rates. */
+  diskIo?: ReturnType<typeof diskIoFields>;
   /** Without loopback. */
   netdev?: NetDevStat[];
   rootFs?: FsStats;
@@ -83,11 +82,11 @@ function perSecond(before: number, after: number, seconds: number): number {
 /** The sample of `current`; rates and CPU shares need `previous` and are null without it. */
 export function buildSample(previous: Reading | undefined, current: Reading, host: string): Sample {
   const seconds = previous === undefined ? 0 : (current.monotonic - previous.monotonic) / 1000;
-  const { stat, meminfo, loadavg, disks, netdev, rootFs } = current;
+  const { stat, meminfo, loadavg, diskIo, netdev, rootFs } = current;
   const shares = stat && previous?.stat ? cpuShares(previous.stat, stat) : undefined;
   const memory = meminfo ? memoryFields(meminfo, undefined, 0) : undefined;
-  const diskBefore = previous?.disks ? diskIoFields(previous.disks) : undefined;
-  const diskNow = disks ? diskIoFields(disks) : undefined;
+  const diskBefore = previous?.diskIo;
+  const diskNow = diskIo;
   const network = netdev && previous?.netdev && seconds > 0 ? networkRateFields(previous.netdev, netdev, seconds) : undefined;
   const diskRate = diskBefore && diskNow && seconds > 0;
   return {

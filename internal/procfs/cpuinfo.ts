@@ -124,7 +124,7 @@ export async function readCpuinfo(host: HostFs): Promise<CpuInfo> {
 }
 
 /** Current frequency of each CPU in Hz from cpufreq (`scaling_cur_freq` is kHz); for cpuinfo without MHz. */
-export async function readCpufreq(host: HostFs, cpus: number[]): Promise<Map<number, number>> {
+export function readCpufreq(host: HostFs, cpus: readonly number[]): Map<number, number> {
   const hz = new Map<number, number>();
   for (const cpu of cpus) {
     const khz = Number(host.readOptional(`/sys/devices/system/cpu/cpu${cpu}/cpufreq/scaling_cur_freq`)?.trim() ?? NaN);

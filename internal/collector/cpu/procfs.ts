@@ -63,7 +63,7 @@ class CpuCollector implements Collector<typeof metrics> {
     if (info?.physicalCores !== undefined) out.observe(result, 'physicalCount', int(info.physicalCores));
     if (out.has('frequency')) {
       const cpus = stat.perCpu.map((c) => c.cpu);
-      const hz = info !== undefined && info.mhz.size > 0 ? new Map([...info.mhz].map(([cpu, mhz]) => [cpu, mhz * 1e6])) : await readCpufreq(this.ctx.host, cpus);
+      const hz = info !== undefined && info.mhz.size > 0 ? new Map([...info.mhz].map(([cpu, mhz]) => [cpu, mhz * 1e6])) : readCpufreq(this.ctx.host, cpus);
       for (const [cpu, value] of hz) out.observe(result, 'frequency', int(value), { 'cpu.logical_number': cpu });
     }
   }
