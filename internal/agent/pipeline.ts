@@ -193,6 +193,8 @@ export class Pipeline {
           health.recordCollection(result);
           if (result.ok) streak.success();
           else streak.failure(result.error ?? 'failed', { collector: result.collector });
+          // Checked first: building the fields for a line that is not written costs every cycle.
+          if (logger.level !== 'debug') return;
           const { error: err, ...measured } = result;
           logger.debug({ event: 'collection', ...measured, err }, 'collection');
         };

@@ -168,6 +168,7 @@ export function registerCollector<M extends Metrics>(
   const callback = async (result: BatchObservableResult): Promise<void> => {
     // Not observing leaves the SDK exporting the last values, and the observed series as they were.
     if (collector.due?.() === false) return;
+    metrics.beginCollection();
     series?.begin(instruments);
     const ok = await runCollection(collector, clock, onResult, () => collector.collect(result, metrics));
     series?.end(instruments, ok);

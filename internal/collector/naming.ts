@@ -1,7 +1,7 @@
 import { ValueType, type Attributes, type BatchObservableResult, type HrTime, type Meter, type Observable } from '@opentelemetry/api';
 import type { NamingProfile } from '../config/types';
 import { nameIn, unitIn, valueTypeIn, type MetricDecl, type MetricKey, type Metrics, type ValueOf } from './declaration';
-import type { ObservedSeries } from './series';
+import { seriesKey, type ObservedSeries } from './series';
 
 // semconv attribute key -> hostmetrics attribute key (OpenTelemetry Collector, semconv 1.9).
 export const HOSTMETRICS_KEYS: Readonly<Record<string, string>> = {
@@ -96,6 +96,14 @@ export class ProfileMetrics<M extends Metrics> implements MetricSink<M> {
   private readonly names = new Map<MetricKey<M>, string>();
   /** Where observations are recorded while a collection runs (see ObservedSeries). */
   series: ObservedSeries | undefined;
+  /**
+   * One frozen attribute object per series, by its key, handed to the SDK at every collection:
+   * the SDK exports the object it was given, and the exporter keeps each attribute set's encoded
+   * bytes by object, so a series whose collector builds its attributes anew each cycle is encoded
+   * once, not every cycle. Series not observed in the last two collections are let go.
+   */
+  private attributeSets = new Map<string, Attributes>();
+  private previousSets = new Map<string, Attributes>();
 
   constructor(meter: Meter, readonly profile: NamingProfile, defs: M, enabled: (key: MetricKey<M>) => boolean) {
     for (const [key, name, def] of reportedMetrics(profile, defs, enabled)) {
@@ -124,11 +132,28 @@ export class ProfileMetrics<M extends Metrics> implements MetricSink<M> {
     return this.instruments.has(key);
   }
 
+  /** A collection starts (called before the collector observes). */
+  beginCollection(): void {
+    this.previousSets = this.attributeSets;
+    this.attributeSets = new Map();
+  }
+
   observe<K extends MetricKey<M>>(result: BatchObservableResult | undefined, key: K, value: ValueOf<M[K]>, attrs?: Attributes): void {
     const instrument = this.instruments.get(key);
     if (instrument === undefined || result === undefined || !Number.isFinite(value)) return;
     const translated = translateAttributes(this.profile, attrs);
-    this.series?.record(this.names.get(key)!, translated);
-    result.observe(instrument, value, translated);
+    const series = seriesKey(translated);
+    this.series?.recordKey(this.names.get(key)!, series);
+    result.observe(instrument, value, this.attributeSet(series, translated));
+  }
+
+  private attributeSet(series: string, attrs: Attributes | undefined): Attributes {
+    let set = this.attributeSets.get(series);
+    if (set === undefined) {
+      // A copy: the collector may reuse its object for the next series.
+      set = this.previousSets.get(series) ?? Object.freeze({ ...attrs });
+      this.attributeSets.set(series, set);
+    }
+    return set;
   }
 }

@@ -8,9 +8,22 @@ import type { BootStartTimes } from './start-time';
  * cost with 100 processes tracked): each instrument's attribute objects are built by the same code
  * every cycle, and the SDK exports an object that was observed, so the order is the same.
  */
-function seriesKey(attrs: Attributes | undefined): string {
+export function seriesKey(attrs: Attributes | undefined): string {
   let key = '';
   if (attrs !== undefined) for (const k in attrs) key += `${k}\u0000${String(attrs[k])}\u0001`;
+  return key;
+}
+
+// The key of each attribute object seen at export: the instruments hand the SDK the same object
+// for a series every cycle (ProfileMetrics), so the key is built once per series, not per export.
+const exportedKeys = new WeakMap<Attributes, string>();
+
+function keyOf(attrs: Attributes): string {
+  let key = exportedKeys.get(attrs);
+  if (key === undefined) {
+    key = seriesKey(attrs);
+    exportedKeys.set(attrs, key);
+  }
   return key;
 }
 
@@ -33,7 +46,12 @@ export class ObservedSeries {
   }
 
   record(instrument: string, attrs: Attributes | undefined): void {
-    this.pending.get(instrument)?.add(seriesKey(attrs));
+    this.recordKey(instrument, seriesKey(attrs));
+  }
+
+  /** `record` with the attribute set's `seriesKey` already built. */
+  recordKey(instrument: string, key: string): void {
+    this.pending.get(instrument)?.add(key);
   }
 
   /**
@@ -54,7 +72,7 @@ export class ObservedSeries {
       scope.metrics = scope.metrics.filter((metric) => {
         const observed = this.committed.get(metric.descriptor.name);
         if (observed === undefined) return true;
-        const points = (metric.dataPoints as Array<{ attributes: Attributes }>).filter((p) => observed.has(seriesKey(p.attributes)));
+        const points = (metric.dataPoints as Array<{ attributes: Attributes }>).filter((p) => observed.has(keyOf(p.attributes)));
         (metric as { dataPoints: unknown[] }).dataPoints = points;
         return points.length > 0;
       });

@@ -87,3 +87,54 @@ test('instruments nobody tracks (the agent\'s self-metrics) pass untouched', asy
   assert.equal(resourceMetrics.scopeMetrics[0]!.metrics[0]!.dataPoints.length, 1);
   await provider.shutdown();
 });
+
+/** The exported attribute object of each series of `metric`, by device. */
+async function attributeObjects(reader: MetricReader, metric: string): Promise<Map<string, Attributes>> {
+  const { resourceMetrics } = await reader.collect();
+  const out = new Map<string, Attributes>();
+  for (const scope of resourceMetrics.scopeMetrics) {
+    for (const m of scope.metrics) {
+      if (m.descriptor.name !== metric) continue;
+      for (const p of m.dataPoints as Array<{ attributes: Attributes }>) out.set(String(p.attributes['system.device']), p.attributes);
+    }
+  }
+  return out;
+}
+
+test('a series is exported with the same attribute object every cycle, though its collector builds it anew (the encoder keeps its bytes by object)', async () => {
+  const reader = new OnDemandReader();
+  const provider = new MeterProvider({ readers: [reader] });
+  const family = new ChangingFamily();
+  registerCollector(provider.getMeter('t'), family, 'semconv', systemClock, () => undefined, new ObservedSeries());
+  family.present = ['sda', 'sdb'];
+  const first = await attributeObjects(reader, 'test.usage');
+  const second = await attributeObjects(reader, 'test.usage');
+  const third = await attributeObjects(reader, 'test.usage');
+  for (const device of ['sda', 'sdb']) {
+    assert.deepEqual(first.get(device), { 'system.device': device });
+    assert.equal(second.get(device), first.get(device), `${device}: the same object in the second collection`);
+    assert.equal(third.get(device), first.get(device), `${device}: the same object in the third collection`);
+    assert.ok(Object.isFrozen(first.get(device)), 'shared between cycles, so nobody may change it');
+  }
+  await provider.shutdown();
+});
+
+test('a collector that reuses one attribute object for several series still exports each series with its own attributes', async () => {
+  const reader = new OnDemandReader();
+  const provider = new MeterProvider({ readers: [reader] });
+  const family = new ChangingFamily();
+  const shared: Attributes = {};
+  family.collect = async (result, out) => {
+    for (const device of ['sda', 'sdb']) {
+      shared['system.device'] = device;
+      out.observe(result, 'usage', device === 'sda' ? 1 : 2, shared);
+    }
+  };
+  registerCollector(provider.getMeter('t'), family, 'semconv', systemClock, () => undefined, new ObservedSeries());
+  for (let cycle = 0; cycle < 2; cycle++) {
+    const { resourceMetrics } = await reader.collect();
+    const points = resourceMetrics.scopeMetrics[0]!.metrics[0]!.dataPoints as Array<{ attributes: Attributes; value: number }>;
+    assert.deepEqual(points.map((p) => [p.attributes['system.device'], p.value]).sort(), [['sda', 1], ['sdb', 2]]);
+  }
+  await provider.shutdown();
+});
