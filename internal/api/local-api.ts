@@ -17,7 +17,7 @@ import { SampleRing } from './ring';
 import { apiRoutes } from './routes';
 import { Sampler } from './sampler';
 import { API_LIMITS, startApiServer, type ApiServer } from './server';
-import { statusBody, type ExportTargetView } from './status';
+import { statusBody, statusVersion, type ExportTargetView } from './status';
 import { LIVE_FEED_LIMITS, LiveFeed } from './status-stream';
 
 export interface LocalApiDeps {
@@ -66,7 +66,7 @@ export class LocalApi {
     // The header it sends is /status's answer, read from the context built below.
     // A stream with no sample for half the idle timeout gets a status line, so the listener never sees it idle.
     const limits = deps.listenerLimits ?? API_LIMITS;
-    const live = new LiveFeed(() => statusBody(context), deps.clock, logger, { ...LIVE_FEED_LIMITS, keepAliveMs: limits.idleTimeoutMs / 2 });
+    const live = new LiveFeed({ build: () => statusBody(context), version: () => statusVersion(context) }, deps.clock, logger, { ...LIVE_FEED_LIMITS, keepAliveMs: limits.idleTimeoutMs / 2 });
     const sampler = new Sampler(new KeptFilesHostFs(config.host_root), name, deps.clock, logger, (sample) => {
       ring.push(sample);
       history.append(sample);

@@ -16,14 +16,14 @@ export interface LiveFeedLimits {
   maxStreams: number;
   /** A stream's unsent bytes beyond its catch-up before it is dropped (a client that stopped reading). */
   maxBacklogBytes: number;
-  /** The header's refresh: a status line with the first sample this long after the last one. */
-  statusEveryMs: number;
+  /** The header's refresh when nothing it counts has moved (uptime, the buffer's age, the heartbeat). */
+  statusMaxAgeMs: number;
   /** The longest the streams stay silent: when no sample comes (a long api.collect_interval), a status line. */
   keepAliveMs: number;
 }
 
 // 256 KiB: several minutes of samples. keep-alive: half the listener's 30 s idle timeout.
-export const LIVE_FEED_LIMITS: LiveFeedLimits = { maxStreams: 8, maxBacklogBytes: 256 * 1024, statusEveryMs: 5_000, keepAliveMs: 15_000 };
+export const LIVE_FEED_LIMITS: LiveFeedLimits = { maxStreams: 8, maxBacklogBytes: 256 * 1024, statusMaxAgeMs: 30_000, keepAliveMs: 15_000 };
 
 // The catch-up a stream starts with: ten minutes at the shortest api.collect_interval (100 ms).
 export const MAX_CATCH_UP_SAMPLES = 6_000;
@@ -47,20 +47,28 @@ interface Stream {
 export const sampleLine = (sample: Sample): string => `{"sample":${JSON.stringify(sample)}}\n`;
 export const statusLine = (status: unknown): string => `{"status":${JSON.stringify(status)}}\n`;
 
+/** What builds the header, and a number that changes whenever what it counts does (cheap, asked each sample). */
+export interface StatusSource {
+  build(): Promise<unknown>;
+  version(): number;
+}
+
 /**
  * The open streams, fed from the sampler: each new sample is serialized once and written to every
- * stream, with no timer of its own per stream. A stream leaves when its client goes (the
+ * stream, with no timer of its own per stream; the header with the sample after it changed (an
+ * export, a collection) or after statusMaxAgeMs. A stream leaves when its client goes (the
  * response closes), when it falls too far behind (dropped), or when the feed closes.
  */
 export class LiveFeed {
   private readonly streams = new Set<Stream>();
   private lastStatusAt = -Infinity;
+  private lastVersion = NaN;
   private lastWriteAt = -Infinity;
   private keepAlive: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
-    private readonly status: () => Promise<unknown>,
+    private readonly status: StatusSource,
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly limits: LiveFeedLimits = LIVE_FEED_LIMITS,
@@ -89,11 +97,11 @@ export class LiveFeed {
     return true;
   }
 
-  /** A new sample from the sampler: one line to every stream, and the header when it is due. */
+  /** A new sample from the sampler: one line to every stream, and the header when it changed or is due. */
   publish(sample: Sample): void {
     if (this.streams.size === 0) return;
     this.writeAll(sampleLine(sample));
-    if (this.clock.monotonic() - this.lastStatusAt >= this.limits.statusEveryMs) this.sendStatus();
+    if (this.status.version() !== this.lastVersion || this.clock.monotonic() - this.lastStatusAt >= this.limits.statusMaxAgeMs) this.sendStatus();
   }
 
   /** Ends every stream (agent stop, reload); later opens are refused. */
@@ -107,7 +115,8 @@ export class LiveFeed {
 
   private sendStatus(): void {
     this.lastStatusAt = this.clock.monotonic();
-    this.status().then(
+    this.lastVersion = this.status.version();
+    this.status.build().then(
       (status) => this.writeAll(statusLine(status)),
       (err: unknown) => this.logger.error({ event: 'api.stream_status_failed', err: errorMessage(err) }, 'live stream: status not built'),
     );
@@ -139,7 +148,7 @@ export class LiveFeed {
 /**
  * GET /status/stream[?since=T]: `{"status":…}` (the /status answer) first, then `{"sample":…}`
  * for each ring sample newer than T (at most MAX_CATCH_UP_SAMPLES), then a sample line as each
- * sample is taken and a status line every few seconds, until the client goes or the agent stops.
+ * sample is taken and a status line when the header changed, until the client goes or the agent stops.
  */
 export function statusStreamRoute(context: ApiContext): Route {
   const full = (): string => `too many live streams: ${context.live.size} are open, at most ${LIVE_FEED_LIMITS.maxStreams}; close a status page tab`;

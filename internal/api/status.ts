@@ -48,6 +48,15 @@ export function sinceParameter(res: ServerResponse, url: URL): number | undefine
   return null;
 }
 
+/**
+ * Moves whenever the header's counts do: the accounting's counters only grow, and each
+ * collection and export moves one (and with it the last export's result and the buffer).
+ */
+export function statusVersion(context: ApiContext): number {
+  const accounting = context.agent.accounting;
+  return accounting === undefined ? 0 : accounting.produced + accounting.exportedLive + accounting.spilled + accounting.replayed + accounting.totalDropped();
+}
+
 /** The /status answer: what the page's header shows, built from the agent's state now. */
 export async function statusBody(context: ApiContext): Promise<Record<string, unknown>> {
   const { api } = context.config;

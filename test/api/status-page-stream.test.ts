@@ -241,28 +241,47 @@ class StalledTarget extends Writable {
 describe('LiveFeed', () => {
   const sample = (ts: number): Sample => sampleAt(ts);
 
-  it('writes each sample once to every stream, and the header when it is due', async () => {
+  it('writes each sample once to every stream, and the header when what it counts moved', async () => {
     const log = logCapture();
     let built = 0;
-    const feed = new LiveFeed(async () => ({ n: ++built }), systemClock, log.logger, { ...LIVE_FEED_LIMITS, statusEveryMs: 60_000 });
+    let version = 1;
+    const feed = new LiveFeed({ build: async () => ({ n: ++built }), version: () => version }, systemClock, log.logger, { ...LIVE_FEED_LIMITS, statusMaxAgeMs: 60_000 });
     const a = new PassThrough();
     const b = new PassThrough();
     assert.ok(feed.open(a, 'first\n'));
     assert.ok(feed.open(b, 'first\n'));
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
     feed.publish(sample(1));
-    await new Promise((resolve) => setImmediate(resolve));
+    await tick();
     feed.publish(sample(2));
-    // The status is built once the sample is written (it is asynchronous): after it, before the next.
-    const expected = `first\n${sampleLine(sample(1))}{"status":{"n":1}}\n${sampleLine(sample(2))}`;
+    await tick();
+    version = 2;
+    feed.publish(sample(3));
+    await tick();
+    // The status is built once the sample is written (it is asynchronous): after it.
+    const expected = `first\n${sampleLine(sample(1))}{"status":{"n":1}}\n${sampleLine(sample(2))}${sampleLine(sample(3))}{"status":{"n":2}}\n`;
     assert.equal(a.read().toString(), expected);
     assert.equal(b.read().toString(), expected);
-    assert.equal(built, 1, 'one status for all streams, then none until it is due');
+    assert.equal(built, 2, 'one status for all streams, and none while nothing moved');
+    feed.close();
+  });
+
+  it('refreshes the header after statusMaxAgeMs when nothing moved', async () => {
+    let built = 0;
+    const feed = new LiveFeed({ build: async () => ({ n: ++built }), version: () => 1 }, systemClock, logCapture().logger, { ...LIVE_FEED_LIMITS, statusMaxAgeMs: 30 });
+    const target = new PassThrough();
+    feed.open(target, '');
+    for (let ts = 1; ts <= 4; ts += 1) {
+      feed.publish(sample(ts));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.ok(built >= 2 && built <= 3, `${built} status lines`);
     feed.close();
   });
 
   it('drops a stream whose client stopped reading once its backlog passes the limit, and keeps the others', () => {
     const log = logCapture();
-    const feed = new LiveFeed(async () => ({}), systemClock, log.logger, { ...LIVE_FEED_LIMITS, maxBacklogBytes: 4096, statusEveryMs: 60_000 });
+    const feed = new LiveFeed({ build: async () => ({}), version: () => 1 }, systemClock, log.logger, { ...LIVE_FEED_LIMITS, maxBacklogBytes: 4096 });
     const stalled = new StalledTarget();
     const reading = new PassThrough();
     reading.resume();
@@ -280,7 +299,7 @@ describe('LiveFeed', () => {
 
   it('without samples, a status line every keepAliveMs keeps the connection busy; and a stream whose client went is forgotten', async () => {
     const log = logCapture();
-    const feed = new LiveFeed(async () => ({ alive: true }), systemClock, log.logger, { ...LIVE_FEED_LIMITS, keepAliveMs: 50 });
+    const feed = new LiveFeed({ build: async () => ({ alive: true }), version: () => 1 }, systemClock, log.logger, { ...LIVE_FEED_LIMITS, keepAliveMs: 50 });
     const target = new PassThrough();
     feed.open(target, '');
     await new Promise((resolve) => setTimeout(resolve, 180));

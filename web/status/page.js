@@ -35,6 +35,8 @@
     newest: undefined,
     /** The agent's clock minus this browser's, from the last status (ms). */
     clockOffsetMs: 0,
+    /** The agent's version and uptime as the last status said, and when it came. */
+    agent: {},
     /** The open live stream's AbortController; undefined while none is open. */
     stream: undefined,
     /** The wait before the next reconnect or reload. */
@@ -132,7 +134,8 @@
     var cores = host.cpu_logical_cores ? host.cpu_logical_cores + ' logical' + (host.cpu_physical_cores && host.cpu_physical_cores !== host.cpu_logical_cores ? ', ' + host.cpu_physical_cores + ' physical' : '') + ' cores' : '';
     setText('fact-cpu', [host.cpu_model, cores].filter(Boolean).join(' · ') || '–');
     setText('fact-memory', host.memory_total_bytes ? bytes(host.memory_total_bytes) + ' total' : '–');
-    setText('fact-agent', (agent.version ? 'v' + agent.version : '') + (agent.uptime_s !== null && agent.uptime_s !== undefined ? ' · up ' + duration(agent.uptime_s) : ''));
+    state.agent = { version: agent.version, uptimeS: agent.uptime_s, at: Date.now() };
+    showAgent();
     setText('fact-agent-id', agent.id || '–');
 
     var last = exp.last;
@@ -172,6 +175,13 @@
     if (status.api && status.api.collect_interval_ms > 0) state.intervalMs = Math.max(100, status.api.collect_interval_ms);
     var agentTime = Date.parse(status.time);
     if (!isNaN(agentTime)) state.clockOffsetMs = agentTime - Date.now();
+  }
+
+  /** The agent's version and uptime, counted on between status lines (they come when the header changes). */
+  function showAgent() {
+    var agent = state.agent;
+    var up = typeof agent.uptimeS === 'number' ? agent.uptimeS + (Date.now() - agent.at) / 1000 : undefined;
+    setText('fact-agent', (agent.version ? 'v' + agent.version : '') + (up !== undefined ? ' · up ' + duration(up) : ''));
   }
 
   // ---- charts --------------------------------------------------------------------------------
@@ -371,6 +381,7 @@
       }
     });
     if (!any) return;
+    showAgent();
     state.failures = 0;
     setFeed('live');
     if (live && (samples > 0 || !state.loaded)) {
