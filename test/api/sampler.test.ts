@@ -69,6 +69,55 @@ describe('the sampler\'s physical disk lines of /proc/diskstats', () => {
   });
 });
 
+describe('the sampler\'s disk rates', () => {
+  // Ticks one second apart on a host root whose disk counters the test moves on by known amounts.
+  const rates = async (host: ReturnType<typeof tempHostRoot>, grow: (sectors: number) => void): Promise<Array<number | null>> => {
+    let ms = 0;
+    const clock = { now: () => 1_796_293_600_000 + ms, monotonic: () => ms };
+    const sampler = new Sampler(new KeptFilesHostFs(host.root), 'fixture-host', clock, logCapture().logger, () => {});
+    try {
+      await sampler.start(3_600_000);
+      const out: Array<number | null> = [];
+      for (const sectors of [8, 16]) {
+        grow(sectors);
+        ms += 1000;
+        out.push(sampler.tick().disk_read_bps);
+      }
+      return out;
+    } finally {
+      sampler.stop();
+    }
+  };
+  const bump = (text: string, name: string, sectors: number, column: number): string =>
+    text.replace(new RegExp(`^(.*\\b${name}\\b.*)$`, 'm'), (line) => {
+      const cols = line.trim().split(/\s+/);
+      cols[column] = String(Number(cols[column]) + sectors);
+      return cols.join(' ');
+    });
+
+  it('come from /sys/block/<disk>/stat when the kernel has it, and from /proc/diskstats when not', async () => {
+    const withStat = tempHostRoot('procfs/block-stat-6.18');
+    const withoutStat = tempHostRoot('procfs/block-stat-6.18');
+    try {
+      for (const name of readdirSync(join(withoutStat.root, 'sys', 'block'))) rmSync(join(withoutStat.root, 'sys', 'block', name, 'stat'));
+      // vda is the one physical disk (loop and zram devices are not disks): 8 then 16 sectors a second.
+      const viaSys = await rates(withStat, (sectors) => {
+        const file = join(withStat.root, 'sys', 'block', 'vda', 'stat');
+        withStat.write('/sys/block/vda/stat', bump(`vda ${readFileSync(file, 'utf8')}`, 'vda', sectors, 3).replace(/^vda /, ''));
+        // /proc/diskstats is left behind: a sample that read it would see no reads at all.
+      });
+      const viaProc = await rates(withoutStat, (sectors) => {
+        withoutStat.write('/proc/diskstats', bump(readFileSync(join(withoutStat.root, 'proc', 'diskstats'), 'utf8'), 'vda', sectors, 5));
+      });
+      assert.deepEqual(viaSys, [8 * 512, 16 * 512]);
+      assert.deepEqual(viaProc, [8 * 512, 16 * 512]);
+    } finally {
+      withStat.remove();
+      withoutStat.remove();
+    }
+  });
+});
+
 describe('a source the sampler cannot read', () => {
   it('is left out of the sample, the others are there, and the failure is logged once per streak', async () => {
     const host = tempHostRoot('procfs/vm-6.18-2cpu');
