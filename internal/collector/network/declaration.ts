@@ -26,5 +26,5 @@ export const family: Family<typeof metrics, NetworkSettings> = {
   enabled: (config) => config.collectors.system.enabled && config.collectors.system.network,
   settingsKey: 'collectors.system.network_options',
   settings: (config) => config.collectors.system.network_options,
-  sources: '/proc/net/dev, /proc/net/tcp, /proc/net/tcp6',
+  sources: '/proc/net/dev, /proc/net/tcp, /proc/net/tcp6, /proc/net/sockstat{,6}',
 };
