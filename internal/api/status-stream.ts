@@ -1,6 +1,6 @@
 // GET /status/stream: the status page's live feed. One long response per open tab instead of one
 // request per interval (a request costs the agent more than the page's whole budget): lines of
-// JSON, each written as the sampler produces a sample, and the /status header every few seconds.
+// JSON, each written as the sampler produces a sample, and the /status header when it changes.
 import type { Logger } from '../log/logger';
 import { errorMessage } from '../log/logger';
 import type { Clock } from '../procfs/host';
@@ -22,7 +22,7 @@ export interface LiveFeedLimits {
   keepAliveMs: number;
 }
 
-// 256 KiB: several minutes of samples. keep-alive: half the listener's 30 s idle timeout.
+// 256 KiB: several minutes of samples. keep-alive: half the listener's idle timeout (LocalApi sets it from its limits).
 export const LIVE_FEED_LIMITS: LiveFeedLimits = { maxStreams: 8, maxBacklogBytes: 256 * 1024, statusMaxAgeMs: 30_000, keepAliveMs: 15_000 };
 
 // The catch-up a stream starts with: ten minutes at the shortest api.collect_interval (100 ms).
