@@ -15,17 +15,27 @@ export const COLLECTD = 'collectd';
 
 export const havePeer = (command: string): boolean => onPath(command);
 
-/** A free loopback TCP port (bound on 0, then released). */
-export function freePort(): Promise<number> {
+// Below Linux's default ephemeral range (32768-60999): the ports the kernel hands to a bind on
+// port 0 or an outgoing connection never come from here, so a port released by freePort is not
+// taken by another test's listener or client before its user binds it.
+const FREE_PORT_LOW = 20000;
+const FREE_PORT_HIGH = 32767;
+
+function tryListen(port: number): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' ? resolve(false) : reject(err)));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/** A free loopback TCP port, outside the ephemeral range (bound, then released). */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const port = FREE_PORT_LOW + Math.floor(Math.random() * (FREE_PORT_HIGH - FREE_PORT_LOW + 1));
+    if (await tryListen(port)) return port;
+  }
+  throw new Error(`no free loopback port in ${FREE_PORT_LOW}-${FREE_PORT_HIGH} after 100 tries`);
 }
 
 export interface RunningPeer {
