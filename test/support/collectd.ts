@@ -136,14 +136,17 @@ export async function withAgent(dir: string, sections: Record<string, unknown>, 
   });
   const agent = new Agent({ loaded: loadConfig(loadOptions), loadOptions, logger: createLogger({ level: 'info', format: 'json', destination }), env: {} });
   try {
-    await agent.start();
-    await body();
+    try {
+      await agent.start();
+      await body();
+    } finally {
+      await agent.stop();
+    }
+    return { points: receiver.points(), lines };
   } finally {
-    await agent.stop();
+    // Also when the agent failed: an open receiver would keep the test process alive.
+    await receiver.close();
   }
-  const points = receiver.points();
-  await receiver.close();
-  return { points, lines };
 }
 
 /**
