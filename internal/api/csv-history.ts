@@ -34,6 +34,11 @@ const BACKGROUND_BYTES = 256 << 10;
 // The last bytes summarised of a file being written, kept with its partial summary: a file
 // replaced since (deleted and started again, restored) does not end the same there.
 const TAIL_BYTES = 64;
+// Today's partial summary is brought up to date every hour, so a stop adds at most an hour of rows
+// to it (about 0.5 MB on a 2-CPU host). A stop that would read more (a stop before the start pass
+// wrote one) leaves it to the next start, which adds them up in the background.
+const PARTIAL_EVERY_S = 3_600;
+const STOP_BYTES = 2 << 20;
 
 /**
  * Adds the rows of an open file after the ones `growing` has, up to `size` bytes, reading into
@@ -124,6 +129,8 @@ function continuation(fd: number): { newline: boolean; header: boolean } {
 
 export class CsvHistory {
   private day: OpenDay | undefined;
+  /** The hour (of unix time) of the last row appended: a new one brings today's partial summary up to date. */
+  private hour: number | undefined;
   /** The next write starts with a line end: the file ends in a torn row. */
   private newlineFirst = false;
   private headerFirst = false;
@@ -183,6 +190,10 @@ export class CsvHistory {
       this.newlineFirst = false;
       this.headerFirst = false;
       this.streak.success({ file: name });
+      const hour = Math.floor(sample.ts_unix / PARTIAL_EVERY_S);
+      // The rows before the first of a run are summarised by the start pass.
+      if (this.hour !== undefined && hour !== this.hour) this.queueSummary(name);
+      this.hour = hour;
     } catch (err) {
       this.failures += 1;
       this.streak.failure(errorCode(err), { file: join(this.dir, name), failures: this.failures });
@@ -482,11 +493,18 @@ export class CsvHistory {
       this.build = this.startBuild(name);
       return;
     }
-    const build = this.build;
+    this.summaryChunk ??= Buffer.allocUnsafe(BACKGROUND_BYTES);
+    this.advance(this.build, this.summaryChunk, BACKGROUND_BYTES);
+  }
+
+  /**
+   * Adds about `budget` more bytes of the build's rows; once all are in, writes its summary and
+   * ends the build.
+   */
+  private advance(build: Build, chunk: Buffer, budget: number): void {
     const temporary = `${build.target}.tmp`;
     try {
-      this.summaryChunk ??= Buffer.allocUnsafe(BACKGROUND_BYTES);
-      if (readOn(build.fd, build.growing, build.size, this.summaryChunk, BACKGROUND_BYTES)) return;
+      if (readOn(build.fd, build.growing, build.size, chunk, budget)) return;
       const summary = build.growing.summary(build.mtimeMs);
       // A last row without its line end is torn: left out, as a scan of the whole file leaves it.
       if (build.partial) summary.tail = tailOf(build.fd, summary.csvBytes).toString('base64');
@@ -549,12 +567,24 @@ export class CsvHistory {
     return undefined;
   }
 
-  /** Closes the day file and drops the summaries not yet written (the next start writes them). */
+  /**
+   * Closes the day file and drops the summaries not yet written (the next start writes them).
+   * The day file's partial summary is brought up to date first, when that reads at most
+   * STOP_BYTES of rows: the next start then reads only the rows written after the stop.
+   */
   close(): void {
     clearTimeout(this.summaryTimer);
     this.summaryTimer = undefined;
     this.pending.clear();
     this.endBuild();
+    const build = this.day === undefined ? undefined : this.startBuild(this.day.name);
+    if (build !== undefined) {
+      this.build = build;
+      if (build.size - build.growing.scanned <= STOP_BYTES) this.advance(build, this.summaryChunk ?? Buffer.allocUnsafe(BACKGROUND_BYTES), Infinity);
+      this.endBuild();
+    }
+    this.summaryChunk = undefined;
+    this.spareTable = undefined;
     this.closeDay();
   }
 

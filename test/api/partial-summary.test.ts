@@ -1,7 +1,7 @@
-// Today's rows summarised at start into the day's `.partial` file: after a restart, a range into
-// today goes on from it (the rows summarised then are not read again) with the answers of all the
-// rows; a partial summary of another file is not used; at midnight the day's summary goes on
-// from it and is the summary of all the rows.
+// Today's rows summarised at start into the day's `.partial` file, and again every hour and at a
+// clean stop: after a restart, a range into today goes on from it (the rows summarised then are not
+// read again) with the answers of all the rows; a partial summary of another file is not used; at
+// midnight the day's summary goes on from it and is the summary of all the rows.
 import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -85,7 +85,57 @@ async function started(dir: string, now = (): number => NOON_MS): Promise<CsvHis
   return history;
 }
 
+/** The day file's partial summary, and the summary of all the file's whole rows to compare it with. */
+function partialAndRows(dir: string): { written: Buffer; rows: Buffer } {
+  const name = dayFileName(TODAY * 1000);
+  const partial = decodeSummary(readFileSync(join(dir, partialSummaryFileName(name))));
+  const whole = new GrowingSummary();
+  whole.extend(readFileSync(join(dir, name)));
+  return { written: encodeSummary({ ...partial, tail: undefined }), rows: encodeSummary(whole.summary(partial.csvMtimeMs)) };
+}
+
 describe("today's partial summary", () => {
+  it('is brought up to date in the background when a row starts a new hour', async () => {
+    const dir = historyDir('hourly');
+    const history = await started(dir);
+    const atStart = readFileSync(join(dir, partialSummaryFileName(dayFileName(TODAY * 1000))));
+    // 08:20 and 08:25 (the rows before start at most 08:20): the start pass's summary stands.
+    history.append(sampleAt(TODAY + 30_000.5));
+    history.append(sampleAt(TODAY + 30_300));
+    assert.equal(history.summarizing, false, 'no summary within the hour');
+    // 09:00: the new hour's first row queues it, written on later turns of the event loop.
+    history.append(sampleAt(TODAY + 32_400, { cpu_per_core: [1, 2, 3, 4, 5] }));
+    assert.equal(history.summarizing, true);
+    assert.deepEqual(readFileSync(join(dir, partialSummaryFileName(dayFileName(TODAY * 1000)))), atStart, 'not written in the append');
+    await until('summarised', () => (history.summarizing ? undefined : true));
+    const { written, rows: all } = partialAndRows(dir);
+    assert.deepEqual(written, all);
+    history.close();
+  });
+
+  it('is brought up to date at a clean stop', async () => {
+    const dir = historyDir('stop');
+    const history = await started(dir);
+    for (let ts = TODAY + 30_000.5; ts < TODAY + 30_100; ts += 1) history.append(sampleAt(ts, { cpu_total: ts % 100 }));
+    assert.equal(history.summarizing, false);
+    history.close();
+    const { written, rows: all } = partialAndRows(dir);
+    assert.deepEqual(written, all);
+  });
+
+  it('a stop that would read more than a couple of megabytes of rows leaves the partial summary to the next start', async () => {
+    const dir = historyDir('stop-long');
+    const partialPath = join(dir, partialSummaryFileName(dayFileName(TODAY * 1000)));
+    const history = await started(dir);
+    const atStart = readFileSync(partialPath);
+    // Rows the partial summary does not have yet (the agent wrote them while the start pass read).
+    appendFileSync(join(dir, dayFileName(TODAY * 1000)), rows(TODAY + 30_000, TODAY + 86_000, 6));
+    assert.ok(decodeSummary(atStart).csvBytes + (2 << 20) < readFileSync(join(dir, dayFileName(TODAY * 1000))).length, 'more than 2 MB of rows since the partial summary');
+    history.append(sampleAt(TODAY + 86_000.5));
+    history.close();
+    assert.deepEqual(readFileSync(partialPath), atStart);
+  });
+
   it('after a restart, a range into today reads only the rows written since, with the answers of all the rows', async () => {
     const dir = historyDir('restart');
     const today = join(dir, dayFileName(TODAY * 1000));
