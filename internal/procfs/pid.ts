@@ -89,25 +89,33 @@ export interface PidStatus {
   involuntaryContextSwitches?: number;
 }
 
+/** The value of one "Key:\tvalue" line of a status file, trimmed; undefined when the key is absent. */
+function statusValue(text: string, key: string): string | undefined {
+  // Looked up by key rather than split into lines: status has about 55 lines and a process's
+  // points need 7 of them, read every cycle for each tracked process.
+  let line = text.indexOf(`\n${key}:`);
+  if (line >= 0) line += 1;
+  else if (text.startsWith(`${key}:`)) line = 0;
+  else return undefined;
+  const end = text.indexOf('\n', line);
+  return text.slice(line + key.length + 1, end < 0 ? text.length : end).trim();
+}
+
 /** Parses `/proc/<pid>/status` ("Key:\tvalue" lines). */
 export function parsePidStatus(text: string, source = '/proc/<pid>/status'): PidStatus {
-  const fields = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon > 0) fields.set(line.slice(0, colon), line.slice(colon + 1).trim());
-  }
-  const uid = Number(fields.get('Uid')?.split(/\s+/)[0]);
-  const threads = Number(fields.get('Threads'));
-  const name = fields.get('Name');
-  if (name === undefined || !Number.isInteger(uid) || !Number.isInteger(threads) || fields.get('Uid') === '') {
+  const uidLine = statusValue(text, 'Uid');
+  const uid = Number(uidLine?.split(/\s+/)[0]);
+  const threads = Number(statusValue(text, 'Threads'));
+  const name = statusValue(text, 'Name');
+  if (name === undefined || !Number.isInteger(uid) || !Number.isInteger(threads) || uidLine === '') {
     throw new ParseError(source, 'Name, Uid or Threads missing (truncated?)');
   }
   const kB = (key: string): number | undefined => {
-    const value = fields.get(key);
+    const value = statusValue(text, key);
     return value === undefined ? undefined : Number(value.split(/\s+/)[0]) * 1024;
   };
   const count = (key: string): number | undefined => {
-    const value = fields.get(key);
+    const value = statusValue(text, key);
     return value === undefined ? undefined : Number(value);
   };
   return {

@@ -106,8 +106,8 @@ interface Known {
 
 interface KeptFiles {
   stat: PidFile;
-  /** The exact resident set (stat's is an approximation since Linux 6.2). */
-  statm: PidFile;
+  /** The exact resident set (stat's is an approximation since Linux 6.2), unless status is kept. */
+  statm?: PidFile;
   /** Absent when io could not be opened (another user's process): then it is read by path. */
   io?: PidFile;
   /** Kept when it is read every cycle (its context switches). */
@@ -131,7 +131,7 @@ const TRUNCATED_COMM = 15;
 // reused by a matching program is found.
 const RECHECK_EVERY_CYCLES = 10;
 const PASSWD_RELOAD_MS = 60_000;
-// Reported processes whose files stay open (up to four descriptors each); more are read by path.
+// Reported processes whose files stay open (up to three descriptors each); more are read by path.
 const MAX_KEPT_PROCESSES = 256;
 
 function ownPrivilege(): Privilege | undefined {
@@ -307,14 +307,14 @@ export class ProcessCollector implements Collector<typeof metrics> {
   private keepFiles(pid: number, withIo: boolean, withStatus: boolean): KeptFiles | undefined {
     if (this.procfs !== true || this.keptProcesses >= MAX_KEPT_PROCESSES) return undefined;
     let stat: PidFile;
-    let statm: PidFile;
+    let statm: PidFile | undefined;
     try {
       stat = new PidFile(this.ctx.host.resolve(`/proc/${pid}/stat`));
     } catch {
       return undefined;
     }
     try {
-      statm = new PidFile(this.ctx.host.resolve(`/proc/${pid}/statm`));
+      statm = withStatus ? undefined : new PidFile(this.ctx.host.resolve(`/proc/${pid}/statm`));
     } catch {
       stat.close();
       return undefined;
@@ -338,7 +338,7 @@ export class ProcessCollector implements Collector<typeof metrics> {
   private closeFiles(known: Known): void {
     if (known.files === undefined) return;
     known.files.stat.close();
-    known.files.statm.close();
+    known.files.statm?.close();
     known.files.io?.close();
     known.files.status?.close();
     known.files = undefined;
@@ -402,9 +402,10 @@ export class ProcessCollector implements Collector<typeof metrics> {
     // known, and every cycle while its context switches are reported.
     const switches = out.has('contextSwitches');
     known.files ??= this.keepFiles(pid, out.has('diskIo'), switches);
-    // The resident set as the Collector and node_exporter read it: statm's exact count.
+    // The resident set as the Collector and node_exporter read it: statm's exact count, or the
+    // same count as status's VmRSS when status is read anyway (one file fewer per process).
     let statm: PidStatm | undefined;
-    if (out.has('memoryUsage')) {
+    if (out.has('memoryUsage') && !switches) {
       try {
         statm = this.readStatm(pid, known);
       } catch (err) {
