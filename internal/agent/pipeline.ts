@@ -27,7 +27,7 @@ import { FailureStreak } from '../log/streak';
 import { exportWithReceived, ReceivedResources } from '../receiver/received';
 import { VERSION } from '../version/version';
 import { resolveAgentId } from './identity';
-import { registerSelfMetrics } from './self-metrics';
+import { selfMetricsSource } from './self-metrics';
 import { buildResource, readHostFacts, resourceAttributes } from './resource';
 
 /**
@@ -153,7 +153,7 @@ export class Pipeline {
       exporter: exportWithReceived(exportObservedOnly(exporter, series, onExport, starts), received), exportIntervalMillis: interval, exportTimeoutMillis: interval, metricProducers: [direct],
     });
     const provider = new MeterProvider({ resource, readers: [reader] });
-    this.unregister.push(registerSelfMetrics(provider.getMeter('tfo-agent', VERSION), { accounting, backlog: spill ? () => spill.buffer.stats() : undefined }));
+    this.unregister.push(direct.add(selfMetricsSource({ accounting, backlog: spill ? () => spill.buffer.stats() : undefined })));
     collectdOut?.registerMetrics(provider.getMeter('tfo-agent', VERSION));
     this.onStop(async () => {
       clearTimeout(this.firstExport);

@@ -11,6 +11,8 @@ import { unitIn, type MetricDecl, type MetricKey, type Metrics, type ValueOf } f
 import { reportedMetrics, translateAttributes, wireValueType, type MetricSink } from './naming';
 
 const NO_ATTRIBUTES: Attributes = Object.freeze({});
+// One scope object for every collection: the encoder keeps a scope's bytes by object.
+const SCOPE = Object.freeze({ name: 'tfo-agent', version: VERSION });
 
 /** A data point as built here: its end time moves when a collection repeats it. */
 interface Point {
@@ -130,7 +132,7 @@ export class DirectProducer implements MetricProducer {
     return {
       resourceMetrics: {
         resource: emptyResource(),
-        scopeMetrics: metrics.length > 0 ? [{ scope: { name: 'tfo-agent', version: VERSION }, metrics }] : [],
+        scopeMetrics: metrics.length > 0 ? [{ scope: SCOPE, metrics }] : [],
       },
       errors: [],
     };
