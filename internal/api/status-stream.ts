@@ -1,6 +1,7 @@
 // GET /status/stream: the status page's live feed. One long response per open tab instead of one
 // request per interval (a request costs the agent more than the page's whole budget): lines of
 // JSON, each written as the sampler produces a sample, and the /status header when it changes.
+import type { ServerResponse } from 'node:http';
 import type { Logger } from '../log/logger';
 import { errorMessage } from '../log/logger';
 import type { Clock } from '../procfs/host';
@@ -146,6 +147,30 @@ export class LiveFeed {
 }
 
 /**
+ * The response as a stream target, its lines written straight to the connection once the headers
+ * are out: a line is one socket write, framed here as one HTTP/1.1 chunk (or sent as it is to an
+ * HTTP/1.0 client, whose body ends when the connection closes). res.write would make four writes
+ * of it (size, CRLF, line, CRLF) and uncork them a tick later, several times the interpreted work
+ * of the line itself. A response still queued behind another on its connection keeps res.write.
+ */
+export function responseTarget(res: ServerResponse): StreamTarget {
+  res.flushHeaders();
+  const socket = res.socket;
+  // Bytes res holds beyond the socket's own: the headers did not reach the connection.
+  if (socket === null || res.writableLength !== socket.writableLength) return res;
+  const chunked = res.chunkedEncoding;
+  return {
+    write: (line) => socket.write(chunked ? `${Buffer.byteLength(line).toString(16)}\r\n${line}\r\n` : line),
+    end: () => res.end(),
+    destroy: () => res.destroy(),
+    get writableLength() {
+      return socket.writableLength;
+    },
+    once: (event, listener) => res.once(event, listener),
+  };
+}
+
+/**
  * GET /status/stream[?since=T]: `{"status":…}` (the /status answer) first, then `{"sample":…}`
  * for each ring sample newer than T (at most MAX_CATCH_UP_SAMPLES), then a sample line as each
  * sample is taken and a status line when the header changed, until the client goes or the agent stops.
@@ -166,7 +191,7 @@ export function statusStreamRoute(context: ApiContext): Route {
       if (req.method === 'HEAD') return void res.end();
       let first = statusLine(status);
       if (since !== undefined) for (const sample of context.ring.newerThan(since).slice(-MAX_CATCH_UP_SAMPLES)) first += sampleLine(sample);
-      if (!context.live.open(res, first)) res.end();
+      if (!context.live.open(responseTarget(res), first)) res.end();
     },
   };
 }

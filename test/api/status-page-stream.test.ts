@@ -148,6 +148,25 @@ describe('GET /status/stream over HTTPS', () => {
     assert.ok(apart.filter((ms) => ms >= 50).length >= 4, `chunks arrived ${apart.join(' ')} ms apart`);
   });
 
+  it('streams to an HTTP/1.0 client too: no chunked framing, the body ends with the connection', async () => {
+    const { connect } = await import('node:tls');
+    const [hostname, port] = api.url.replace('https://', '').split(':');
+    const socket = connect({ host: hostname, port: Number(port), ca: cert.pem, servername: 'localhost' });
+    let text = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+    socket.write(`GET /status/stream HTTP/1.0\r\nHost: ${hostname}\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`);
+    await until('the header and four samples', () => ((text.split('\r\n\r\n')[1] ?? '').split('\n').length > 5 ? true : undefined));
+    socket.destroy();
+    const [head, body] = text.split('\r\n\r\n') as [string, string];
+    assert.match(head, /^HTTP\/1\.1 200 /);
+    assert.doesNotMatch(head, /transfer-encoding/i);
+    assert.match(head, /connection: close/i);
+    // Every line whole JSON: a chunk size between them would not parse.
+    const lines = body.split('\n').slice(0, -1).map((line) => JSON.parse(line) as Line);
+    assert.equal(lines[0]!.status!.host!.hostname, 'stream-host');
+    assert.ok(lines.slice(1).every((line) => line.sample !== undefined && line.sample.host === 'stream-host'), body);
+  });
+
   it('HEAD answers the headers only; since that is not a time: 400', async () => {
     const head = await apiGet(`${api.url}/status/stream`, { token: TOKEN, ca: cert.pem, method: 'HEAD' });
     assert.equal(head.status, 200);
