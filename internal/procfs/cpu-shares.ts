@@ -29,22 +29,43 @@ export interface StatShares {
 
 export type StatReading = Pick<KernelStat, 'total' | 'perCpu'>;
 
-const MODES: readonly CpuMode[] = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal', 'guest', 'guestNice'];
+// Object literals, not stores by computed key into an empty object: the agent runs on V8's
+// interpreter, where those stores take its slowest path, and the API computes these every second.
 
 /** Per-mode deltas with a step back counted as 0. */
 function modeDeltas(previous: CpuTimes, current: CpuTimes): CpuTimes {
-  const deltas = {} as CpuTimes;
-  for (const mode of MODES) deltas[mode] = Math.max(0, current[mode] - previous[mode]);
-  return deltas;
+  return {
+    user: Math.max(0, current.user - previous.user),
+    nice: Math.max(0, current.nice - previous.nice),
+    system: Math.max(0, current.system - previous.system),
+    idle: Math.max(0, current.idle - previous.idle),
+    iowait: Math.max(0, current.iowait - previous.iowait),
+    irq: Math.max(0, current.irq - previous.irq),
+    softirq: Math.max(0, current.softirq - previous.softirq),
+    steal: Math.max(0, current.steal - previous.steal),
+    guest: Math.max(0, current.guest - previous.guest),
+    guestNice: Math.max(0, current.guestNice - previous.guestNice),
+  };
 }
 
 function sharesOf(deltas: CpuTimes): ModeShares | undefined {
   const elapsed = cpuTotal(deltas);
   if (!(elapsed > 0)) return undefined;
-  const shares = {} as ModeShares;
-  for (const mode of MODES) shares[mode] = Math.min(1, deltas[mode] / elapsed);
-  shares.busy = Math.max(0, 1 - shares.idle - shares.iowait);
-  return shares;
+  const idle = Math.min(1, deltas.idle / elapsed);
+  const iowait = Math.min(1, deltas.iowait / elapsed);
+  return {
+    user: Math.min(1, deltas.user / elapsed),
+    nice: Math.min(1, deltas.nice / elapsed),
+    system: Math.min(1, deltas.system / elapsed),
+    idle,
+    iowait,
+    irq: Math.min(1, deltas.irq / elapsed),
+    softirq: Math.min(1, deltas.softirq / elapsed),
+    steal: Math.min(1, deltas.steal / elapsed),
+    guest: Math.min(1, deltas.guest / elapsed),
+    guestNice: Math.min(1, deltas.guestNice / elapsed),
+    busy: Math.max(0, 1 - idle - iowait),
+  };
 }
 
 /** Shares of one CPU (or of a sum of CPUs) between two readings; undefined when no time elapsed. */
@@ -58,8 +79,9 @@ export function cpuShares(previous: StatReading, current: StatReading): StatShar
   if (previous.perCpu.length === 0 || current.perCpu.length === 0) {
     return { total: modeShares(previous.total, current.total), perCpu };
   }
-  const before = new Map(previous.perCpu.map((times) => [times.cpu, times]));
-  const sum = Object.fromEntries(MODES.map((mode) => [mode, 0])) as unknown as CpuTimes;
+  const before = new Map<number, CpuTimes>();
+  for (const times of previous.perCpu) before.set(times.cpu, times);
+  const sum: CpuTimes = { user: 0, nice: 0, system: 0, idle: 0, iowait: 0, irq: 0, softirq: 0, steal: 0, guest: 0, guestNice: 0 };
   for (const now of current.perCpu) {
     const then = before.get(now.cpu);
     if (then === undefined) continue;
@@ -67,7 +89,16 @@ export function cpuShares(previous: StatReading, current: StatReading): StatShar
     const shares = sharesOf(deltas);
     if (shares === undefined) continue;
     perCpu.set(now.cpu, shares);
-    for (const mode of MODES) sum[mode] += deltas[mode];
+    sum.user += deltas.user;
+    sum.nice += deltas.nice;
+    sum.system += deltas.system;
+    sum.idle += deltas.idle;
+    sum.iowait += deltas.iowait;
+    sum.irq += deltas.irq;
+    sum.softirq += deltas.softirq;
+    sum.steal += deltas.steal;
+    sum.guest += deltas.guest;
+    sum.guestNice += deltas.guestNice;
   }
   return { total: sharesOf(sum), perCpu };
 }
