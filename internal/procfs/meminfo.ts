@@ -10,13 +10,14 @@ export type Meminfo = Map<string, number>;
  */
 export function parseMeminfo(text: string): Meminfo {
   const fields: Meminfo = new Map();
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const parts = line.slice(colon + 1).trim().split(/\s+/);
-    const value = Number(parts[0]);
-    if (parts[0] === '' || !Number.isFinite(value)) continue;
-    fields.set(line.slice(0, colon), parts[1] === 'kB' ? value * 1024 : value);
+  // One match a line (name, first word, second word) rather than slicing, trimming and
+  // splitting each line: fewer steps for V8's interpreter, which the agent runs on.
+  const line = /^([^:\n]+):[ \t]*([^\s]*)(?:[ \t]+([^\s]+))?/gm;
+  for (let match = line.exec(text); match !== null; match = line.exec(text)) {
+    const raw = match[2]!;
+    const value = Number(raw);
+    if (raw === '' || !Number.isFinite(value)) continue;
+    fields.set(match[1]!, match[3] === 'kB' ? value * 1024 : value);
   }
   if (!fields.has('MemTotal')) throw new ParseError('/proc/meminfo', 'no MemTotal field');
   return fields;
