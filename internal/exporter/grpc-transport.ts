@@ -24,7 +24,10 @@ export const GRPC_LOGS_EXPORT_METHOD = '/opentelemetry.proto.collector.logs.v1.L
 const RESERVED_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'te', 'content-type', 'content-length']);
 
 export interface KeepaliveOptions {
-  /** An idle session is pinged after this long without a call or a ping; 0 turns pings off. */
+  /**
+   * After this long without activity a session is pinged while a call is in flight, and closed
+   * when none is; 0 turns both off.
+   */
   intervalMs: number;
   /** A ping unanswered this long retires the session. */
   timeoutMs: number;
@@ -115,9 +118,12 @@ export class GrpcTransport implements OtlpTransport {
   private sessionTls?: TlsMaterial;
   private opening?: Promise<http2.ClientHttp2Session>;
   private lastActivity = 0;
+  private callsInFlight = 0;
   private closed = false;
   /** Sessions retired because a keepalive ping went unanswered. */
   keepaliveFailures = 0;
+  /** Sessions closed because no call used them for the keepalive interval. */
+  idleCloses = 0;
 
   constructor(private readonly options: GrpcTransportOptions) {
     this.target = `${options.tls ? 'grpcs' : 'grpc'}://${options.address}`;
@@ -187,12 +193,12 @@ export class GrpcTransport implements OtlpTransport {
   }
 
   /**
-   * Pings the session once the interval has passed without a call starting or ending or a ping,
-   * and destroys it when the ping goes unanswered: a connection a NAT or load balancer dropped
-   * silently is found between exports (the next export opens a new one instead of waiting out
-   * its deadline), or during a call (which then fails at once instead of at its deadline). One
-   * ping per interval stays within what gRPC servers allow by default (pings without a call are
-   * tolerated twice between answers).
+   * Once the interval has passed without a call starting or ending or a ping: with a call in
+   * flight, pings the session and destroys it when the ping goes unanswered (the call fails at
+   * once instead of at its deadline); with none, closes it, as gRPC clients send no ping without
+   * a call. The next export then opens a new connection, which no NAT or load balancer can have
+   * dropped silently, and an agent exporting less often than the interval wakes for nothing
+   * between its exports.
    */
   private keepAlive(session: http2.ClientHttp2Session, socket: Duplex): void {
     const keepalive = this.options.keepalive;
@@ -206,8 +212,7 @@ export class GrpcTransport implements OtlpTransport {
       // The connection too, even one whose peer never finished HTTP/2's handshake.
       socket.destroy();
     };
-    // One timer, due when the interval would have passed: an idle agent wakes once per interval,
-    // not every few seconds to look.
+    // One timer, due when the interval would have passed, not a look every few seconds.
     let due: NodeJS.Timeout | undefined;
     const arm = (ms: number): void => {
       due = setTimeout(check, ms);
@@ -217,6 +222,11 @@ export class GrpcTransport implements OtlpTransport {
       if (session.destroyed || session.closed) return;
       const idleMs = Date.now() - this.lastActivity;
       if (idleMs < intervalMs) return arm(intervalMs - idleMs);
+      if (this.callsInFlight === 0) {
+        this.idleCloses += 1;
+        session.close();
+        return;
+      }
       this.lastActivity = Date.now();
       const deadline = setTimeout(retire, timeoutMs);
       deadline.unref();
@@ -237,9 +247,11 @@ export class GrpcTransport implements OtlpTransport {
 
   private async call(frame: Buffer, timeoutMs: number): Promise<Attempt> {
     this.lastActivity = Date.now();
+    this.callsInFlight += 1;
     try {
       return await this.callOnSession(frame, timeoutMs);
     } finally {
+      this.callsInFlight -= 1;
       this.lastActivity = Date.now();
     }
   }

@@ -34,12 +34,18 @@ function grpcOk(stream: http2.ServerHttp2Stream): void {
   });
 }
 
-/** A plaintext gRPC server answering OK; counts the calls. */
-function grpcServer(): { server: http2.Http2Server; calls: () => number; stop: () => Promise<void> } {
+/** A plaintext gRPC server answering OK; counts the calls, the pings it got, and the sessions the client ended. */
+function grpcServer(): { server: http2.Http2Server; calls: () => number; pings: () => number; sessionsClosed: () => number; stop: () => Promise<void> } {
   let calls = 0;
+  let pings = 0;
+  let sessionsClosed = 0;
   const sessions = new Set<http2.Http2Session>();
   const server = http2.createServer();
-  server.on('session', (s) => sessions.add(s));
+  server.on('session', (s) => {
+    sessions.add(s);
+    s.on('ping', () => (pings += 1));
+    s.on('close', () => (sessionsClosed += 1));
+  });
   server.on('stream', (stream) => {
     calls += 1;
     grpcOk(stream);
@@ -47,6 +53,8 @@ function grpcServer(): { server: http2.Http2Server; calls: () => number; stop: (
   return {
     server,
     calls: () => calls,
+    pings: () => pings,
+    sessionsClosed: () => sessionsClosed,
     stop: () =>
       new Promise<void>((resolve) => {
         for (const s of sessions) s.destroy();
@@ -110,7 +118,26 @@ function config(mutate: (c: AgentConfig) => void): AgentConfig {
 }
 
 describe('HTTP/2 keepalive', () => {
-  it('replaces a session whose ping goes unanswered before the next export', async () => {
+  it('closes a session no call used for the interval, without pinging it, and the next export opens a new one', async () => {
+    const upstream = grpcServer();
+    await listen(upstream.server, 0, '127.0.0.1');
+    const transport = new GrpcTransport({ address: `127.0.0.1:${portOf(upstream.server)}`, headers: HEADERS, compression: 'none', keepalive: { intervalMs: 100, timeoutMs: 200 } });
+    try {
+      assert.deepEqual(await transport.send(BODY, 3000), { outcome: 'ok' });
+      // Eight intervals idle: a pinging transport would have pinged several times.
+      await new Promise((r) => setTimeout(r, 800));
+      assert.equal(upstream.pings(), 0, 'an idle session was pinged');
+      assert.equal(transport.idleCloses, 1);
+      assert.equal(upstream.sessionsClosed(), 1, 'the idle session is still open');
+      assert.deepEqual(await transport.send(BODY, 3000), { outcome: 'ok' });
+      assert.equal(upstream.calls(), 2);
+    } finally {
+      await transport.close();
+      await upstream.stop();
+    }
+  });
+
+  it('waits on no dead connection after an idle spell: a silently dropped one was closed before the next export', async () => {
     const upstream = grpcServer();
     await listen(upstream.server, 0, '127.0.0.1');
     const relay = await silenceableRelay(portOf(upstream.server));
@@ -119,7 +146,6 @@ describe('HTTP/2 keepalive', () => {
       assert.deepEqual(await transport.send(BODY, 3000), { outcome: 'ok' });
       relay.silence();
       await new Promise((r) => setTimeout(r, 800));
-      assert.equal(transport.keepaliveFailures, 1);
       // The next export goes straight to a new connection: no deadline waited out on the dead one.
       const started = Date.now();
       assert.deepEqual(await transport.send(BODY, 3000), { outcome: 'ok' });
