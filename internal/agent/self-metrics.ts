@@ -47,6 +47,18 @@ const GAUGES = {
   oldestAge: descriptor(SELF_METRICS.backlogOldestAge, 'Age of the oldest batch in the buffer; 0 when empty.', 's'),
 };
 
+interface Point {
+  startTime: HrTime;
+  endTime: HrTime;
+  attributes: Attributes;
+  value: number;
+}
+
+const sum = (metric: MetricDescriptor, dataPoints: Point[]): MetricData =>
+  ({ descriptor: metric, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.SUM, isMonotonic: true, dataPoints });
+const gauge = (metric: MetricDescriptor, point: Point): MetricData =>
+  ({ descriptor: metric, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.GAUGE, dataPoints: [point] });
+
 /**
  * Reports where every point went, exported beside the host metrics. At each collection, from one
  * consistent read:
@@ -75,11 +87,7 @@ export function selfMetricsSource(sources: SelfMetricsSources): DirectSource {
   return async () => {
     const nowMs = now();
     const endTime: HrTime = millisToHrTime(nowMs);
-    const point = (value: number, attributes = NO_ATTRIBUTES) => ({ startTime, endTime, attributes, value });
-    const sum = (desc: MetricDescriptor, dataPoints: ReturnType<typeof point>[]): MetricData =>
-      ({ descriptor: desc, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.SUM, isMonotonic: true, dataPoints });
-    const gauge = (desc: MetricDescriptor, value: number): MetricData =>
-      ({ descriptor: desc, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.GAUGE, dataPoints: [point(value)] });
+    const point = (value: number, attributes = NO_ATTRIBUTES): Point => ({ startTime, endTime, attributes, value });
 
     const a = sources.accounting;
     const dropped = [...a.dropped].map(([reason, n]) => point(n, reasonAttributes(reason)));
@@ -91,10 +99,10 @@ export function selfMetricsSource(sources: SelfMetricsSources): DirectSource {
       sum(COUNTERS.spilled, [point(a.spilled)]),
       sum(COUNTERS.replayed, [point(a.replayed)]),
       sum(COUNTERS.leftInBuffer, [point(a.leftInBuffer)]),
-      gauge(GAUGES.batches, stats?.batches ?? 0),
-      gauge(GAUGES.points, a.inBacklog),
-      gauge(GAUGES.bytes, stats?.bytes ?? 0),
-      gauge(GAUGES.oldestAge, stats?.oldestAt === undefined ? 0 : Math.max(0, (nowMs - stats.oldestAt) / 1000)),
+      gauge(GAUGES.batches, point(stats?.batches ?? 0)),
+      gauge(GAUGES.points, point(a.inBacklog)),
+      gauge(GAUGES.bytes, point(stats?.bytes ?? 0)),
+      gauge(GAUGES.oldestAge, point(stats?.oldestAt === undefined ? 0 : Math.max(0, (nowMs - stats.oldestAt) / 1000))),
     ];
     // No point yet for a reason that has not occurred: the metric appears with the first drop.
     if (dropped.length > 0) metrics.splice(5, 0, sum(COUNTERS.dropped, dropped));
