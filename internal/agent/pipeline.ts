@@ -4,6 +4,7 @@ import type { Resource } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { registerCollector, type CollectionResult } from '../collector/collector';
 import { HostFs, type Clock } from '../procfs/host';
+import { isHostWideKernelFile, KeptFilesHostFs } from '../procfs/kept-files';
 import { DirectProducer } from '../collector/direct';
 import { ProcessResources } from '../collector/process/resource';
 import { enabledFactories } from '../collector/registry';
@@ -185,9 +186,11 @@ export class Pipeline {
     const naming = this.config.collectors.system.naming;
     const meter = provider.getMeter('tfo-agent', VERSION);
     const names: string[] = [];
+    // The host-wide kernel files the families read every cycle stay open between cycles.
+    const files = new KeptFilesHostFs(host.root, { keep: isHostWideKernelFile });
     for (const factory of enabledFactories(this.config, logger)) {
       try {
-        const collector = factory.create({ host, clock, config: this.config, naming, logger: logger.child({ collector: factory.name }) });
+        const collector = factory.create({ host: files, clock, config: this.config, naming, logger: logger.child({ collector: factory.name }) });
         const streak = new FailureStreak(logger, `collector.${factory.name}`);
         const onResult = (result: CollectionResult): void => {
           health.recordCollection(result);
@@ -206,6 +209,8 @@ export class Pipeline {
         logger.error({ event: 'collector.start_failed', collector: factory.name, err: errorMessage(err) }, `collector ${factory.name} not started`);
       }
     }
+    // Closed once the collectors are gone, after the final collection.
+    this.unregister.push(() => files.close());
     logger.info({ event: 'collectors.started', collectors: names, naming }, `collecting ${names.join(', ') || 'nothing'}`);
   }
 

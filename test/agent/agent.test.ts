@@ -1,7 +1,7 @@
 // The Agent in-process against a real OTLP receiver: what a reload returns and what it changes.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -80,6 +80,49 @@ test('reload: unchanged, rejected (old config kept), applied (listener kept whil
     events().filter((e) => e.startsWith('config.') || e.startsWith('agent.')),
     ['agent.starting', 'agent.identity', 'agent.started', 'config.reload_unchanged', 'config.reload_rejected', 'config.reloading', 'agent.identity', 'config.reloaded', 'config.reloading', 'agent.identity', 'config.reloaded', 'agent.stopped'],
   );
+});
+
+/** This process's descriptors on host-wide kernel files (not the processes family's /proc/<pid>/stat). */
+function kernelFiles(): string[] {
+  const links = readdirSync('/proc/self/fd').map((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      return '';
+    }
+  });
+  return links.filter((l) => (l.startsWith('/proc/') || l.startsWith('/sys/')) && !/^\/proc\/\d+\/stat$/.test(l)).sort();
+}
+
+test('the system families read their kernel files through descriptors kept across cycles, closed when the pipeline is rebuilt or stops', async () => {
+  const receiver = await startOtlpReceiver();
+  const file = join(dir, 'kept.yaml');
+  const base = agentConfig({ protocol: 'grpc', endpoint: receiver.grpcAddress, dataDir: join(dir, 'kept-agent'), interval: '1s', health: { enabled: false } });
+  const system = (base.collectors as { system: Record<string, unknown> }).system;
+  const config = { ...base, api: { enabled: false }, collectors: { system: { ...system, disk: true, network: true, paging: true, filesystem: true, pressure: true } } };
+  const before = kernelFiles();
+  const { agent } = agentOnFile(file, config);
+  const exports = async (n: number): Promise<void> => {
+    const target = receiver.accepted().length + n;
+    while (receiver.accepted().length < target) await new Promise((resolve) => setTimeout(resolve, 100));
+  };
+  try {
+    await agent.start();
+    await exports(2);
+    const kept = kernelFiles();
+    for (const path of ['/proc/stat', '/proc/meminfo', '/proc/loadavg', '/proc/vmstat', '/proc/diskstats']) assert.ok(kept.includes(path), `${path} kept open: ${kept.join(', ')}`);
+    await exports(3);
+    assert.deepEqual(kernelFiles(), kept, 'the same descriptors, none added, cycle after cycle');
+
+    writeFileSync(file, stringify({ ...config, agent: { ...(base.agent as object), name: 'rebuilt' } }));
+    assert.equal(await agent.reload(), 'applied');
+    await exports(2);
+    assert.deepEqual(kernelFiles(), kept, 'the rebuilt pipeline holds its own set; the old one is closed');
+  } finally {
+    await agent.stop();
+    await receiver.close();
+  }
+  assert.deepEqual(kernelFiles(), before, 'all closed at stop');
 });
 
 test('reload: a storm of reloads reads the file twice, the one running and one after it with the latest file', async () => {

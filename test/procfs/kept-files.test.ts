@@ -2,11 +2,11 @@
 // kernel (a seq_file is generated anew by each read at 0) and against files a test rewrites.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { KeptFilesHostFs } from '../../internal/procfs/kept-files';
+import { isHostWideKernelFile, KeptFilesHostFs } from '../../internal/procfs/kept-files';
 import { parseStat } from '../../internal/procfs/stat';
 
 const openFds = (): number => readdirSync('/proc/self/fd').length;
@@ -62,5 +62,33 @@ describe('KeptFilesHostFs', () => {
     } finally {
       host.close();
     }
+  });
+
+  it('keeps only what its policy names, up to its limit, and reads the rest afresh (a file replaced by rename is seen anew)', () => {
+    mkdirSync(join(root, 'proc', '4242'), { recursive: true });
+    mkdirSync(join(root, 'etc'), { recursive: true });
+    for (const name of ['a', 'b', 'c']) writeFileSync(join(root, 'proc', name), `${name}\n`);
+    writeFileSync(join(root, 'proc', '4242', 'stat'), '4242 (sleep) S\n');
+    writeFileSync(join(root, 'etc', 'passwd'), 'root:x:0:0\n');
+    const host = new KeptFilesHostFs(root, { keep: isHostWideKernelFile, maxKept: 2 });
+    try {
+      assert.equal(host.readText('/etc/passwd'), 'root:x:0:0\n');
+      assert.equal(host.readText('/proc/4242/stat'), '4242 (sleep) S\n');
+      assert.equal(host.keptFiles, 0, 'neither /etc nor a process directory is kept');
+      for (const name of ['a', 'b', 'c']) assert.equal(host.readText(`/proc/${name}`), `${name}\n`);
+      assert.equal(host.keptFiles, 2, 'no more than the limit');
+      for (const path of ['/etc/passwd', '/proc/c']) {
+        writeFileSync(join(root, `${path}.new`), 'replaced\n');
+        renameSync(join(root, `${path}.new`), join(root, path));
+        assert.equal(host.readText(path), 'replaced\n', `${path} read afresh after a rename`);
+      }
+    } finally {
+      host.close();
+    }
+  });
+
+  it('names the host-wide kernel files', () => {
+    for (const path of ['/proc/stat', '/proc/net/dev', '/proc/self/mountinfo', '/proc/1/mountinfo', '/proc/pressure/io', '/sys/block/sda/stat']) assert.equal(isHostWideKernelFile(path), true, path);
+    for (const path of ['/proc/4242/stat', '/proc/17/io', '/etc/passwd', '/etc/os-release', '/run/.containerenv']) assert.equal(isHostWideKernelFile(path), false, path);
   });
 });
