@@ -1,10 +1,10 @@
-// The built agent as shipped, for the suites that measure it from the outside: `tfo-agent start`
+// The built agent as shipped, for the suites that measure it from the outside: `tfo-agentd start`
 // with the systemd unit's NODE_OPTIONS, gRPC to a live loopback receiver, the buffer and the
 // health listener on; CPU and memory are read from /proc like an operator's `top` would.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver';
 import { CLI, REPO_ROOT } from '../support/paths';
 
@@ -95,10 +95,24 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     '',
   ].join('\n'));
   const nodeOptions = [shippedNodeOptions(), options.extraNodeOptions ?? ''].join(' ').trim();
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), options.cli ?? CLI, 'start', '--config', config], {
-    env: { ...process.env, NODE_OPTIONS: nodeOptions },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const cli = options.cli ?? CLI;
+  // As the unit and the image start it: through the build's tfo-agentd, which execs Node (same
+  // pid). A build from before tfo-agentd runs its CLI on Node directly.
+  const launcher = join(dirname(cli), '..', '..', '..', 'bin', 'tfo-agentd');
+  let node = process.execPath;
+  if (options.nodeArgs?.length) {
+    node = join(dir, 'node');
+    writeFileSync(node, `#!/bin/sh\nexec ${[process.execPath, ...options.nodeArgs].map((a) => `'${a}'`).join(' ')} "$@"\n`, { mode: 0o755 });
+  }
+  const child: ChildProcess = existsSync(launcher)
+    ? spawn('/bin/sh', [launcher, 'start', '--config', config], {
+      env: { ...process.env, NODE_OPTIONS: nodeOptions, TFO_AGENT_NODE: node },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    : spawn(node, [cli, 'start', '--config', config], {
+      env: { ...process.env, NODE_OPTIONS: nodeOptions },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
   let log = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     log = (log + chunk.toString('utf8')).slice(-4000);

@@ -24,13 +24,13 @@ test('multi-stage: a full build stage and a slim runtime on a current LTS', () =
   assert.match(dockerfile, /NODE_OPTIONS="--max-semi-space-size=1 --v8-pool-size=1 --jitless"/);
 });
 
-test('the image, the systemd unit and README\'s start command run Node with the same options', () => {
+test('the image, the systemd unit and README\'s start command run tfo-agentd with the same Node options', () => {
   const image = /NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1];
   const unit = /^Environment="NODE_OPTIONS=([^"]*)"/m.exec(readFileSync(join(REPO_ROOT, 'deploy', 'systemd', 'tfo-agent.service'), 'utf8'))?.[1];
   const start = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
   assert.ok(image, 'the Dockerfile sets NODE_OPTIONS');
   assert.equal(unit, image);
-  assert.ok(start.startsWith(`node ${image} dist/cmd/tfo-agent/main.js start `), start);
+  assert.ok(start.startsWith(`NODE_OPTIONS='${image}' sh bin/tfo-agentd start `), start);
 });
 
 test('every file the Dockerfile copies from the context exists', () => {
@@ -52,7 +52,7 @@ test('what the runtime stage takes from the build exists after a build', () => {
 });
 
 test('entrypoint, command, default config path and buffer path', () => {
-  assert.deepEqual(JSON.parse(instr('ENTRYPOINT')[0]!.slice('ENTRYPOINT '.length)), ['tfo-agent']);
+  assert.deepEqual(JSON.parse(instr('ENTRYPOINT')[0]!.slice('ENTRYPOINT '.length)), ['tfo-agentd']);
   assert.deepEqual(JSON.parse(instr('CMD')[0]!.slice('CMD '.length)), ['start', '--config', '/etc/tfo-agent/tfo-agent.yaml']);
   assert.ok(instr('COPY').some((l) => l.endsWith('deploy/docker/tfo-agent.yaml /etc/tfo-agent/tfo-agent.yaml')));
   const baked = parse(readFileSync(join(REPO_ROOT, 'deploy', 'docker', 'tfo-agent.yaml'), 'utf8'));

@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, REPO_ROOT } from '../support/paths';
+import { CLI, REPO_ROOT, SERVICE_LAUNCHER } from '../support/paths';
 import { startOtlpReceiver } from '../support/otlp-receiver';
 
 // The agent must run on the Node LTS lines after 20. The npm packages node@22 and node@24 carry
@@ -32,7 +32,7 @@ const env = (): NodeJS.ProcessEnv => {
 };
 
 for (const major of [22, 24]) {
-  test(`on Node ${major}, with the shipped Node options: version, config validate, and a real export`, async (t) => {
+  test(`on Node ${major}, with the shipped Node options: version, config validate, and a real export through tfo-agentd`, async (t) => {
     const node = nodeBinary(major);
     if (node === undefined) {
       t.skip(`node@${major} could not be installed from the npm registry`);
@@ -64,7 +64,8 @@ for (const major of [22, 24]) {
         'health: {enabled: false}',
         '',
       ].join('\n'));
-      const child = spawn(node, [CLI, 'start', '--config', config], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+      // Through tfo-agentd, as the unit and the image start it: its V8 flags must hold on this Node too.
+      const child = spawn('/bin/sh', [SERVICE_LAUNCHER, 'start', '--config', config], { env: { ...env(), TFO_AGENT_NODE: node }, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       child.stdout.on('data', (c: Buffer) => (output += c.toString()));
       child.stderr.on('data', (c: Buffer) => (output += c.toString()));

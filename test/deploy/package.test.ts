@@ -38,30 +38,34 @@ test.before(() => {
 test.after(() => rmSync(work, { recursive: true, force: true }));
 
 test('the tarball holds the built agent and its config, and nothing of the development tree', () => {
-  for (const needed of ['package.json', 'README.md', 'dist/cmd/tfo-agent/main.js', 'configs/tfo-agent.yaml', 'deploy/systemd/tfo-agent.service', 'web/status/index.html', 'web/status/page.js', 'web/status/page.css']) {
+  for (const needed of ['package.json', 'README.md', 'bin/tfo-agentd', 'dist/cmd/tfo-agent/main.js', 'configs/tfo-agent.yaml', 'deploy/systemd/tfo-agent.service', 'web/status/index.html', 'web/status/page.js', 'web/status/page.css']) {
     assert.ok(packedFiles.includes(needed), `${needed} missing from the tarball`);
   }
   const unwanted = packedFiles.filter((f) => /^(test|dist\/test|internal|cmd|scripts|\.ci|\.tools|deploy\/helm|docs)\//.test(f) || /\.ts$/.test(f) && !f.endsWith('.d.ts'));
   assert.deepEqual(unwanted, []);
 });
 
-test('the globally installed CLI runs: version and config validate', () => {
-  assert.ok(existsSync(installedBin), 'bin/tfo-agent not installed');
-  const version = run(installedBin, ['version', '--json']);
-  assert.equal(version.status, 0, version.stderr);
-  const parsed = JSON.parse(version.stdout) as { version: string };
-  assert.equal(parsed.version, (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+// tfo-agentd is what the unit and the image run: the same CLI under the V8 flags of bin/tfo-agentd.
+for (const command of ['tfo-agent', 'tfo-agentd']) {
+  test(`the globally installed ${command} runs: version and config validate`, () => {
+    const bin = join(work, 'prefix', 'bin', command);
+    assert.ok(existsSync(bin), `bin/${command} not installed`);
+    const version = run(bin, ['version', '--json']);
+    assert.equal(version.status, 0, version.stderr);
+    const parsed = JSON.parse(version.stdout) as { version: string };
+    assert.equal(parsed.version, (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version);
 
-  const cfg = join(work, 'prefix', 'lib', 'node_modules', 'tfo-agent', 'configs', 'tfo-agent.yaml');
-  const validate = run(installedBin, ['config', 'validate', '--config', cfg]);
-  assert.equal(validate.status, 0, validate.stdout + validate.stderr);
+    const cfg = join(work, 'prefix', 'lib', 'node_modules', 'tfo-agent', 'configs', 'tfo-agent.yaml');
+    const validate = run(bin, ['config', 'validate', '--config', cfg]);
+    assert.equal(validate.status, 0, validate.stdout + validate.stderr);
 
-  const bad = join(work, 'bad.yaml');
-  writeFileSync(bad, 'telemetryflow:\n  protocol: carrier-pigeon\n');
-  const invalid = run(installedBin, ['config', 'validate', '--config', bad]);
-  assert.equal(invalid.status, 2);
-  assert.match(invalid.stdout + invalid.stderr, /telemetryflow\.protocol/);
-});
+    const bad = join(work, `bad-${command}.yaml`);
+    writeFileSync(bad, 'telemetryflow:\n  protocol: carrier-pigeon\n');
+    const invalid = run(bin, ['config', 'validate', '--config', bad]);
+    assert.equal(invalid.status, 2);
+    assert.match(invalid.stdout + invalid.stderr, /telemetryflow\.protocol/);
+  });
+}
 
 test('the systemd unit passes systemd-analyze verify against the installed binary', { skip: !onPath('systemd-analyze') && 'systemd-analyze not installed' }, () => {
   const unit = readFileSync(join(REPO_ROOT, 'deploy', 'systemd', 'tfo-agent.service'), 'utf8');

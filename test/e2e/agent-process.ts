@@ -4,7 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, REPO_ROOT } from '../support/paths';
+import { CLI, REPO_ROOT, SERVICE_LAUNCHER } from '../support/paths';
 
 export interface LogLine {
   level: string;
@@ -62,8 +62,12 @@ export class AgentProcess {
   private readonly waiters = new Set<() => void>();
   private done = false;
 
-  constructor(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-    this.child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? REPO_ROOT, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `service`: started as the unit and the image start it, through tfo-agentd (which execs Node). */
+  constructor(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; service?: boolean } = {}) {
+    const spawnOptions = { cwd: options.cwd ?? REPO_ROOT, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'] };
+    this.child = options.service
+      ? spawn('/bin/sh', [SERVICE_LAUNCHER, ...args], { ...spawnOptions, env: { ...spawnOptions.env, TFO_AGENT_NODE: process.execPath } })
+      : spawn(process.execPath, [CLI, ...args], spawnOptions);
     let pending = '';
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       pending += chunk;

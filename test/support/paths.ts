@@ -15,3 +15,5 @@ function findRoot(start: string): string {
 export const REPO_ROOT = findRoot(__dirname);
 export const FIXTURES = join(REPO_ROOT, 'test', 'fixtures');
 export const CLI = join(REPO_ROOT, 'dist', 'cmd', 'tfo-agent', 'main.js');
+/** The service launcher: the CLI under the V8 flags NODE_OPTIONS cannot carry. */
+export const SERVICE_LAUNCHER = join(REPO_ROOT, 'bin', 'tfo-agentd');

@@ -125,7 +125,7 @@ export async function run(): Promise<BenchSection> {
       health: { ...shipped.health, address: '127.0.0.1:0' },
       api: { ...shipped.api, enabled: api, address: '127.0.0.1:0', csv_dir: join(dir, 'csv') },
     };
-    const agent = new AgentProcess(['start', '--config', workspace.file(`${name}.yaml`, stringify(config))], { env: { NODE_OPTIONS: nodeOptions } });
+    const agent = new AgentProcess(['start', '--config', workspace.file(`${name}.yaml`, stringify(config))], { env: { NODE_OPTIONS: nodeOptions }, service: true });
     const one: Running = { name, agent };
     running.push(one);
     await agent.waitForEvent('agent.started', 30_000);
