@@ -163,7 +163,7 @@ export async function run(): Promise<BenchSection> {
   if (IDLE_SECONDS > 0) figures.push(...(await betweenCycles(notes)));
   notes.push(
     'CPU of each whole process: every thread\'s run time from /proc/<pid>/task/*/schedstat (ns), the /proc/<pid>/stat figure (10 ms ticks) beside it; all processes of an interval run at once over the same minutes.',
-    'Agents: the built CLI with the systemd unit\'s NODE_OPTIONS, gRPC to a loopback receiver each, buffer and health listener on, local API off; node_exporter is scraped by the bench at the interval.',
+    'Agents: the built CLI through bin/tfo-agentd (its V8 flags) with the systemd unit\'s NODE_OPTIONS, as the unit starts it (an older build without the launcher: its CLI on Node), gRPC to a loopback receiver each, buffer and health listener on, local API off; node_exporter is scraped by the bench at the interval.',
     `BENCH_CADENCE_INTERVALS=${INTERVALS.join(',')}, BENCH_CADENCE_CYCLES (default 120 at 1 s, 20 at 15 s), BENCH_IDLE_SECONDS=${IDLE_SECONDS} (0 skips), BENCH_CADENCE_COMPARE_ARGS (node flags of one more agent, e.g. "--max-opt=4": a V8 flag on the command line wins over the agent's own), BENCH_CADENCE_COMPARE_CLI (that agent from another build's dist/cmd/tfo-agent/main.js, e.g. the code before a change).`,
   );
   return { title: 'Whole processes at a real cadence, beside collectd and node_exporter', figures, notes };
