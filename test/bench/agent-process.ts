@@ -104,15 +104,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     node = join(dir, 'node');
     writeFileSync(node, `#!/bin/sh\nexec ${[process.execPath, ...options.nodeArgs].map((a) => `'${a}'`).join(' ')} "$@"\n`, { mode: 0o755 });
   }
-  const child: ChildProcess = existsSync(launcher)
-    ? spawn('/bin/sh', [launcher, 'start', '--config', config], {
-      env: { ...process.env, NODE_OPTIONS: nodeOptions, TFO_AGENT_NODE: node },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
-    : spawn(node, [cli, 'start', '--config', config], {
-      env: { ...process.env, NODE_OPTIONS: nodeOptions },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+  const [command, entry] = existsSync(launcher) ? ['/bin/sh', launcher] : [node, cli];
+  const child: ChildProcess = spawn(command, [entry, 'start', '--config', config], {
+    env: { ...process.env, NODE_OPTIONS: nodeOptions, TFO_AGENT_NODE: node },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let log = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     log = (log + chunk.toString('utf8')).slice(-4000);
