@@ -27,6 +27,7 @@ import { errorMessage, type Logger } from '../log/logger';
 import { FailureStreak } from '../log/streak';
 import { exportWithReceived, ReceivedResources } from '../receiver/received';
 import { VERSION } from '../version/version';
+import { HeapTrim } from './heap-trim';
 import { resolveAgentId } from './identity';
 import { selfMetricsSource } from './self-metrics';
 import { buildResource, readHostFacts, resourceAttributes } from './resource';
@@ -144,9 +145,12 @@ export class Pipeline {
     const received = new ReceivedResources();
     // Before the provider: stopped after its final export (undo runs last step first), so that export goes out too.
     const collectdOut = await this.startCollectdExporter(resource);
+    const trim = HeapTrim.fromRuntime();
     const onExport = (metrics: ResourceMetrics): void => {
       this.deps.latestExport.record(metrics);
       collectdOut?.send(metrics);
+      // Once the export has encoded and sent the batch, whose garbage is then collectable.
+      if (trim) setImmediate(() => trim.check());
     };
     // The system families' sums start at boot time, as the Collector's do.
     const starts = new BootStartTimes(await hostBootTimeMs(host, this.deps.clock));

@@ -6,15 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver';
-import { CLI, REPO_ROOT } from '../support/paths';
-
-/** The NODE_OPTIONS the systemd unit sets (the image sets the same), so the bench cannot drift from them. */
-export function shippedNodeOptions(): string {
-  const unit = readFileSync(join(REPO_ROOT, 'deploy', 'systemd', 'tfo-agent.service'), 'utf8');
-  const match = /^Environment="NODE_OPTIONS=([^"]*)"/m.exec(unit);
-  if (!match) throw new Error('deploy/systemd/tfo-agent.service sets no NODE_OPTIONS');
-  return match[1];
-}
+import { CLI, shippedNodeOptions } from '../support/paths';
 
 /**
  * CPU time of a whole process in milliseconds at nanosecond resolution: the sum of every live

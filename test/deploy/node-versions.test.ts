@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, REPO_ROOT, SERVICE_LAUNCHER } from '../support/paths';
+import { CLI, REPO_ROOT, SERVICE_LAUNCHER, shippedNodeOptions } from '../support/paths';
 import { startOtlpReceiver } from '../support/otlp-receiver';
 
 // The agent must run on the Node LTS lines after 20. The npm packages node@22 and node@24 carry
@@ -20,14 +20,12 @@ function nodeBinary(major: number): string | undefined {
   return existsSync(binary) ? binary : undefined;
 }
 
-// The Node options the systemd unit and the image run the agent with, so that they are checked on
-// these lines too.
-const SHIPPED_NODE_OPTIONS = /^Environment="NODE_OPTIONS=([^"]*)"/m.exec(readFileSync(join(REPO_ROOT, 'deploy', 'systemd', 'tfo-agent.service'), 'utf8'))?.[1];
 
 const env = (): NodeJS.ProcessEnv => {
   const out: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^(TELEMETRYFLOW_|OTEL_)/.test(k)) out[k] = v;
-  out.NODE_OPTIONS = SHIPPED_NODE_OPTIONS;
+  // The Node options the systemd unit and the image run the agent with, checked on these lines too.
+  out.NODE_OPTIONS = shippedNodeOptions();
   return out;
 };
 

@@ -18,13 +18,13 @@ import type { Sample } from '../../../internal/api/sample';
 import { sampleLine, statusLine } from '../../../internal/api/status-stream';
 import { AgentProcess, tempWorkspace } from '../../e2e/agent-process';
 import { startOtlpReceiver } from '../../support/otlp-receiver';
-import { REPO_ROOT } from '../../support/paths';
+import { REPO_ROOT, shippedNodeOptions } from '../../support/paths';
 import { havePeer, NODE_EXPORTER, startNodeExporter } from '../../support/peers';
 import { parseExposition } from '../../support/prometheus-text';
 import { sampleAt } from '../../support/samples';
 import type { BenchFigure, BenchSection } from '../section';
 import { median, processCpuMs, processRssMb, round } from '../stats';
-import { processRunTimeMs, shippedNodeOptions } from '../agent-process';
+import { processRunTimeMs } from '../agent-process';
 
 const SECONDS = Number(process.env.BENCH_API_SECONDS ?? 120);
 // Phase 1's agents always run; BENCH_API_PARTS=none (or `range`, `scrape`) leaves out the others.

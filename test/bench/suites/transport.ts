@@ -7,8 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startOtlpReceiver, type OtlpReceiver } from '../../support/otlp-receiver';
-import { CLI } from '../../support/paths';
-import { shippedNodeOptions } from '../agent-process';
+import { CLI, shippedNodeOptions } from '../../support/paths';
 import type { BenchSection } from '../section';
 import { processCpuMs, processRssMb, round } from '../stats';
 
