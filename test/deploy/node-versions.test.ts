@@ -43,6 +43,12 @@ for (const major of [22, 24]) {
     const validate = spawnSync(node, [CLI, 'config', 'validate', '--config', join(REPO_ROOT, 'configs', 'tfo-agent.yaml')], { encoding: 'utf8', env: env(), cwd: REPO_ROOT });
     assert.equal(validate.status, 0, validate.stdout + validate.stderr);
 
+    // Through the launcher, with the unit's --jitless: no V8 warning on stderr, on any line.
+    const launched = spawnSync('/bin/sh', [SERVICE_LAUNCHER, 'version'], { encoding: 'utf8', env: { ...env(), TFO_AGENT_NODE: node } });
+    assert.equal(launched.status, 0, launched.stderr);
+    assert.match(launched.stdout, new RegExp(`Node\\.js ${major}\\.`));
+    assert.equal(launched.stderr, '');
+
     // better-sqlite3 is compiled for the Node that ran `npm ci`, so this run keeps the buffer off:
     // what is checked is that the rest of the agent loads and exports on this Node.
     const receiver = await startOtlpReceiver();
