@@ -28,10 +28,10 @@ test('a full collection only once the old generation has grown by the step since
 test('a collection V8 ran by itself lowers the floor the growth is counted from', () => {
   let used = 10 * MB;
   const trim = new HeapTrim(() => { used = 6 * MB; }, () => used, 2 * MB);
-  trim.check();
-  used = 7 * MB; // V8 collected on its own
+  trim.check(); // the floor: 10 MB
+  used = 7 * MB; // V8 collected on its own: the floor is now 7 MB
   assert.equal(trim.check(), false);
-  used = 8.5 * MB; // 1.5 MB above the new floor, 1.5 MB below the old one plus the step
+  used = 8.5 * MB; // 1.5 MB above the floor, less than the step
   assert.equal(trim.check(), false);
   used = 9 * MB;
   assert.equal(trim.check(), true);
