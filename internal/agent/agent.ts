@@ -10,6 +10,7 @@ import { HealthStatus, startHealthServer, type HealthServer } from '../health/se
 import { errorMessage, type Logger } from '../log/logger';
 import { systemClock, type Clock } from '../procfs/host';
 import { VERSION } from '../version/version';
+import { exposedGc } from './heap-trim';
 import { Pipeline, type PipelineDeps } from './pipeline';
 import { logConfigWarnings, readChangedConfig, replacePipeline, type ReloadOutcome } from './reload';
 
@@ -114,7 +115,7 @@ export class Agent {
     const { LocalApi } = require('../api/local-api') as typeof import('../api/local-api');
     this.api = await LocalApi.start(this.config, {
       logger: this.logger, clock: this.clock, env: this.env, health: this.health, latestExport: this.latestExport,
-      accounting: this.accounting, exportTarget: () => this.pipeline?.exportTarget,
+      accounting: this.accounting, exportTarget: () => this.pipeline?.exportTarget, collectGarbage: exposedGc(),
     });
   }
 

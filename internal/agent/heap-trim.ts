@@ -20,8 +20,8 @@ export class HeapTrim {
 
   /** With `node --expose-gc` (bin/tfo-agentd passes it); undefined otherwise, V8 then keeps its own memory reducer. */
   static fromRuntime(): HeapTrim | undefined {
-    const gc = (globalThis as { gc?: () => void }).gc;
-    return typeof gc === 'function' ? new HeapTrim(gc, oldGenerationUsed) : undefined;
+    const gc = exposedGc();
+    return gc === undefined ? undefined : new HeapTrim(gc, oldGenerationUsed);
   }
 
   /** Called after each export; true when it collected. */
@@ -40,6 +40,12 @@ export class HeapTrim {
   count(): number {
     return this.collections;
   }
+}
+
+/** V8's full collection where `node --expose-gc` exposes it (bin/tfo-agentd passes the flag). */
+export function exposedGc(): (() => void) | undefined {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  return typeof gc === 'function' ? gc : undefined;
 }
 
 /** Bytes in use in V8's old generation (old objects and large objects; not the young generation, which every scavenge empties). */

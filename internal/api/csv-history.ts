@@ -169,6 +169,12 @@ export class CsvHistory {
     private readonly logger: Logger,
     /** Wall-clock ms: which days are over. */
     private readonly now: () => number = Date.now,
+    /**
+     * A full garbage collection, run once a run of summaries has let its buffers go. Their bytes
+     * live outside V8's heap and are freed only when a full collection finds their last
+     * reference gone; under bin/tfo-agentd V8 runs none by itself while the agent is quiet.
+     */
+    private readonly collectGarbage: () => void = () => {},
   ) {
     this.streak = new FailureStreak(logger, 'api.csv');
     this.summaryStreak = new FailureStreak(logger, 'api.csv_summary');
@@ -472,8 +478,10 @@ export class CsvHistory {
   private nextSummary(): void {
     if (this.summaryTimer !== undefined) return;
     if (this.pending.size === 0 && this.build === undefined) {
+      if (this.summaryChunk === undefined && this.spareTable === undefined) return;
       this.summaryChunk = undefined;
       this.spareTable = undefined;
+      this.collectGarbage();
       return;
     }
     this.summaryTimer = setTimeout(() => {

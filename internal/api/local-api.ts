@@ -36,6 +36,8 @@ export interface LocalApiDeps {
   pruneEveryMs?: number;
   /** The listener's limits; API_LIMITS unless a test shortens them. */
   listenerLimits?: ListenerLimits;
+  /** V8's full collection, when the runtime exposes it: run after the CSV summaries let their buffers go. */
+  collectGarbage?: () => void;
 }
 
 // Retention runs at start and then this often.
@@ -62,7 +64,7 @@ export class LocalApi {
     const host = new HostFs(config.host_root);
     const name = hostName(config, deps.env);
     const ring = new SampleRing(api.ring_size);
-    const history = new CsvHistory(api.csv_dir, api.retention_days, logger, () => deps.clock.now());
+    const history = new CsvHistory(api.csv_dir, api.retention_days, logger, () => deps.clock.now(), deps.collectGarbage);
     // The header it sends is /status's answer, read from the context built below.
     // A stream with no sample for half the idle timeout gets a status line, so the listener never sees it idle.
     const limits = deps.listenerLimits ?? API_LIMITS;

@@ -4,6 +4,7 @@
 // midnight the day's summary goes on from it and is the summary of all the rows.
 import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -12,6 +13,7 @@ import { CsvHistory } from '../../internal/api/csv-history';
 import { decodeSummary, encodeSummary, GrowingSummary } from '../../internal/api/csv-summary';
 import { StepBuckets } from '../../internal/api/range';
 import { logCapture } from '../support/log-capture';
+import { REPO_ROOT } from '../support/paths';
 import { sampleAt } from '../support/samples';
 import { until } from '../support/wait';
 
@@ -95,6 +97,56 @@ function partialAndRows(dir: string): { written: Buffer; rows: Buffer } {
 }
 
 describe("today's partial summary", () => {
+  it('a run of summaries ends with one full collection, after its last summary is written; none when every summary is usable', async () => {
+    const dir = historyDir('collect');
+    const summaries = [summaryFileName(dayFileName((TODAY - 86_400) * 1000)), partialSummaryFileName(dayFileName(TODAY * 1000))];
+    const collections: boolean[][] = [];
+    const collect = (): void => {
+      collections.push(summaries.map((name) => existsSync(join(dir, name))));
+    };
+    const first = new CsvHistory(dir, 7, logCapture().logger, () => NOON_MS, collect);
+    first.summarizePastDays();
+    first.summarizeToday();
+    assert.deepEqual(collections, [], 'not while summaries are queued');
+    await until('summaries written', () => (first.summarizing ? undefined : true));
+    assert.deepEqual(collections, [[true, true]]);
+    // A restart finds yesterday's summary usable and today's partial one up to date: nothing is
+    // added up, so nothing is let go.
+    const second = new CsvHistory(dir, 7, logCapture().logger, () => NOON_MS, collect);
+    second.summarizePastDays();
+    await until('summaries checked', () => (second.summarizing ? undefined : true));
+    assert.equal(collections.length, 1);
+    first.close();
+    second.close();
+  });
+
+  it("in a real V8 with --expose-gc, the buffers a run of summaries let go are freed once it ends", () => {
+    const dir = historyDir('collect-v8');
+    const module = (name: string): string => JSON.stringify(join(REPO_ROOT, 'dist', 'internal', ...name.split('/')) + '.js');
+    const script = `
+      const { CsvHistory } = require(${module('api/csv-history')});
+      const { exposedGc } = require(${module('agent/heap-trim')});
+      const { silentLogger } = require(${module('log/logger')});
+      const logger = silentLogger();
+      const history = new CsvHistory(${JSON.stringify(dir)}, 7, logger, () => ${NOON_MS}, exposedGc());
+      history.summarizePastDays();
+      history.summarizeToday();
+      let peak = 0;
+      const wait = setInterval(() => {
+        peak = Math.max(peak, process.memoryUsage().arrayBuffers);
+        if (history.summarizing) return;
+        clearInterval(wait);
+        console.log(JSON.stringify({ peak, after: process.memoryUsage().arrayBuffers }));
+        history.close();
+      }, 1);
+    `;
+    const run = spawnSync(process.execPath, ['--predictable', '--expose-gc', '-e', script], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    const { peak, after } = JSON.parse(run.stdout) as { peak: number; after: number };
+    assert.ok(peak > 256 * 1024, `the summaries used only ${peak} bytes of buffers`);
+    assert.ok(after < 64 * 1024, `${after} bytes of buffers left after the summaries (${peak} at most during them)`);
+  });
+
   it('is brought up to date in the background when a row starts a new hour', async () => {
     const dir = historyDir('hourly');
     const history = await started(dir);
