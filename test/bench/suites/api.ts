@@ -4,11 +4,13 @@
 // - phase 1, three agents at once: API off, API on (1 s sampler, ring, CSV), API on with one
 //   status page tab open in headless Chromium (reading its live stream); CPU per second and RSS
 //   of each over the window, and a bare node:http server streaming the same lines as a reference;
+//   beside them the floor of the sampler's goal: a Node process woken each second doing nothing,
+//   and one doing the least a sample needs, each alone;
 //   then /metrics/range over 7 days of CSV history with step=300s, and over the ring;
 // - phase 2: a Prometheus-style scrape of /metrics once a second against an agent that exports
 //   every second (each scrape serializes a new batch: the worst case), beside the same agent not
 //   scraped and node_exporter scraped at the same pace.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
@@ -82,6 +84,85 @@ require('node:http').createServer((req, res) => {
 }).listen(0, '127.0.0.1', function () { process.stdout.write(this.address().port + '\\n'); });
 `;
 
+// The floor of a one-second sampler, in a process of its own: with FLOOR=idle a 1 s timer that
+// does nothing; with FLOOR=sample the least a sample needs each second and nothing else: the
+// sampler's kernel files read from kept descriptors, one global regular expression per file for
+// the fields a sample holds, the sample's percentages and rates, a ring of 600 samples, one CSV
+// row written from a template to the file named by FLOOR_CSV. No logger, history or listener.
+const FLOOR_PROCESS = `
+const fs = require('node:fs');
+const { FLOOR: mode, FLOOR_CSV: csv } = process.env;
+if (mode === 'idle') {
+  setInterval(() => {}, 1000);
+} else {
+  const open = (path) => fs.openSync(path, 'r');
+  const disk = fs.readdirSync('/sys/block').find((name) => !/^(loop|ram|zram|dm-|sr|md)/.test(name));
+  const fds = { stat: open('/proc/stat'), mem: open('/proc/meminfo'), load: open('/proc/loadavg'), net: open('/proc/net/dev'), disk: disk ? open('/sys/block/' + disk + '/stat') : undefined };
+  const buf = Buffer.allocUnsafe(65536);
+  const out = fs.openSync(csv, 'a');
+  const text = (fd) => buf.latin1Slice(0, fs.readSync(fd, buf, 0, buf.length, 0));
+  const CPU = /^cpu(\\d*) +(\\d+) (\\d+) (\\d+) (\\d+) (\\d+) (\\d+) (\\d+) (\\d+)/gm;
+  const MEM = /^(MemTotal|MemAvailable|SwapTotal|SwapFree): +(\\d+)/gm;
+  const NET = /^ *([^:\\s]+): *(\\d+)(?: +\\d+){7} +(\\d+)/gm;
+  const ring = [];
+  let prev;
+  setInterval(() => {
+    const now = Date.now();
+    const cpus = [];
+    const stat = text(fds.stat);
+    for (let m; (m = CPU.exec(stat)) !== null;) {
+      const idle = +m[5] + +m[6];
+      cpus.push(idle + +m[2] + +m[3] + +m[4] + +m[7] + +m[8] + +m[9], idle);
+    }
+    CPU.lastIndex = 0;
+    const mem = {};
+    const meminfo = text(fds.mem);
+    for (let m; (m = MEM.exec(meminfo)) !== null;) mem[m[1]] = +m[2] * 1024;
+    MEM.lastIndex = 0;
+    const load = text(fds.load).split(' ');
+    let rx = 0;
+    let tx = 0;
+    const netdev = text(fds.net);
+    for (let m; (m = NET.exec(netdev)) !== null;) if (m[1] !== 'lo') { rx += +m[2]; tx += +m[3]; }
+    NET.lastIndex = 0;
+    const io = fds.disk === undefined ? [] : text(fds.disk).trim().split(/\\s+/);
+    const root = fs.statfsSync('/');
+    const cur = { now, cpus, rx, tx, read: +io[2] * 512, written: +io[6] * 512 };
+    if (prev) {
+      const dt = (now - prev.now) / 1000;
+      const busy = [];
+      for (let i = 0; i < cpus.length; i += 2) {
+        const total = cpus[i] - prev.cpus[i];
+        busy.push(total > 0 ? Math.round((1 - (cpus[i + 1] - prev.cpus[i + 1]) / total) * 10000) / 100 : 0);
+      }
+      const s = {
+        ts_unix: now / 1000, ts_iso: new Date(now).toISOString(), cpu_total: busy[0], cpu_per_core: busy.slice(1),
+        mem_total: mem.MemTotal, mem_used: mem.MemTotal - mem.MemAvailable, mem_percent: Math.round((1 - mem.MemAvailable / mem.MemTotal) * 10000) / 100,
+        swap_total: mem.SwapTotal, swap_used: mem.SwapTotal - mem.SwapFree, load1: +load[0], load5: +load[1], load15: +load[2],
+        disk_read: (cur.read - prev.read) / dt, disk_write: (cur.written - prev.written) / dt, net_rx: (rx - prev.rx) / dt, net_tx: (tx - prev.tx) / dt,
+        root_used: Math.round((1 - root.bavail / root.blocks) * 10000) / 100,
+      };
+      ring.push(s);
+      if (ring.length > 600) ring.shift();
+      fs.writeSync(out, s.ts_unix.toFixed(3) + ',"' + s.ts_iso + '",host,' + s.cpu_total + ',"' + JSON.stringify(s.cpu_per_core) + '",' + s.mem_percent + ',' + s.mem_total + ',' + s.mem_used + ',,' + s.swap_total + ',' + s.swap_used + ',,' + s.load1 + ',' + s.load5 + ',' + s.load15 + ',' + s.disk_read + ',' + s.disk_write + ',' + s.net_rx + ',' + s.net_tx + ',' + s.root_used + '\\r\\n');
+    }
+    prev = cur;
+  }, 1000);
+}
+`;
+
+/** The V8 flags bin/tfo-agentd adds (its seed aside): `--no-expose-wasm` only where this node accepts it. */
+function launcherFlags(): string[] {
+  const wasm = spawnSync(process.execPath, ['--no-expose-wasm', '--version']).status === 0 ? ['--no-expose-wasm'] : [];
+  return ['--predictable', '--expose-gc', ...wasm];
+}
+
+/** A floor process (FLOOR_PROCESS) with the agent's Node options and the service launcher's V8 flags. */
+function startFloorProcess(mode: 'idle' | 'sample', csvFile: string, nodeOptions: string): { pid: number; stop(): void } {
+  const child = spawn(process.execPath, [...launcherFlags(), '-e', FLOOR_PROCESS], { env: { ...process.env, NODE_OPTIONS: nodeOptions, FLOOR: mode, FLOOR_CSV: csvFile }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return { pid: child.pid!, stop: () => void child.kill() };
+}
+
 /** A bare node:http server (same Node options as the agent) streaming the status page's lines. */
 async function startBareServer(lines: { sample: string; status: string }, nodeOptions: string): Promise<BareServer> {
   const child = spawn(process.execPath, ['-e', BARE_SERVER], { env: { ...process.env, NODE_OPTIONS: nodeOptions, BARE_SAMPLE: lines.sample, BARE_STATUS: lines.status }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -112,6 +193,7 @@ export async function run(): Promise<BenchSection> {
   let bare: BareServer | undefined;
   let bareLines: { sample: string; status: string } | undefined;
   let bareBrowser: Browser | undefined;
+  const floors: { name: string; pid: number; stop(): void }[] = [];
 
   /** The shipped config, exporting to the receiver, with its own state and loopback ports. */
   const start = async (name: string, api: boolean, interval?: string): Promise<Running> => {
@@ -200,10 +282,16 @@ export async function run(): Promise<BenchSection> {
       await barePage.goto(`${bare.url}/`, { waitUntil: 'load' });
       barePage.on('request', () => (bareRequests += 1));
     } else notes.push(`${CHROMIUM} not found: no figure for an open status page tab`);
+    floors.push(
+      { name: 'idle', ...startFloorProcess('idle', '', nodeOptions) },
+      { name: 'sample', ...startFloorProcess('sample', join(workspace.dir, 'floor.csv'), nodeOptions) },
+    );
     await sleep(WARMUP_MS);
+    const floorsBefore = floors.map((floor) => processRunTimeMs(floor.pid));
     const requestsBefore = pageRequests;
     const bareBefore = { requests: bareRequests, cpuMs: bare ? processRunTimeMs(bare.pid) : 0 };
     const [offFig, onFig, tabFig] = await measure([off, on, tab], SECONDS);
+    const floorsPerSecond = floors.map((floor, i) => (processRunTimeMs(floor.pid) - floorsBefore[i]!) / SECONDS);
     const tabRequests = pageRequests - requestsBefore;
     const tabStreams = browser === undefined ? 0 : (await (await fetch(`${tab.api}/status`)).json() as { api: { live_streams: number } }).api.live_streams;
     const bareFig = bare ? { cpuPerSecond: (processRunTimeMs(bare.pid) - bareBefore.cpuMs) / SECONDS, requests: bareRequests - bareBefore.requests } : undefined;
@@ -214,7 +302,10 @@ export async function run(): Promise<BenchSection> {
       { name: 'API off: RSS, last third', value: round(offFig!.rssMb, 1), unit: 'MB' },
       { name: 'API on: RSS, last third', value: round(onFig!.rssMb, 1), unit: 'MB' },
       { name: 'API on − off: RSS', value: round(onFig!.rssMb - offFig!.rssMb, 1), unit: 'MB', detail: 'goal: at most +3 MB' },
+      { name: 'floor: a process woken by a 1 s timer doing nothing, CPU per second', value: round(floorsPerSecond[0]!, 3), unit: 'ms', detail: 'the agent\'s Node options and launcher flags' },
+      { name: 'floor: the least a 1 s sample needs, a process of its own, CPU per second', value: round(floorsPerSecond[1]!, 3), unit: 'ms', detail: 'the five kernel files from kept descriptors, statfs, a regular expression per file, the sample, a ring, a CSV row; nothing else' },
     );
+    for (const floor of floors.splice(0)) floor.stop();
     if (browser !== undefined) {
       figures.push(
         { name: 'one status page tab: CPU per second, whole agent', value: round(tabFig!.cpuPerSecond, 3), unit: 'ms', detail: `${tabRequests} requests from the tab in the window, ${tabStreams} live stream open at its end; ${ticks(tabFig!)}` },
@@ -297,6 +388,7 @@ export async function run(): Promise<BenchSection> {
     await browser?.close();
     await bareBrowser?.close();
     bare?.stop();
+    for (const floor of floors) floor.stop();
     await Promise.all(running.map((r) => r.agent.kill()));
     await receiver.close();
     workspace.cleanup();
