@@ -18,6 +18,8 @@ import { parse, stringify } from 'yaml';
 import { CSV_EOL, CSV_HEADER, DAY_MS, dayFileName, formatRow } from '../../../internal/api/csv';
 import type { Sample } from '../../../internal/api/sample';
 import { sampleLine, statusLine } from '../../../internal/api/status-stream';
+import { classifyBlockDevice, readWholeDisks } from '../../../internal/procfs/block';
+import { HostFs } from '../../../internal/procfs/host';
 import { AgentProcess, tempWorkspace } from '../../e2e/agent-process';
 import { startOtlpReceiver } from '../../support/otlp-receiver';
 import { REPO_ROOT, shippedNodeOptions } from '../../support/paths';
@@ -91,12 +93,11 @@ require('node:http').createServer((req, res) => {
 // row written from a template to the file named by FLOOR_CSV. No logger, history or listener.
 const FLOOR_PROCESS = `
 const fs = require('node:fs');
-const { FLOOR: mode, FLOOR_CSV: csv } = process.env;
+const { FLOOR: mode, FLOOR_CSV: csv, FLOOR_DISK: disk } = process.env;
 if (mode === 'idle') {
   setInterval(() => {}, 1000);
 } else {
   const open = (path) => fs.openSync(path, 'r');
-  const disk = fs.readdirSync('/sys/block').find((name) => !/^(loop|ram|zram|dm-|sr|md)/.test(name));
   const fds = { stat: open('/proc/stat'), mem: open('/proc/meminfo'), load: open('/proc/loadavg'), net: open('/proc/net/dev'), disk: disk ? open('/sys/block/' + disk + '/stat') : undefined };
   const buf = Buffer.allocUnsafe(65536);
   const out = fs.openSync(csv, 'a');
@@ -151,6 +152,12 @@ if (mode === 'idle') {
 }
 `;
 
+/** The host's first physical disk, as the sampler classifies block devices; undefined without /sys/block. */
+async function firstPhysicalDisk(): Promise<string | undefined> {
+  const wholeDisks = await readWholeDisks(new HostFs('/'));
+  return wholeDisks && [...wholeDisks].find((name) => classifyBlockDevice(name, wholeDisks) === 'disk');
+}
+
 /** The V8 flags bin/tfo-agentd adds (its seed aside): `--no-expose-wasm` only where this node accepts it. */
 function launcherFlags(): string[] {
   const wasm = spawnSync(process.execPath, ['--no-expose-wasm', '--version']).status === 0 ? ['--no-expose-wasm'] : [];
@@ -158,8 +165,8 @@ function launcherFlags(): string[] {
 }
 
 /** A floor process (FLOOR_PROCESS) with the agent's Node options and the service launcher's V8 flags. */
-function startFloorProcess(mode: 'idle' | 'sample', csvFile: string, nodeOptions: string): { pid: number; stop(): void } {
-  const child = spawn(process.execPath, [...launcherFlags(), '-e', FLOOR_PROCESS], { env: { ...process.env, NODE_OPTIONS: nodeOptions, FLOOR: mode, FLOOR_CSV: csvFile }, stdio: ['ignore', 'ignore', 'inherit'] });
+function startFloorProcess(flags: readonly string[], mode: 'idle' | 'sample', csvFile: string, disk: string | undefined, nodeOptions: string): { pid: number; stop(): void } {
+  const child = spawn(process.execPath, [...flags, '-e', FLOOR_PROCESS], { env: { ...process.env, NODE_OPTIONS: nodeOptions, FLOOR: mode, FLOOR_CSV: csvFile, FLOOR_DISK: disk ?? '' }, stdio: ['ignore', 'ignore', 'inherit'] });
   return { pid: child.pid!, stop: () => void child.kill() };
 }
 
@@ -282,9 +289,10 @@ export async function run(): Promise<BenchSection> {
       await barePage.goto(`${bare.url}/`, { waitUntil: 'load' });
       barePage.on('request', () => (bareRequests += 1));
     } else notes.push(`${CHROMIUM} not found: no figure for an open status page tab`);
+    const flags = launcherFlags();
     floors.push(
-      { name: 'idle', ...startFloorProcess('idle', '', nodeOptions) },
-      { name: 'sample', ...startFloorProcess('sample', join(workspace.dir, 'floor.csv'), nodeOptions) },
+      { name: 'idle', ...startFloorProcess(flags, 'idle', '', undefined, nodeOptions) },
+      { name: 'sample', ...startFloorProcess(flags, 'sample', join(workspace.dir, 'floor.csv'), await firstPhysicalDisk(), nodeOptions) },
     );
     await sleep(WARMUP_MS);
     const floorsBefore = floors.map((floor) => processRunTimeMs(floor.pid));
